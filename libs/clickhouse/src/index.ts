@@ -1,0 +1,23 @@
+export {
+  clickhouseOptionsFrom,
+  createClickHouse,
+  ensureDatabase,
+  execSql,
+  queryRows,
+  serverVersion,
+  toSafeInt,
+} from './client';
+export type { ClickHouseClient, ClickHouseOptions } from './client';
+export { clickhouseVars } from './clickhouse.config';
+export type { ClickHouseConfig } from './clickhouse.config';
+export {
+  appliedMigrations,
+  loadMigrations,
+  migrate,
+  MigrationError,
+  MIGRATIONS_TABLE,
+  splitStatements,
+} from './migrations';
+export type { AppliedMigration, MigrateResult, Migration } from './migrations';
+export { ident, joinSql, literal, sql, SqlBindError, SqlFragment, unsafeRawSql } from './sql';
+export type { SqlValue } from './sql';

@@ -1,0 +1,10 @@
+/**
+ * The offerstream v1 contracts, generated from proto/offerstream/v1 by `pnpm gen`
+ * (ts-proto): message types with encode/decode (Kafka payloads), NestJS controller
+ * interfaces and decorators, and grpc-js service definitions for clients.
+ */
+export * from './gen/index.offerstream.v1';
+export { Timestamp } from './gen/google/protobuf/timestamp';
+export { Duration } from './gen/google/protobuf/duration';
+export { callUnary, grpcClient, PROTO_FILES, protoRoot, PROTO_PACKAGE, SERVICE_NAMES } from './proto-files';
+export type { GrpcClientOf, ServiceName } from './proto-files';

@@ -1,0 +1,7 @@
+export { DeadlineInterceptor, remainingMs } from './deadline.interceptor';
+export { assertUnreachable, CommonErrorCode, CommonException, DomainException } from './domain.exception';
+export { commonStatusMapper, REASON_TRAILER, toGrpcError } from './grpc-errors';
+export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
+export { GrpcExceptionFilter } from './grpc-exception.filter';
+export { healthProtoPath, OfferstreamGrpcServer } from './grpc.server';
+export type { OfferstreamGrpcOptions } from './grpc.server';
