@@ -5,3 +5,4 @@ export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { healthProtoPath, OfferstreamGrpcServer } from './grpc.server';
 export type { OfferstreamGrpcOptions } from './grpc.server';
+export { checkHealth, listServices } from './grpc-probe';

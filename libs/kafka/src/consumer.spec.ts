@@ -5,7 +5,7 @@ import { backoffMs, chunk, makeBatchRunner, type BatchHandler } from './consumer
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 function msg(offset: number): KafkaMessage {
-  return { offset: String(offset), key: null, value: Buffer.from(String(offset)), timestamp: '0', attributes: 0, headers: {}, size: 0 };
+  return { offset: String(offset), key: null, value: Buffer.from(String(offset)), timestamp: '0', attributes: 0, headers: {} };
 }
 
 function makeRunner(handler: BatchHandler, o: { stopAfterFailures?: number; maxChunk?: number } = {}) {

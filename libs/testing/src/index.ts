@@ -1,0 +1,3 @@
+export { dockerEngineAnswers, resolveTestEnvironment } from './environment';
+export type { TestEnvironment } from './environment';
+export { expectEventually, uniqueName } from './waiting';

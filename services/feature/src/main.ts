@@ -1,0 +1,11 @@
+import { SERVICE_NAMES } from '@offerstream/contracts';
+import { runService } from '@offerstream/service-kit';
+import { featureVars } from './feature.config';
+import { FeatureModule } from './feature.module';
+
+runService({
+  name: 'feature',
+  module: FeatureModule,
+  grpcServices: [SERVICE_NAMES.features],
+  env: featureVars,
+});

@@ -1,0 +1,23 @@
+import pytest
+
+from offerstream_trainer import __version__
+from offerstream_trainer.cli import build_parser, clickhouse_from_env
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_a_command_is_required() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([])
+
+
+def test_clickhouse_settings_come_from_the_same_variables_as_the_services() -> None:
+    ch = clickhouse_from_env(
+        {"CLICKHOUSE_URL": "http://ch:8123", "CLICKHOUSE_DATABASE": "db1", "CLICKHOUSE_USER": "u"}
+    )
+    assert (ch.url, ch.database, ch.user, ch.password) == ("http://ch:8123", "db1", "u", "")

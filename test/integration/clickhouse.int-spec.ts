@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import {
+  appliedMigrations,
+  execSql,
+  ident,
+  joinSql,
+  literal,
+  loadMigrations,
+  migrate,
+  queryRows,
+  serverVersion,
+  sql,
+  type Migration,
+} from '@offerstream/clickhouse';
+import { freshDatabase, MIGRATIONS_DIR } from '../support/infra';
+
+const NASTY = [
+  "it's",
+  'back\\slash',
+  'trailing backslash\\',
+  "\\'",
+  'nul\u0000byte',
+  'tab\tnewline\ncr\rbell\u0007del\u007f',
+  "'; DROP TABLE events; --",
+  "') OR 1=1 --",
+  '`backtick` "double"',
+  '{{template}} ${x} %s ?',
+  'ünïcødé ✓ 中文 العربية 🎉👩‍👩‍👧',
+  '',
+];
+
+describe('ClickHouse on the real server', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  beforeAll(async () => {
+    db = await freshDatabase();
+    await execSql(db.client, sql`CREATE TABLE ${ident('strings')} (id UInt32, s String) ENGINE = MergeTree ORDER BY id`);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('reports its version', async () => {
+    expect(await serverVersion(db.client)).toMatch(/^\d+\.\d+/);
+  });
+
+  it('round-trips hostile strings as data through SELECT and INSERT literals', async () => {
+    const selected = await queryRows<Record<string, string>>(
+      db.client,
+      sql`SELECT ${joinSql(NASTY.map((s, i) => sql`${s} AS ${ident(`c${i}`)}`))}`,
+    );
+    expect(NASTY.map((_, i) => selected[0]?.[`c${i}`])).toEqual(NASTY);
+
+    await execSql(
+      db.client,
+      sql`INSERT INTO ${ident('strings')} (id, s) VALUES ${joinSql(NASTY.map((s, i) => sql`(${i}, ${s})`))}`,
+    );
+    const rows = await queryRows<{ id: number; s: string }>(db.client, sql`SELECT id, s FROM ${ident('strings')} ORDER BY id`);
+    expect(rows.map((r) => r.s)).toEqual(NASTY);
+    // The injection attempts were data: the table is still there with every row.
+    expect(rows).toHaveLength(NASTY.length);
+  });
+
+  it('round-trips arbitrary strings and numbers (property, against the server)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 50 }),
+        fc.array(fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), { minLength: 1, maxLength: 20 }),
+        async (strings, numbers) => {
+          const rows = await queryRows<{ s: string[]; n: number[] }>(
+            db.client,
+            sql`SELECT ${strings} AS s, arrayMap(x -> toFloat64(x), ${numbers}) AS n`,
+          );
+          expect(rows[0]?.s).toEqual(strings);
+          rows[0]?.n.forEach((v, i) => expect(v).toBeCloseTo(numbers[i] === 0 ? 0 : numbers[i]!, 6));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('compares bound values with equality, so a payload cannot widen a WHERE clause', async () => {
+    const rows = await queryRows<{ n: string }>(
+      db.client,
+      sql`SELECT count() AS n FROM ${ident('strings')} WHERE s = ${"x' OR '1'='1"}`,
+    );
+    expect(rows[0]?.n).toBe('0');
+  });
+
+  it('applies migrations once, records them, and refuses an edited one', async () => {
+    const migrations = await loadMigrations(MIGRATIONS_DIR);
+    const again = await migrate(db.client, migrations);
+    expect(again.applied).toEqual([]);
+    expect((await appliedMigrations(db.client)).map((m) => m.version)).toEqual(migrations.map((m) => m.version));
+    const edited: Migration[] = migrations.map((m, i) => (i === 0 ? { ...m, checksum: 'f'.repeat(64) } : m));
+    await expect(migrate(db.client, edited)).rejects.toThrow(/edited after it was applied/);
+  });
+
+  it('binds literals of every kind the helper accepts', async () => {
+    const when = new Date(Date.UTC(2026, 10, 23, 8, 0, 0));
+    const rows = await queryRows<Record<string, unknown>>(
+      db.client,
+      sql`SELECT ${-42} AS neg, ${2.5} AS f, ${9007199254740993n} AS big, ${true} AS b, ${null} AS nul,
+                 toUnixTimestamp(${when}) AS ts, ${['a', "b'c"]} AS arr, ${literal(-0)} AS z`,
+    );
+    expect(rows[0]).toEqual({
+      neg: -42,
+      f: 2.5,
+      big: '9007199254740993',
+      b: 1,
+      nul: null,
+      ts: when.getTime() / 1000,
+      arr: ['a', "b'c"],
+      z: 0,
+    });
+  });
+});
