@@ -31,15 +31,24 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'import-x/no-cycle': 'error',
       // Workspace packages are used through their public entry point only.
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['@offerstream/*/*'], message: 'Import a workspace package by its public entry point (@offerstream/x).' },
-            { group: ['../../libs/*', '../../../libs/*'], message: 'Import libs through @offerstream/x, not by path.' },
+            {
+              group: ['@offerstream/*/*'],
+              message: 'Import a workspace package by its public entry point (@offerstream/x).',
+            },
+            {
+              group: ['../../libs/*', '../../../libs/*'],
+              message: 'Import libs through @offerstream/x, not by path.',
+            },
           ],
         },
       ],
@@ -48,17 +57,34 @@ export default tseslint.config(
   {
     // Only repositories and adapters talk to the outside world; domain code gets them injected.
     files: ['services/*/src/**/*.ts'],
-    ignores: ['services/*/src/**/*.repository.ts', 'services/*/src/**/*.adapter.ts', 'services/*/src/main.ts', 'services/*/src/**/*.spec.ts'],
+    ignores: [
+      'services/*/src/**/*.repository.ts',
+      'services/*/src/**/*.adapter.ts',
+      'services/*/src/main.ts',
+      'services/*/src/**/*.spec.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            { name: 'kafkajs', message: 'Use a *.repository.ts or *.adapter.ts (or @offerstream/kafka) for Kafka access.' },
+            {
+              name: 'kafkajs',
+              message:
+                'Use a *.repository.ts or *.adapter.ts (or @offerstream/kafka) for Kafka access.',
+            },
             { name: '@clickhouse/client', message: 'Use a *.repository.ts for ClickHouse access.' },
-            { name: 'onnxruntime-node', message: 'Use a *.repository.ts or *.adapter.ts for ONNX sessions.' },
+            {
+              name: 'onnxruntime-node',
+              message: 'Use a *.repository.ts or *.adapter.ts for ONNX sessions.',
+            },
           ],
-          patterns: [{ group: ['@offerstream/*/*'], message: 'Import a workspace package by its public entry point (@offerstream/x).' }],
+          patterns: [
+            {
+              group: ['@offerstream/*/*'],
+              message: 'Import a workspace package by its public entry point (@offerstream/x).',
+            },
+          ],
         },
       ],
     },
@@ -74,7 +100,14 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

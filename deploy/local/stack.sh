@@ -13,7 +13,7 @@
 # Environment (defaults in brackets):
 #   OFFERSTREAM_LOCAL_DIR [<repo>/.local]  state: jars, data, logs, pid files, versions.txt
 #   KAFKA_PORT [9092]  KAFKA_CONTROLLER_PORT [9093]  CLICKHOUSE_HTTP_PORT [8123]  CLICKHOUSE_TCP_PORT [9000]
-#   KAFKA_HEAP_OPTS ["-Xms256m -Xmx512m"]  KAFKA_JVM_OPTS (see below)
+#   KAFKA_HEAP_OPTS ["-Xms256m -Xmx512m"]  KAFKA_JVM_OPTS (see README.md)
 #   STACK_START_TIMEOUT [120] seconds per service   STACK_STOP_TIMEOUT [30] seconds
 # See deploy/local/README.md.
 set -euo pipefail
@@ -190,7 +190,6 @@ resolve_kafka_jars() {
   fi
   echo "$want" >"$tmp/.pom.sha256"
   rm -rf "$KAFKA_LIB"; mv "$tmp" "$KAFKA_LIB"
-  rm -rf "$KAFKA_SRC/target"   # mvn may leave an empty target/ next to the pom
   log "Kafka jars ready in $KAFKA_LIB ($(( $(now) - t0 ))s)"
 }
 
@@ -447,7 +446,7 @@ cmd_reset() {
 }
 
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 }
 
 main() {

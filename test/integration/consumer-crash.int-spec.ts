@@ -10,9 +10,14 @@ import { freshDatabase, freshTopics, REPO_ROOT, testKafka } from '../support/inf
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'crash-consumer.js');
 
-function runConsumer(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+function runConsumer(
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXTURE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FIXTURE], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,7 +38,9 @@ describe('a consumer that crashes between its insert and its offset commit', () 
 
   beforeAll(async () => {
     if (!existsSync(join(REPO_ROOT, 'libs', 'kafka', 'dist', 'index.js'))) {
-      throw new Error('this test runs the built libraries: run `make build` (make test does) first');
+      throw new Error(
+        'this test runs the built libraries: run `make build` (make test does) first',
+      );
     }
     kafka = testKafka();
     db = await freshDatabase();
@@ -95,12 +102,17 @@ describe('a consumer that crashes between its insert and its offset commit', () 
         (
           await queryRows<{ n: string }>(
             db.client,
-            final ? sql`SELECT count() AS n FROM ${ident('events')} FINAL` : sql`SELECT count() AS n FROM ${ident('events')}`,
+            final
+              ? sql`SELECT count() AS n FROM ${ident('events')} FINAL`
+              : sql`SELECT count() AS n FROM ${ident('events')}`,
           )
         )[0]?.n,
       );
     // Every message was handled again after the crash, the first chunk included...
-    const redelivered = [...recovered.out.matchAll(/inserted (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    const redelivered = [...recovered.out.matchAll(/inserted (\d+)/g)].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    );
     expect(redelivered).toBe(n);
     // ...and reads see each event once, before and after the merge.
     expect(await count(true)).toBe(n);

@@ -47,7 +47,11 @@ const abandoned: string[] = [];
 class ProbeFeatureController implements FeatureServiceController {
   getFeatures(req: GetFeaturesRequest): Observable<GetFeaturesResponse> {
     if (req.candidates.length > 3) {
-      throw new ProbeException(ProbeErrorCode.TOO_MANY_CANDIDATES, 'at most 3 candidates per call', { limit: '3' });
+      throw new ProbeException(
+        ProbeErrorCode.TOO_MANY_CANDIDATES,
+        'at most 3 candidates per call',
+        { limit: '3' },
+      );
     }
     if (req.userId === 'boom') throw new Error('database password is hunter2');
     if (req.userId === 'slow') {
@@ -62,7 +66,14 @@ class ProbeFeatureController implements FeatureServiceController {
         };
       });
     }
-    return of({ features: { featureSpecVersion: `spec-for-${req.userId}`, user: undefined, sequence: [], candidates: [] } as never });
+    return of({
+      features: {
+        featureSpecVersion: `spec-for-${req.userId}`,
+        user: undefined,
+        sequence: [],
+        candidates: [],
+      } as never,
+    });
   }
 }
 
@@ -76,7 +87,13 @@ describe('an offerstream gRPC server on port 0', () => {
 
   beforeAll(async () => {
     svc = await startService(
-      { name: 'probe', module: ProbeModule, grpcServices: [SERVICE_NAMES.features], env: {}, errorMappers: [probeMapper] },
+      {
+        name: 'probe',
+        module: ProbeModule,
+        grpcServices: [SERVICE_NAMES.features],
+        env: {},
+        errorMappers: [probeMapper],
+      },
       { GRPC_PORT: '0', HTTP_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
     );
     address = `127.0.0.1:${svc.grpcPort}`;
@@ -89,19 +106,30 @@ describe('an offerstream gRPC server on port 0', () => {
 
   it('listens on the port it was given and answers a call', async () => {
     expect(svc.grpcPort).toBeGreaterThan(0);
-    const res = await callUnary(client.getFeatures.bind(client), { shopId: 's', userId: 'u1', sessionId: '', candidates: [], featureSpecVersion: '' } as GetFeaturesRequest);
+    const res = await callUnary(client.getFeatures.bind(client), {
+      shopId: 's',
+      userId: 'u1',
+      sessionId: '',
+      candidates: [],
+      featureSpecVersion: '',
+    });
     expect(res.features?.featureSpecVersion).toBe('spec-for-u1');
   });
 
   it('answers grpc.health.v1 checks for the server and each service', async () => {
     expect(await checkHealth(address)).toBe('SERVING');
     expect(await checkHealth(address, SERVICE_NAMES.features)).toBe('SERVING');
-    await expect(checkHealth(address, 'offerstream.v1.NoSuchService')).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(checkHealth(address, 'offerstream.v1.NoSuchService')).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
   });
 
   it('lists its services through reflection, as grpcurl would', async () => {
     const names = await listServices(address);
-    expect(names).toEqual(expect.arrayContaining([SERVICE_NAMES.features, 'grpc.health.v1.Health']));
+    expect(names).toEqual(
+      expect.arrayContaining([SERVICE_NAMES.features, 'grpc.health.v1.Health']),
+    );
+    expect(names).not.toContain(SERVICE_NAMES.offers); // loaded from the protos, but not served here
   });
 
   it('maps a domain error to its status with the reason and details as trailers', async () => {
@@ -109,9 +137,14 @@ describe('an offerstream gRPC server on port 0', () => {
       shopId: 's',
       userId: 'u',
       sessionId: '',
-      candidates: [1, 2, 3, 4].map((i) => ({ offerId: `o${i}`, campaignId: '', itemId: '', categoryId: '' })),
+      candidates: [1, 2, 3, 4].map((i) => ({
+        offerId: `o${i}`,
+        campaignId: '',
+        itemId: '',
+        categoryId: '',
+      })),
       featureSpecVersion: '',
-    } as GetFeaturesRequest).catch((e: unknown) => e)) as ServiceError;
+    }).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(err.details).toBe('TOO_MANY_CANDIDATES: at most 3 candidates per call');
     expect(err.metadata.get(REASON_TRAILER)).toEqual(['TOO_MANY_CANDIDATES']);
@@ -119,7 +152,13 @@ describe('an offerstream gRPC server on port 0', () => {
   });
 
   it('hides unexpected errors behind INTERNAL with a generic message', async () => {
-    const err = (await callUnary(client.getFeatures.bind(client), { shopId: 's', userId: 'boom', sessionId: '', candidates: [], featureSpecVersion: '' } as GetFeaturesRequest).catch((e: unknown) => e)) as ServiceError;
+    const err = (await callUnary(client.getFeatures.bind(client), {
+      shopId: 's',
+      userId: 'boom',
+      sessionId: '',
+      candidates: [],
+      featureSpecVersion: '',
+    }).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).toBe('internal error');
     expect(err.details).not.toContain('hunter2');
@@ -127,10 +166,20 @@ describe('an offerstream gRPC server on port 0', () => {
 
   it('abandons a handler at the caller deadline instead of working on for nobody', async () => {
     const started = Date.now();
-    const err = (await callUnary(client.getFeatures.bind(client), { shopId: 's', userId: 'slow', sessionId: '', candidates: [], featureSpecVersion: '' } as GetFeaturesRequest, {
-      deadlineMs: 300,
-      metadata: new Metadata(),
-    }).catch((e: unknown) => e)) as ServiceError;
+    const err = (await callUnary(
+      client.getFeatures.bind(client),
+      {
+        shopId: 's',
+        userId: 'slow',
+        sessionId: '',
+        candidates: [],
+        featureSpecVersion: '',
+      },
+      {
+        deadlineMs: 300,
+        metadata: new Metadata(),
+      },
+    ).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).toBe(status.DEADLINE_EXCEEDED);
     await expectEventually(() => expect(abandoned).toContain('slow'), { timeoutMs: 3000 });
     expect(Date.now() - started).toBeLessThan(3000);
@@ -143,7 +192,9 @@ describe('an offerstream gRPC server on port 0', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, draining: false });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/offerstream_grpc_server_handling_seconds_count\{[^}]*code="RESOURCE_EXHAUSTED"/);
+    expect(metrics).toMatch(
+      /offerstream_grpc_server_handling_seconds_count\{[^}]*code="RESOURCE_EXHAUSTED"/,
+    );
     expect(metrics).toMatch(/process_cpu_seconds_total/);
   });
 });

@@ -8,6 +8,8 @@ export default async function globalSetup(): Promise<void> {
   const env = await resolveTestEnvironment();
   process.env.KAFKA_BROKERS = env.kafkaBrokers;
   process.env.CLICKHOUSE_URL = env.clickhouseUrl;
-  process.stdout.write(`\nintegration environment: ${env.source} (kafka ${env.kafkaBrokers}, clickhouse ${env.clickhouseUrl})\n`);
+  process.stdout.write(
+    `\nintegration environment: ${env.source} (kafka ${env.kafkaBrokers}, clickhouse ${env.clickhouseUrl})\n`,
+  );
   (globalThis as { __offerstreamEnv?: typeof env }).__offerstreamEnv = env;
 }

@@ -33,7 +33,12 @@ async function main(argv: string[]): Promise<number> {
       const version = await serverVersion(client);
       const r = await migrate(client, migrations, logger);
       logger.info(
-        { server: version, database: cfg.CLICKHOUSE_DATABASE, applied: r.applied, alreadyApplied: r.alreadyApplied.length },
+        {
+          server: version,
+          database: cfg.CLICKHOUSE_DATABASE,
+          applied: r.applied,
+          alreadyApplied: r.alreadyApplied.length,
+        },
         r.applied.length ? `applied ${r.applied.length} migration(s)` : 'schema is up to date',
       );
       return 0;
@@ -41,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'status') {
       const applied = new Set((await appliedMigrations(client)).map((a) => a.version));
       for (const m of migrations) {
-        process.stdout.write(`${applied.has(m.version) ? 'applied' : 'pending'}  ${String(m.version).padStart(4, '0')}_${m.name}\n`);
+        process.stdout.write(
+          `${applied.has(m.version) ? 'applied' : 'pending'}  ${String(m.version).padStart(4, '0')}_${m.name}\n`,
+        );
       }
       return 0;
     }
@@ -55,7 +62,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -1,4 +1,4 @@
-import type { ConfigOf } from "@offerstream/config";
+import type { ConfigOf } from '@offerstream/config';
 import { env } from '@offerstream/config';
 
 /** The variables every ClickHouse user reads. */

@@ -40,7 +40,11 @@ describe('loadMigrations', () => {
   });
 
   it('refuses gaps and badly named files', async () => {
-    await expect(loadMigrations(await dirWith({ '0001_a.sql': '', '0003_c.sql': '' }))).rejects.toThrow(/without gaps/);
-    await expect(loadMigrations(await dirWith({ '1_a.sql': '' }))).rejects.toThrow(/NNNN_snake_case/);
+    await expect(
+      loadMigrations(await dirWith({ '0001_a.sql': '', '0003_c.sql': '' })),
+    ).rejects.toThrow(/without gaps/);
+    await expect(loadMigrations(await dirWith({ '1_a.sql': '' }))).rejects.toThrow(
+      /NNNN_snake_case/,
+    );
   });
 });

@@ -88,7 +88,9 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   }
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
-      throw new MigrationError(`migrations must be numbered 0001, 0002, ... without gaps; found ${m.version} at position ${i + 1}`);
+      throw new MigrationError(
+        `migrations must be numbered 0001, 0002, ... without gaps; found ${m.version} at position ${i + 1}`,
+      );
     }
   });
   return migrations;
@@ -146,7 +148,10 @@ export async function migrate(
   const byVersion = new Map(applied.map((a) => [a.version, a]));
   for (const a of applied) {
     const m = migrations.find((x) => x.version === a.version);
-    if (!m) throw new MigrationError(`database has migration ${a.version} (${a.name}) that is not in the code`);
+    if (!m)
+      throw new MigrationError(
+        `database has migration ${a.version} (${a.name}) that is not in the code`,
+      );
     if (m.checksum !== a.checksum) {
       throw new MigrationError(
         `migration ${String(a.version).padStart(4, '0')}_${a.name} was edited after it was applied (checksum differs); add a new migration instead`,

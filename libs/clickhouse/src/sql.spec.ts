@@ -31,6 +31,8 @@ describe('literal', () => {
     expect(literal(42).text).toBe('42');
     expect(literal(-1.5).text).toBe('(-1.5)');
     expect(literal(-0).text).toBe('0');
+    expect(literal(5e-324).text).toBe('(2.220446049250313e-16 * 2.2250738585072014e-308)');
+    expect(2.220446049250313e-16 * 2.2250738585072014e-308).toBe(5e-324);
     expect(literal(12345678901234567890n).text).toBe('12345678901234567890');
     expect(literal(true).text).toBe('1');
     expect(literal(null).text).toBe('NULL');
@@ -55,13 +57,17 @@ describe('literal', () => {
 
   it('always yields exactly one literal that decodes back to the input (property)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 64 }), fc.string({ unit: 'binary', maxLength: 64 }), (a, b) => {
-        for (const s of [a, b]) {
-          const { value, rest } = parseQuoted(literal(s).text);
-          expect(rest).toBe('');
-          expect(value).toBe(s);
-        }
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme-composite', maxLength: 64 }),
+        fc.string({ unit: 'binary', maxLength: 64 }),
+        (a, b) => {
+          for (const s of [a, b]) {
+            const { value, rest } = parseQuoted(literal(s).text);
+            expect(rest).toBe('');
+            expect(value).toBe(s);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -45,9 +45,16 @@ function quoteString(s: string): string {
   return out + "'";
 }
 
+const MIN_NORMAL = 2.2250738585072014e-308;
+
 function renderNumber(n: number): string {
   if (!Number.isFinite(n)) throw new SqlBindError(`cannot bind non-finite number ${n}`);
-  if (Object.is(n, -0)) return '0';
+  if (Object.is(n, -0) || n === 0) return '0';
+  if (Math.abs(n) < MIN_NORMAL) {
+    // Older servers (18.16) reject subnormal literals; n / MIN_NORMAL is an exact normal
+    // double, and multiplying back is exact, so the value arrives unchanged.
+    return `(${String(n / MIN_NORMAL)} * ${String(MIN_NORMAL)})`;
+  }
   const s = String(n);
   // A negative literal is parenthesised so `x - -1` and `-1` inside expressions stay unambiguous.
   return n < 0 ? `(${s})` : s;
@@ -86,7 +93,9 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
  */
 export function ident(name: string): SqlFragment {
   if (!IDENT.test(name)) {
-    throw new SqlBindError(`invalid identifier ${JSON.stringify(name)}: use [A-Za-z_][A-Za-z0-9_]*`);
+    throw new SqlBindError(
+      `invalid identifier ${JSON.stringify(name)}: use [A-Za-z_][A-Za-z0-9_]*`,
+    );
   }
   return new SqlFragment('`' + name + '`');
 }
@@ -95,7 +104,10 @@ export function ident(name: string): SqlFragment {
  * Tagged template: `sql\`SELECT * FROM ${ident(t)} WHERE id = ${id}\``. Interpolated
  * SqlFragments are inlined; every other interpolation is rendered by `literal()`.
  */
-export function sql(strings: TemplateStringsArray, ...values: (SqlValue | SqlFragment)[]): SqlFragment {
+export function sql(
+  strings: TemplateStringsArray,
+  ...values: (SqlValue | SqlFragment)[]
+): SqlFragment {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
     out += v instanceof SqlFragment ? v.text : render(v);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 
 /** One environment variable: how it is parsed, what it means, and its default. */
 export interface EnvVar<T> {

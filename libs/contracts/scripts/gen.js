@@ -3,7 +3,14 @@
 // Skips the work when the protos and this config have not changed since the last run.
 const { execFileSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} = require('node:fs');
 const { join } = require('node:path');
 
 const pkg = join(__dirname, '..');
@@ -27,9 +34,13 @@ if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) {
   process.exit(0);
 }
 rmSync(out, { recursive: true, force: true });
-execFileSync(join(pkg, 'node_modules', '.bin', 'buf'), ['generate', protoDir, '--template', 'buf.gen.yaml'], {
-  cwd: pkg,
-  stdio: 'inherit',
-});
+execFileSync(
+  join(pkg, 'node_modules', '.bin', 'buf'),
+  ['generate', protoDir, '--template', 'buf.gen.yaml'],
+  {
+    cwd: pkg,
+    stdio: 'inherit',
+  },
+);
 writeFileSync(stamp, digest);
 process.stdout.write(`contracts: generated ${files(out).length - 1} files from ${protoDir}\n`);

@@ -6,5 +6,12 @@
 export * from './gen/index.offerstream.v1';
 export { Timestamp } from './gen/google/protobuf/timestamp';
 export { Duration } from './gen/google/protobuf/duration';
-export { callUnary, grpcClient, PROTO_FILES, protoRoot, PROTO_PACKAGE, SERVICE_NAMES } from './proto-files';
+export {
+  callUnary,
+  grpcClient,
+  PROTO_FILES,
+  protoRoot,
+  PROTO_PACKAGE,
+  SERVICE_NAMES,
+} from './proto-files';
 export type { GrpcClientOf, ServiceName } from './proto-files';

@@ -1,4 +1,4 @@
-import { Channel, DeviceType, Event, EventType } from '@offerstream/contracts';
+import { Channel, DeviceType, type Event, EventType } from '@offerstream/contracts';
 
 /** One row of the ClickHouse `events` table (migration 0001). */
 export interface EventRow {

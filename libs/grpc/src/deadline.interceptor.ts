@@ -1,4 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { throwError, timeout, type Observable } from 'rxjs';
 import { CommonErrorCode, CommonException } from './domain.exception';
 
@@ -15,7 +20,10 @@ export function remainingMs(call: unknown, now: number = Date.now()): number {
 }
 
 function deadlineError(): CommonException {
-  return new CommonException(CommonErrorCode.DEADLINE_EXCEEDED, 'the call deadline passed before the answer was ready');
+  return new CommonException(
+    CommonErrorCode.DEADLINE_EXCEEDED,
+    'the call deadline passed before the answer was ready',
+  );
 }
 
 /**

@@ -1,5 +1,10 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { assertUnreachable, CommonErrorCode, CommonException, DomainException } from './domain.exception';
+import {
+  assertUnreachable,
+  CommonErrorCode,
+  CommonException,
+  DomainException,
+} from './domain.exception';
 
 /** Maps the errors one service owns to gRPC status codes; `undefined` for errors it does not own. */
 export type GrpcStatusMapper = (err: DomainException) => status | undefined;
@@ -30,13 +35,19 @@ export interface GrpcErrorObject {
 
 export const REASON_TRAILER = 'offerstream-error-reason';
 
-function errorObject(code: status, message: string, meta: Record<string, string> = {}): GrpcErrorObject {
+function errorObject(
+  code: status,
+  message: string,
+  meta: Record<string, string> = {},
+): GrpcErrorObject {
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(meta)) metadata.set(k, v);
   return { code, message, details: message, metadata };
 }
 
-function isStatusCarrying(err: unknown): err is { code: status; details?: string; message?: string } {
+function isStatusCarrying(
+  err: unknown,
+): err is { code: status; details?: string; message?: string } {
   return (
     typeof err === 'object' &&
     err !== null &&
@@ -55,12 +66,18 @@ export function toGrpcError(
   mappers: readonly GrpcStatusMapper[],
 ): { error: GrpcErrorObject; unexpected: boolean } {
   if (err instanceof DomainException) {
+    const domainErr = err as DomainException<string>;
     for (const m of [commonStatusMapper, ...mappers]) {
-      const code = m(err);
+      const code = m(domainErr);
       if (code !== undefined) {
-        const meta: Record<string, string> = { [REASON_TRAILER]: err.code };
-        for (const [k, v] of Object.entries(err.details)) meta[`offerstream-${k.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`] = v;
-        return { error: errorObject(code, `${err.code}: ${err.message}`, meta), unexpected: false };
+        const meta: Record<string, string> = { [REASON_TRAILER]: domainErr.code };
+        for (const [k, v] of Object.entries(domainErr.details)) {
+          meta[`offerstream-${k.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`] = v;
+        }
+        return {
+          error: errorObject(code, `${domainErr.code}: ${domainErr.message}`, meta),
+          unexpected: false,
+        };
       }
     }
     return { error: errorObject(status.INTERNAL, 'internal error'), unexpected: true };

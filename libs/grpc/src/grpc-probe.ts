@@ -1,4 +1,11 @@
-import { credentials, loadPackageDefinition, makeGenericClientConstructor, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  makeGenericClientConstructor,
+  Metadata,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 
@@ -8,38 +15,77 @@ import { service as healthService } from 'grpc-health-check';
  * demo and operators' tooling.
  */
 
-type Unary = (req: unknown, md: Metadata, opts: { deadline: Date }, cb: (err: ServiceError | null, res?: { status: string | number }) => void) => void;
+type Unary = (
+  req: unknown,
+  md: Metadata,
+  opts: { deadline: Date },
+  cb: (err: ServiceError | null, res?: { status: string | number }) => void,
+) => void;
 
 /** The health status of `service` ('' = the whole server): 'SERVING', 'NOT_SERVING', ... */
 export function checkHealth(address: string, service = '', deadlineMs = 2000): Promise<string> {
   const Ctor = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
-  const client = new Ctor(address, credentials.createInsecure()) as unknown as Client & { check: Unary };
+  const client = new Ctor(address, credentials.createInsecure()) as unknown as Client & {
+    check: Unary;
+  };
   return new Promise<string>((resolve, reject) => {
-    client.check({ service }, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (err, res) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(typeof res?.status === 'number' ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN') : String(res?.status));
-    });
+    client.check(
+      { service },
+      new Metadata(),
+      { deadline: new Date(Date.now() + deadlineMs) },
+      (err, res) => {
+        client.close();
+        if (err) reject(err);
+        else
+          resolve(
+            typeof res?.status === 'number'
+              ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][res.status] ?? 'UNKNOWN')
+              : String(res?.status),
+          );
+      },
+    );
   });
 }
 
 interface ReflectionStream {
   write(req: unknown): void;
   end(): void;
-  on(event: 'data', cb: (res: { listServicesResponse?: { service: { name: string }[] }; errorResponse?: { errorMessage: string } }) => void): void;
+  on(
+    event: 'data',
+    cb: (res: {
+      listServicesResponse?: { service: { name: string }[] };
+      errorResponse?: { errorMessage: string };
+    }) => void,
+  ): void;
   on(event: 'error', cb: (err: Error) => void): void;
   on(event: 'end', cb: () => void): void;
 }
 
 /** Service names listed by server reflection (grpc.reflection.v1), sorted. */
 export function listServices(address: string, deadlineMs = 2000): Promise<string[]> {
-  const protoFile = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const pkg = loadPackageDefinition(loadSync(protoFile, { keepCase: false, defaults: true, oneofs: true })) as unknown as {
-    grpc: { reflection: { v1: { ServerReflection: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & { serverReflectionInfo(md: Metadata, opts: { deadline: Date }): ReflectionStream } } } };
+  const protoFile =
+    require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const pkg = loadPackageDefinition(
+    loadSync(protoFile, { keepCase: false, defaults: true, oneofs: true }),
+  ) as unknown as {
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            addr: string,
+            creds: ReturnType<typeof credentials.createInsecure>,
+          ) => Client & {
+            serverReflectionInfo(md: Metadata, opts: { deadline: Date }): ReflectionStream;
+          };
+        };
+      };
+    };
   };
   const client = new pkg.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
   return new Promise<string[]>((resolve, reject) => {
-    const call = client.serverReflectionInfo(new Metadata(), { deadline: new Date(Date.now() + deadlineMs) });
+    const call = client.serverReflectionInfo(new Metadata(), {
+      deadline: new Date(Date.now() + deadlineMs),
+    });
     let names: string[] | undefined;
     call.on('data', (res) => {
       if (res.errorResponse) reject(new Error(res.errorResponse.errorMessage));

@@ -2,7 +2,11 @@ import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
-import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import {
+  HealthImplementation,
+  protoPath as healthProtoPath,
+  type ServingStatus,
+} from 'grpc-health-check';
 
 export { healthProtoPath };
 
@@ -48,12 +52,18 @@ export class OfferstreamGrpcServer extends ServerGrpc {
         objects: true,
       },
       onLoadPackageDefinition: (pkg: PackageDefinition, server: Pick<Server, 'addService'>) => {
-        new ReflectionService(pkg).addToServer(server);
+        // List what this process serves (and health), not every service in the loaded protos.
+        new ReflectionService(pkg, {
+          services: [...o.serviceNames, 'grpc.health.v1.Health'],
+        }).addToServer(server);
         this.health.addToServer(server);
       },
     };
     super(options);
-    this.health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(o.serviceNames.map((s) => [s, 'NOT_SERVING' as const])) });
+    this.health = new HealthImplementation({
+      '': 'NOT_SERVING',
+      ...Object.fromEntries(o.serviceNames.map((s) => [s, 'NOT_SERVING' as const])),
+    });
   }
 
   /** The port the server listens on (useful with port 0). */
@@ -69,9 +79,14 @@ export class OfferstreamGrpcServer extends ServerGrpc {
   }
 
   override async createClient(): Promise<Server> {
-    const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024, ...(this.o.channelOptions ?? {}) });
+    const server = new Server({
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      ...(this.o.channelOptions ?? {}),
+    });
     this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(this.o.url, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      server.bindAsync(this.o.url, ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      );
     });
     this.grpcServer = server;
     return server;

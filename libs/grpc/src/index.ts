@@ -1,5 +1,10 @@
 export { DeadlineInterceptor, remainingMs } from './deadline.interceptor';
-export { assertUnreachable, CommonErrorCode, CommonException, DomainException } from './domain.exception';
+export {
+  assertUnreachable,
+  CommonErrorCode,
+  CommonException,
+  DomainException,
+} from './domain.exception';
 export { commonStatusMapper, REASON_TRAILER, toGrpcError } from './grpc-errors';
 export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
 export { GrpcExceptionFilter } from './grpc-exception.filter';

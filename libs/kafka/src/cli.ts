@@ -17,11 +17,15 @@ async function main(cmd: string | undefined): Promise<number> {
   await admin.connect();
   try {
     if (cmd === 'provision') {
-      await provisionTopics(admin, topicSpecs(), { replicationFactor: cfg.KAFKA_TOPIC_REPLICATION_FACTOR, logger });
+      await provisionTopics(admin, topicSpecs(), {
+        replicationFactor: cfg.KAFKA_TOPIC_REPLICATION_FACTOR,
+        logger,
+      });
       return 0;
     }
     if (cmd === 'list') {
-      for (const t of topicSpecs()) process.stdout.write(`${t.name}\t${t.partitions}\t${t.cleanupPolicy}\t${t.description}\n`);
+      for (const t of topicSpecs())
+        process.stdout.write(`${t.name}\t${t.partitions}\t${t.cleanupPolicy}\t${t.description}\n`);
       return 0;
     }
     process.stderr.write('usage: provision|list\n');
@@ -34,7 +38,9 @@ async function main(cmd: string | undefined): Promise<number> {
 main(process.argv[2]).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

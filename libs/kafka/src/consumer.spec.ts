@@ -5,10 +5,20 @@ import { backoffMs, chunk, makeBatchRunner, type BatchHandler } from './consumer
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 function msg(offset: number): KafkaMessage {
-  return { offset: String(offset), key: null, value: Buffer.from(String(offset)), timestamp: '0', attributes: 0, headers: {} };
+  return {
+    offset: String(offset),
+    key: null,
+    value: Buffer.from(String(offset)),
+    timestamp: '0',
+    attributes: 0,
+    headers: {},
+  };
 }
 
-function makeRunner(handler: BatchHandler, o: { stopAfterFailures?: number; maxChunk?: number } = {}) {
+function makeRunner(
+  handler: BatchHandler,
+  o: { stopAfterFailures?: number; maxChunk?: number } = {},
+) {
   const commits: string[] = [];
   const sleeps: number[] = [];
   let failures = 0;

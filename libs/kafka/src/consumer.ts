@@ -34,6 +34,8 @@ export interface DurableConsumerOptions {
   readonly retry?: RetryPolicy;
   readonly partitionsConsumedConcurrently?: number;
   readonly sessionTimeoutMs?: number;
+  /** Longest a fetch waits for data on idle partitions; also bounds stop() latency. */
+  readonly maxWaitTimeMs?: number;
   /** Called after a commit succeeded (metrics, tests). */
   readonly onCommitted?: (topic: string, partition: number, nextOffset: string) => void;
 }
@@ -73,7 +75,12 @@ export interface BatchRunnerDeps {
  */
 export function makeBatchRunner(deps: BatchRunnerDeps) {
   const sleep = deps.sleep ?? realSleep;
-  return async (payload: Pick<EachBatchPayload, 'batch' | 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'>): Promise<void> => {
+  return async (
+    payload: Pick<
+      EachBatchPayload,
+      'batch' | 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'
+    >,
+  ): Promise<void> => {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat };
     const gone = () => deps.stopping() || !isRunning() || isStale();
@@ -90,7 +97,14 @@ export function makeBatchRunner(deps: BatchRunnerDeps) {
         } catch (err) {
           const delay = backoffMs(deps.retry, attempt);
           deps.logger.warn(
-            { err, topic: batch.topic, partition: batch.partition, firstOffset: part[0]?.offset, attempt, retryInMs: delay },
+            {
+              err,
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: part[0]?.offset,
+              attempt,
+              retryInMs: delay,
+            },
             'batch handler failed; retrying (offsets not committed)',
           );
           // Wait in slices so heartbeats keep the partition assigned and stop() is prompt.
@@ -130,6 +144,8 @@ export class DurableConsumer {
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30000,
       heartbeatInterval: 3000,
+      // Bounds how long a fetch (and so stop()) waits when a partition is idle.
+      maxWaitTimeInMs: opts.maxWaitTimeMs ?? 500,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
     });
@@ -145,7 +161,10 @@ export class DurableConsumer {
   async start(): Promise<void> {
     const { consumer, opts } = this;
     await consumer.connect();
-    await consumer.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
+    await consumer.subscribe({
+      topics: [...opts.topics],
+      fromBeginning: opts.fromBeginning ?? true,
+    });
     const runner = makeBatchRunner({
       handler: opts.handler,
       logger: opts.logger,

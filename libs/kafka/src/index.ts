@@ -1,6 +1,12 @@
 export { createKafka } from './client';
 export { backoffMs, chunk, DEFAULT_RETRY, DurableConsumer, makeBatchRunner } from './consumer';
-export type { BatchContext, BatchHandler, BatchRunnerDeps, DurableConsumerOptions, RetryPolicy } from './consumer';
+export type {
+  BatchContext,
+  BatchHandler,
+  BatchRunnerDeps,
+  DurableConsumerOptions,
+  RetryPolicy,
+} from './consumer';
 export { kafkaVars } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
 export { IdempotentProducer } from './producer';

@@ -6,14 +6,21 @@ export const kafkaVars = {
     doc: 'Kafka bootstrap servers, comma-separated host:port',
     default: '127.0.0.1:9092',
   }),
-  KAFKA_CLIENT_ID: env.string({ doc: 'Client id reported to the brokers (defaults to the service name)', optional: true }),
+  KAFKA_CLIENT_ID: env.string({
+    doc: 'Client id reported to the brokers (defaults to the service name)',
+    optional: true,
+  }),
   KAFKA_SSL: env.bool({ doc: 'Use TLS to the brokers', default: 'false' }),
   KAFKA_SASL_MECHANISM: env.oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, {
     doc: 'SASL mechanism (Strimzi KafkaUser: scram-sha-512)',
     default: 'none',
   }),
   KAFKA_SASL_USERNAME: env.string({ doc: 'SASL user name', optional: true }),
-  KAFKA_SASL_PASSWORD: env.string({ doc: 'SASL password (from a Secret)', optional: true, secret: true }),
+  KAFKA_SASL_PASSWORD: env.string({
+    doc: 'SASL password (from a Secret)',
+    optional: true,
+    secret: true,
+  }),
   KAFKA_LOG_LEVEL: env.oneOf(['nothing', 'error', 'warn', 'info', 'debug'] as const, {
     doc: 'Log level of the Kafka client library itself',
     default: 'warn',

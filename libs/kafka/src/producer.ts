@@ -1,4 +1,11 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 
 /**
  * A producer that writes each message once per send (idempotent: the broker drops
@@ -16,6 +23,9 @@ export class IdempotentProducer {
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
+      // Idempotence needs unbounded retries (bounded ones may break exactly-once);
+      // callers bound a send with their own deadline.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10000 },
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
     });
   }
@@ -33,7 +43,9 @@ export class IdempotentProducer {
   }
 
   /** Sends to several topics in one request (e.g. valid + dead-letter for one input batch). */
-  async sendBatch(topicMessages: { topic: string; messages: Message[] }[]): Promise<RecordMetadata[]> {
+  async sendBatch(
+    topicMessages: { topic: string; messages: Message[] }[],
+  ): Promise<RecordMetadata[]> {
     const nonEmpty = topicMessages.filter((t) => t.messages.length > 0);
     if (nonEmpty.length === 0) return [];
     return this.producer.sendBatch({ topicMessages: nonEmpty, acks: -1 });

@@ -49,11 +49,17 @@ export async function provisionTopics(
       await admin.createPartitions({ topicPartitions: [{ topic: s.name, count: s.partitions }] });
       changed = true;
     } else if (partitions > s.partitions) {
-      opts.logger?.warn({ topic: s.name, partitions, declared: s.partitions }, 'topic has more partitions than declared; leaving it');
+      opts.logger?.warn(
+        { topic: s.name, partitions, declared: s.partitions },
+        'topic has more partitions than declared; leaving it',
+      );
     }
     const want = topicConfig(s);
     const have = new Map(
-      (described.resources.find((r) => r.resourceName === s.name)?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+      (described.resources.find((r) => r.resourceName === s.name)?.configEntries ?? []).map((e) => [
+        e.configName,
+        e.configValue,
+      ]),
     );
     if (Object.entries(want).some(([k, v]) => have.get(k) !== v)) {
       await admin.alterConfigs({

@@ -11,8 +11,14 @@ describe('topics', () => {
   });
 
   it('compacts the catalog topics and keeps them forever', () => {
-    expect(topicConfig(TOPICS.campaigns)).toMatchObject({ 'cleanup.policy': 'compact', 'retention.ms': '-1' });
-    expect(topicConfig(TOPICS.events)).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': String(7 * 86400000) });
+    expect(topicConfig(TOPICS.campaigns)).toMatchObject({
+      'cleanup.policy': 'compact',
+      'retention.ms': '-1',
+    });
+    expect(topicConfig(TOPICS.events)).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': String(7 * 86400000),
+    });
   });
 
   it('prefixes names for isolated test runs', () => {

@@ -16,13 +16,22 @@ describe('createLogger', () => {
   it('writes one JSON object a line with service, level label and time', () => {
     const { lines, destination } = capture();
     createLogger({ service: 'ingest', version: '1.2.3', destination }).info({ n: 1 }, 'hello');
-    expect(lines[0]).toMatchObject({ service: 'ingest', version: '1.2.3', level: 'info', n: 1, msg: 'hello' });
+    expect(lines[0]).toMatchObject({
+      service: 'ingest',
+      version: '1.2.3',
+      level: 'info',
+      n: 1,
+      msg: 'hello',
+    });
     expect(typeof lines[0]?.time).toBe('string');
   });
 
   it('redacts passwords wherever a config dump puts them', () => {
     const { lines, destination } = capture();
-    createLogger({ service: 's', destination }).info({ config: { CLICKHOUSE_PASSWORD: 'pw' }, db: { password: 'x' } });
+    createLogger({ service: 's', destination }).info({
+      config: { CLICKHOUSE_PASSWORD: 'pw' },
+      db: { password: 'x' },
+    });
     expect(JSON.stringify(lines[0])).not.toMatch(/"pw"|"x"/);
   });
 

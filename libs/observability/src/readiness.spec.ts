@@ -4,9 +4,12 @@ describe('Readiness', () => {
   it('is ready only when every check passes', async () => {
     const r = new Readiness({ cacheMs: 0 });
     r.add({ name: 'kafka', check: async () => true });
-    r.add({ name: 'clickhouse', check: async () => {
-      throw new Error('connection refused');
-    } });
+    r.add({
+      name: 'clickhouse',
+      check: async () => {
+        throw new Error('connection refused');
+      },
+    });
     const report = await r.report();
     expect(report.ready).toBe(false);
     expect(report.checks).toEqual({ kafka: 'ok', clickhouse: 'connection refused' });
@@ -30,9 +33,12 @@ describe('Readiness', () => {
     let t = 0;
     let calls = 0;
     const r = new Readiness({ cacheMs: 1000, now: () => t });
-    r.add({ name: 'x', check: async () => {
-      calls++;
-    } });
+    r.add({
+      name: 'x',
+      check: async () => {
+        calls++;
+      },
+    });
     await r.report();
     t = 500;
     await r.report();

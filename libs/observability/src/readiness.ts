@@ -42,7 +42,8 @@ export class Readiness {
 
   async report(): Promise<ReadinessReport> {
     const now = (this.opts.now ?? Date.now)();
-    if (this.cached && now - this.cached.at < (this.opts.cacheMs ?? 1000)) return this.cached.report;
+    if (this.cached && now - this.cached.at < (this.opts.cacheMs ?? 1000))
+      return this.cached.report;
     const timeoutMs = this.opts.timeoutMs ?? 2000;
     const results = await Promise.all(
       this.checks.map(async (c): Promise<[string, string]> => {
@@ -51,7 +52,10 @@ export class Readiness {
           const ok = await Promise.race([
             c.check(),
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+              timer = setTimeout(
+                () => reject(new Error(`timed out after ${timeoutMs} ms`)),
+                timeoutMs,
+              );
             }),
           ]);
           return [c.name, ok === false ? 'not ready' : 'ok'];

@@ -1,6 +1,7 @@
 import type { ReadinessCheck } from '@offerstream/observability';
 
 interface AdminLike {
+  connect(): Promise<void>;
   describeCluster(): Promise<unknown>;
 }
 interface PingLike {
@@ -9,7 +10,13 @@ interface PingLike {
 
 /** Ready when the Kafka cluster answers a metadata request. */
 export function kafkaCheck(admin: AdminLike): ReadinessCheck {
-  return { name: 'kafka', check: async () => void (await admin.describeCluster()) };
+  return {
+    name: 'kafka',
+    check: async () => {
+      await admin.connect(); // a no-op once connected; reconnects after an outage
+      await admin.describeCluster();
+    },
+  };
 }
 
 /** Ready when ClickHouse answers a ping. */

@@ -1,4 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { tap, type Observable } from 'rxjs';
 import { toGrpcError, type GrpcStatusMapper } from '@offerstream/grpc';

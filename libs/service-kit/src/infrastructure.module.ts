@@ -1,4 +1,11 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import {
   clickhouseOptionsFrom,
@@ -52,11 +59,8 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
         {
           provide: KAFKA_ADMIN,
           inject: [KAFKA],
-          useFactory: async (kafka: Kafka) => {
-            const admin = kafka.admin();
-            await admin.connect();
-            return admin;
-          },
+          // Not connected here: a service must boot (and report not-ready) while Kafka is down.
+          useFactory: (kafka: Kafka) => kafka.admin(),
         },
       );
     }
@@ -64,7 +68,8 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
       providers.push({
         provide: CLICKHOUSE,
         inject: [SERVICE_CONFIG],
-        useFactory: (cfg: ClickHouseConfig) => createClickHouse(clickhouseOptionsFrom(cfg, opts.clientId)),
+        useFactory: (cfg: ClickHouseConfig) =>
+          createClickHouse(clickhouseOptionsFrom(cfg, opts.clientId)),
       });
     }
     return {
@@ -77,7 +82,8 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
 
   onModuleInit(): void {
     if (this.opts.kafka) this.readiness.add(kafkaCheck(this.moduleRef.get<Admin>(KAFKA_ADMIN)));
-    if (this.opts.clickhouse) this.readiness.add(clickhouseCheck(this.moduleRef.get<ClickHouseClient>(CLICKHOUSE)));
+    if (this.opts.clickhouse)
+      this.readiness.add(clickhouseCheck(this.moduleRef.get<ClickHouseClient>(CLICKHOUSE)));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,4 +91,3 @@ export class InfrastructureModule implements OnModuleInit, OnApplicationShutdown
     if (this.opts.clickhouse) await this.moduleRef.get<ClickHouseClient>(CLICKHOUSE).close();
   }
 }
-

@@ -1,9 +1,21 @@
 import 'reflect-metadata';
-import { Global, Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, describeConfig, loadConfig, type ConfigOf, type EnvSpec } from '@offerstream/config';
+import {
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  type ConfigOf,
+  type EnvSpec,
+} from '@offerstream/config';
 import { PROTO_FILES, PROTO_PACKAGE, protoRoot, type ServiceName } from '@offerstream/contracts';
 import {
   DeadlineInterceptor,
@@ -88,18 +100,29 @@ export async function startService<S extends EnvSpec>(
     protoPath: [...PROTO_FILES],
     includeDirs: [protoRoot()],
     serviceNames: def.grpcServices,
-    shutdownGraceMs: Math.max(100, config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_DELAY_MS - 500),
+    shutdownGraceMs: Math.max(
+      100,
+      config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_DELAY_MS - 500,
+    ),
   });
   const mappers = def.errorMappers ?? [];
-  const ms = app.connectMicroservice({ strategy: grpc });
-  ms.useGlobalFilters(new GrpcExceptionFilter(logger, mappers));
-  ms.useGlobalInterceptors(new GrpcMetricsInterceptor(grpcServerHistogram(registry), mappers), new DeadlineInterceptor());
+  // Nest binds handlers when the microservice is connected, so the global filter and
+  // interceptors are set first and inherited; each of them acts on RPC contexts only.
+  app.useGlobalFilters(new GrpcExceptionFilter(logger, mappers));
+  app.useGlobalInterceptors(
+    new GrpcMetricsInterceptor(grpcServerHistogram(registry), mappers),
+    new DeadlineInterceptor(),
+  );
+  app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });
 
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.GRPC_HOST);
   const httpPort = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   grpc.setServing('SERVING');
-  logger.info({ grpcPort: grpc.boundPort, httpPort, services: def.grpcServices }, `${def.name} is serving`);
+  logger.info(
+    { grpcPort: grpc.boundPort, httpPort, services: def.grpcServices },
+    `${def.name} is serving`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop requested'): Promise<void> => {
@@ -153,7 +176,9 @@ export function runService<S extends EnvSpec>(def: ServiceDefinition<S>): void {
         process.stderr.write(`${def.name}: ${err.message}\n`);
         process.exit(78);
       }
-      process.stderr.write(`${def.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `${def.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(1);
     },
   );
@@ -166,5 +191,13 @@ export function configReference(name: string, spec: EnvSpec): string {
     (r) =>
       `| \`${r.variable}\` | ${r.required ? 'required' : r.defaultValue === '' ? 'optional' : `\`${cell(r.defaultValue)}\``} | ${cell(r.doc)}${r.secret ? ' (secret)' : ''} |`,
   );
-  return [`## ${name}`, '', '| variable | default | meaning |', '| --- | --- | --- |', ...rows, '', ''].join('\n');
+  return [
+    `## ${name}`,
+    '',
+    '| variable | default | meaning |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    '',
+  ].join('\n');
 }

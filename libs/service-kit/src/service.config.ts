@@ -6,7 +6,10 @@ export const serviceVars = {
   LOG_LEVEL: env.oneOf(LOG_LEVELS, { doc: 'Log level', default: 'info' }),
   GRPC_HOST: env.string({ doc: 'Address the gRPC server binds to', default: '0.0.0.0' }),
   GRPC_PORT: env.port({ doc: 'gRPC port (0 picks a free one)', default: '50051' }),
-  HTTP_PORT: env.port({ doc: 'HTTP port for /metrics, /healthz, /readyz (0 picks a free one)', default: '8080' }),
+  HTTP_PORT: env.port({
+    doc: 'HTTP port for /metrics, /healthz, /readyz (0 picks a free one)',
+    default: '8080',
+  }),
   SHUTDOWN_DRAIN_DELAY_MS: env.int({
     doc: 'After SIGTERM, how long to keep serving while reporting not-ready (lets load balancers stop routing)',
     default: '0',

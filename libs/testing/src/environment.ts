@@ -75,14 +75,25 @@ export async function resolveTestEnvironment(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<TestEnvironment> {
   if (env.KAFKA_BROKERS && env.CLICKHOUSE_URL) {
-    return { kafkaBrokers: env.KAFKA_BROKERS, clickhouseUrl: env.CLICKHOUSE_URL, source: 'env', stop: () => Promise.resolve() };
+    return {
+      kafkaBrokers: env.KAFKA_BROKERS,
+      clickhouseUrl: env.CLICKHOUSE_URL,
+      source: 'env',
+      stop: () => Promise.resolve(),
+    };
   }
   if (env.OFFERSTREAM_USE_TESTCONTAINERS !== 'false' && (await dockerEngineAnswers())) {
     return startContainers();
   }
   const script = resolve(REPO_ROOT, 'deploy', 'local', 'stack.sh');
-  const r = spawnSync('bash', [script, 'up'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600000 });
-  if (r.status !== 0) throw new Error(`local stack did not start (deploy/local/stack.sh up exited ${String(r.status)})`);
+  const r = spawnSync('bash', [script, 'up'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 600000,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `local stack did not start (deploy/local/stack.sh up exited ${String(r.status)})`,
+    );
   return {
     kafkaBrokers: `127.0.0.1:${env.KAFKA_PORT ?? '9092'}`,
     clickhouseUrl: `http://127.0.0.1:${env.CLICKHOUSE_HTTP_PORT ?? '8123'}`,

@@ -37,7 +37,10 @@ describe('uniqueName', () => {
 
 describe('resolveTestEnvironment', () => {
   it('uses KAFKA_BROKERS and CLICKHOUSE_URL when both are given', async () => {
-    const env = await resolveTestEnvironment({ KAFKA_BROKERS: 'k:1', CLICKHOUSE_URL: 'http://c:2' });
+    const env = await resolveTestEnvironment({
+      KAFKA_BROKERS: 'k:1',
+      CLICKHOUSE_URL: 'http://c:2',
+    });
     expect(env).toMatchObject({ kafkaBrokers: 'k:1', clickhouseUrl: 'http://c:2', source: 'env' });
   });
 });

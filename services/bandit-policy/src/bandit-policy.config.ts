@@ -6,6 +6,12 @@ import { kafkaVars } from '@offerstream/kafka';
 export const banditPolicyVars = {
   ...kafkaVars,
   ...clickhouseVars,
-  FEATURE_SERVICE_ADDR: env.string({ doc: 'host:port of the feature service', default: '127.0.0.1:50052' }),
-  SCORING_SERVICE_ADDR: env.string({ doc: 'host:port of the scoring service', default: '127.0.0.1:50053' }),
+  FEATURE_SERVICE_ADDR: env.string({
+    doc: 'host:port of the feature service',
+    default: '127.0.0.1:50052',
+  }),
+  SCORING_SERVICE_ADDR: env.string({
+    doc: 'host:port of the scoring service',
+    default: '127.0.0.1:50053',
+  }),
 } as const;

@@ -3,6 +3,12 @@ import { InfrastructureModule } from '@offerstream/service-kit';
 
 /** The bandit-policy service. Its gRPC controllers and Kafka consumers are added here. */
 @Module({
-  imports: [InfrastructureModule.forRoot({ clientId: 'offerstream-bandit-policy', kafka: true, clickhouse: true })],
+  imports: [
+    InfrastructureModule.forRoot({
+      clientId: 'offerstream-bandit-policy',
+      kafka: true,
+      clickhouse: true,
+    }),
+  ],
 })
 export class BanditPolicyModule {}

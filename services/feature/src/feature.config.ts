@@ -6,5 +6,10 @@ import { kafkaVars } from '@offerstream/kafka';
 export const featureVars = {
   ...kafkaVars,
   ...clickhouseVars,
-  FEATURE_CACHE_MAX_USERS: env.int({ doc: 'Users kept in memory before the least recently used are evicted', default: '200000', min: 1000, max: 50000000 }),
+  FEATURE_CACHE_MAX_USERS: env.int({
+    doc: 'Users kept in memory before the least recently used are evicted',
+    default: '200000',
+    min: 1000,
+    max: 50000000,
+  }),
 } as const;

@@ -6,5 +6,8 @@ import { kafkaVars } from '@offerstream/kafka';
 export const ingestVars = {
   ...kafkaVars,
   ...clickhouseVars,
-  INGEST_HTTP_ENABLED: env.bool({ doc: 'Serve POST /v1/events for producers without a Kafka client', default: 'true' }),
+  INGEST_HTTP_ENABLED: env.bool({
+    doc: 'Serve POST /v1/events for producers without a Kafka client',
+    default: 'true',
+  }),
 } as const;

@@ -31,7 +31,13 @@ export function startServiceProcess(
   const log = createWriteStream(logFile, { flags: 'w' });
   const child = spawn(process.execPath, [join(root, 'services', s.name, 'dist', 'main.js')], {
     cwd: root,
-    env: { ...process.env, ...env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(s.grpcPort), HTTP_PORT: String(s.httpPort) },
+    env: {
+      ...process.env,
+      ...env,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(s.grpcPort),
+      HTTP_PORT: String(s.httpPort),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
@@ -43,29 +49,45 @@ export function startServiceProcess(
 export async function waitServing(p: ServiceProcess, timeoutMs = 30000): Promise<number> {
   const started = Date.now();
   for (;;) {
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
+    if (p.child.exitCode !== null)
+      throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
     try {
-      if ((await checkHealth(`127.0.0.1:${p.grpcPort}`, '', 500)) === 'SERVING') return Date.now() - started;
+      if ((await checkHealth(`127.0.0.1:${p.grpcPort}`, '', 500)) === 'SERVING')
+        return Date.now() - started;
     } catch {
       // not listening yet
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`${p.name} not SERVING after ${timeoutMs} ms; see ${p.logFile}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${p.name} not SERVING after ${timeoutMs} ms; see ${p.logFile}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-export async function describeService(p: ServiceProcess): Promise<{ services: string[]; ready: boolean; metricsLines: number }> {
-  const services = (await listServices(`127.0.0.1:${p.grpcPort}`)).filter((s) => !s.startsWith('grpc.'));
+export async function describeService(
+  p: ServiceProcess,
+): Promise<{ services: string[]; ready: boolean; metricsLines: number }> {
+  const services = (await listServices(`127.0.0.1:${p.grpcPort}`)).filter(
+    (s) => !s.startsWith('grpc.'),
+  );
   const ready = (await fetch(`http://127.0.0.1:${p.httpPort}/readyz`)).status === 200;
   const metrics = await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
-  return { services, ready, metricsLines: metrics.split('\n').filter((l) => l && !l.startsWith('#')).length };
+  return {
+    services,
+    ready,
+    metricsLines: metrics.split('\n').filter((l) => l && !l.startsWith('#')).length,
+  };
 }
 
 /** SIGTERM, then wait for the exit; returns the exit code and how long the shutdown took. */
-export async function stopGracefully(p: ServiceProcess, timeoutMs = 15000): Promise<{ code: number | null; ms: number }> {
+export async function stopGracefully(
+  p: ServiceProcess,
+  timeoutMs = 15000,
+): Promise<{ code: number | null; ms: number }> {
   const started = Date.now();
   if (p.child.exitCode !== null) return { code: p.child.exitCode, ms: 0 };
-  const exited = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    p.child.once('exit', (code) => resolve(code)),
+  );
   p.child.kill('SIGTERM');
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const code = await exited;

@@ -17,7 +17,13 @@ export function rng(seed: number): () => number {
  * Smoke traffic: sessions of browsing users, where views lead to clicks, carts and
  * sometimes purchases. Stands in for the market simulator until it lands.
  */
-export function* smokeEvents(opts: { shopId: string; users: number; events: number; seed: number; now: Date }): Generator<Event> {
+export function* smokeEvents(opts: {
+  shopId: string;
+  users: number;
+  events: number;
+  seed: number;
+  now: Date;
+}): Generator<Event> {
   const rand = rng(opts.seed);
   const categories = ['shoes', 'bags', 'electronics', 'books', 'garden'];
   let emitted = 0;
@@ -31,12 +37,17 @@ export function* smokeEvents(opts: { shopId: string; users: number; events: numb
       const price = 500 + (itemNo % 50) * 250;
       const r = rand();
       const type =
-        r < 0.6 ? EventType.EVENT_TYPE_VIEW
-        : r < 0.8 ? EventType.EVENT_TYPE_CLICK
-        : r < 0.9 ? EventType.EVENT_TYPE_ADD_TO_CART
-        : r < 0.93 ? EventType.EVENT_TYPE_REMOVE_FROM_CART
-        : r < 0.97 ? EventType.EVENT_TYPE_SEARCH
-        : EventType.EVENT_TYPE_PURCHASE;
+        r < 0.6
+          ? EventType.EVENT_TYPE_VIEW
+          : r < 0.8
+            ? EventType.EVENT_TYPE_CLICK
+            : r < 0.9
+              ? EventType.EVENT_TYPE_ADD_TO_CART
+              : r < 0.93
+                ? EventType.EVENT_TYPE_REMOVE_FROM_CART
+                : r < 0.97
+                  ? EventType.EVENT_TYPE_SEARCH
+                  : EventType.EVENT_TYPE_PURCHASE;
       const purchase = type === EventType.EVENT_TYPE_PURCHASE;
       emitted++;
       yield Event.fromPartial({
