@@ -76,7 +76,21 @@ topics: build stack-up ## create/update the declared Kafka topics
 typecheck: gen
 	$(PNPM) exec tsc -p tsconfig.json
 
-lint: gen trainer-venv ## ESLint, Prettier, buf lint + breaking-change check, ruff
+KUSTOMIZE := $(LOCAL)/tools/bin/kustomize
+$(KUSTOMIZE):
+	GOBIN=$(LOCAL)/tools/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
+
+.PHONY: k8s-check
+k8s-check: $(KUSTOMIZE) trainer-venv ## build the kustomize overlays and check least privilege + consistency with the code
+	@mkdir -p $(LOCAL)/k8s
+	@$(KUSTOMIZE) build k8s/infra > $(LOCAL)/k8s/infra.yaml
+	@for o in dev prod-gpu; do \
+	  $(KUSTOMIZE) build k8s/overlays/$$o > $(LOCAL)/k8s/$$o.yaml; \
+	  if $(VENV)/bin/python k8s/check_manifests.py $(LOCAL)/k8s/$$o.yaml $(LOCAL)/k8s/infra.yaml libs/kafka/src/topics.ts $$o > $(LOCAL)/k8s/$$o.check.txt; \
+	  then echo "k8s/overlays/$$o: $$(tail -1 $(LOCAL)/k8s/$$o.check.txt)"; else cat $(LOCAL)/k8s/$$o.check.txt; exit 1; fi; \
+	done
+
+lint: gen trainer-venv k8s-check ## ESLint, Prettier, buf lint + breaking-change check, ruff, manifest checks
 	$(PNPM) exec eslint . --max-warnings 0
 	$(PNPM) exec prettier --check .
 	cd libs/contracts && ./node_modules/.bin/buf lint ../../proto

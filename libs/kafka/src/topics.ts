@@ -11,7 +11,7 @@ export interface TopicSpec {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Every topic, keyed by its role. All keyed by user id except campaigns (campaign id) and models (model name). */
+/** Every topic, keyed by its role. All keyed by user id except campaigns (campaign id) and models (name@version). */
 export const TOPICS = {
   events: {
     name: 'offerstream.events.v1',
@@ -41,6 +41,13 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     description: 'Every GetOffers decision with candidates, scores and propensities (key user_id)',
   },
+  activations: {
+    name: 'offerstream.activations.v1',
+    partitions: 12,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    description: 'Deferred decisions activated by their impression (protobuf DecisionActivated, key user_id)',
+  },
   rewards: {
     name: 'offerstream.rewards.v1',
     partitions: 12,
@@ -61,7 +68,7 @@ export const TOPICS = {
     partitions: 1,
     cleanupPolicy: 'compact',
     retentionMs: -1,
-    description: 'Model announcements (key model name)',
+    description: 'Model announcements (key "<model_name>@<model_version>", so a shadow never erases production)',
   },
 } as const satisfies Record<string, TopicSpec>;
 
