@@ -46,7 +46,8 @@ export const TOPICS = {
     partitions: 12,
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY,
-    description: 'Deferred decisions activated by their impression (protobuf DecisionActivated, key user_id)',
+    description:
+      'Deferred decisions activated by their impression (protobuf DecisionActivated, key user_id)',
   },
   rewards: {
     name: 'offerstream.rewards.v1',
@@ -68,7 +69,8 @@ export const TOPICS = {
     partitions: 1,
     cleanupPolicy: 'compact',
     retentionMs: -1,
-    description: 'Model announcements (key "<model_name>@<model_version>", so a shadow never erases production)',
+    description:
+      'Model announcements (key "<model_name>@<model_version>", so a shadow never erases production)',
   },
 } as const satisfies Record<string, TopicSpec>;
 
