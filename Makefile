@@ -101,16 +101,21 @@ lint: gen trainer-venv k8s-check ## ESLint, Prettier, buf lint + breaking-change
 proto-baseline: deps ## accept the current protos as the new compatibility baseline (breaking changes need a new package version)
 	cd libs/contracts && ./node_modules/.bin/buf build ../../proto -o ../../proto/baseline/offerstream-v1.binpb
 
+RESULTS := $(LOCAL)/test-results
 test-unit: gen
-	$(PNPM) exec jest --selectProjects unit
+	@mkdir -p $(RESULTS)
+	$(PNPM) exec jest --selectProjects unit --json --outputFile=$(RESULTS)/unit.json
 
 test-int: build stack-up
-	$(PNPM) exec jest --selectProjects integration --runInBand
+	@mkdir -p $(RESULTS)
+	$(PNPM) exec jest --selectProjects integration --runInBand --json --outputFile=$(RESULTS)/integration.json
 
 test-trainer: trainer-venv
-	cd $(TRAINER) && .venv/bin/pytest -q
+	@mkdir -p $(RESULTS)
+	cd $(TRAINER) && .venv/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
 
 test: deps build typecheck lint docs-check test-unit test-trainer test-int ## lint, unit and integration tests against the real stack
+	@node tools/test-summary.js $(RESULTS)
 
 # ---------------------------------------------------------------- run
 .PHONY: demo docs clean
