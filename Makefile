@@ -72,7 +72,7 @@ topics: build stack-up ## create/update the declared Kafka topics
 	node libs/kafka/dist/cli.js provision
 
 # ---------------------------------------------------------------- quality
-.PHONY: lint typecheck test test-unit test-int test-trainer proto-baseline
+.PHONY: lint typecheck test test-unit test-int test-trainer test-compat proto-baseline
 typecheck: gen
 	$(PNPM) exec tsc -p tsconfig.json
 
@@ -95,8 +95,8 @@ lint: gen trainer-venv k8s-check ## ESLint, Prettier, buf lint + breaking-change
 	$(PNPM) exec prettier --check .
 	cd libs/contracts && ./node_modules/.bin/buf lint ../../proto
 	cd libs/contracts && ./node_modules/.bin/buf breaking ../../proto --against ../../proto/baseline/offerstream-v1.binpb
-	$(VENV)/bin/ruff check $(TRAINER)
-	$(VENV)/bin/ruff format --check $(TRAINER)
+	$(VENV)/bin/ruff check $(TRAINER) test/compat k8s/check_manifests.py --config $(TRAINER)/pyproject.toml
+	$(VENV)/bin/ruff format --check $(TRAINER) test/compat --config $(TRAINER)/pyproject.toml
 
 proto-baseline: deps ## accept the current protos as the new compatibility baseline (breaking changes need a new package version)
 	cd libs/contracts && ./node_modules/.bin/buf build ../../proto -o ../../proto/baseline/offerstream-v1.binpb
@@ -110,11 +110,22 @@ test-int: build stack-up
 	@mkdir -p $(RESULTS)
 	$(PNPM) exec jest --selectProjects integration --runInBand --json --outputFile=$(RESULTS)/integration.json
 
+COMPAT_VENV := $(LOCAL)/compat-venv
+$(COMPAT_VENV)/.installed: test/compat/requirements.txt
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install --quiet --disable-pip-version-check -r test/compat/requirements.txt
+	@touch $@
+
+test-compat: build $(COMPAT_VENV)/.installed ## run offerstream's SQL on a current ClickHouse (26.x, in-process via chDB)
+	@mkdir -p $(RESULTS)
+	node test/compat/make-corpus.js $(RESULTS)/clickhouse-corpus.json
+	$(COMPAT_VENV)/bin/python test/compat/run_corpus.py $(RESULTS)/clickhouse-corpus.json | tee $(RESULTS)/compat.txt
+
 test-trainer: trainer-venv
 	@mkdir -p $(RESULTS)
 	cd $(TRAINER) && .venv/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
 
-test: deps build typecheck lint docs-check test-unit test-trainer test-int ## lint, unit and integration tests against the real stack
+test: deps build typecheck lint docs-check test-unit test-trainer test-compat test-int ## lint, unit and integration tests against the real stack
 	@node tools/test-summary.js $(RESULTS)
 
 # ---------------------------------------------------------------- run

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Prints one closing line for the whole `make test` run from the runners' result files:
-// "tests: N passed, M failed" (jest JSON for unit and integration, pytest JUnit XML).
+// "tests: N passed, M failed" (jest JSON for unit and integration, pytest JUnit XML, the
+// current-ClickHouse compatibility corpus).
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -22,6 +23,14 @@ if (existsSync(xml)) {
     const bad = attr('failures') + attr('errors');
     passed += attr('tests') - bad - attr('skipped');
     failed += bad;
+  }
+}
+const compat = join(dir, 'compat.txt');
+if (existsSync(compat)) {
+  const m = /compat: (\d+) passed, (\d+) failed/.exec(readFileSync(compat, 'utf8'));
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
   }
 }
 process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);

@@ -12,22 +12,11 @@ import {
   sql,
   type Migration,
 } from '@offerstream/clickhouse';
+import hostileStrings from '../support/hostile-strings.json';
 import { freshDatabase, MIGRATIONS_DIR } from '../support/infra';
 
-const NASTY = [
-  "it's",
-  'back\\slash',
-  'trailing backslash\\',
-  "\\'",
-  'nul\u0000byte',
-  'tab\tnewline\ncr\rbell\u0007del\u007f',
-  "'; DROP TABLE events; --",
-  "') OR 1=1 --",
-  '`backtick` "double"',
-  '{{template}} ${x} %s ?',
-  'ünïcødé ✓ 中文 العربية 🎉👩‍👩‍👧',
-  '',
-];
+/** Strings that break naive SQL building; shared with the current-ClickHouse corpus (test/compat). */
+const NASTY: string[] = hostileStrings;
 
 describe('ClickHouse on the real server', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

@@ -15,6 +15,7 @@ export {
   loadMigrations,
   migrate,
   MigrationError,
+  migrationsTableDdl,
   MIGRATIONS_TABLE,
   splitStatements,
 } from './migrations';

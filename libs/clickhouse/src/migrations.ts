@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '@offerstream/logging';
 import { execSql, queryRows } from './client';
-import { ident, sql, unsafeRawSql } from './sql';
+import { ident, sql, unsafeRawSql, type SqlFragment } from './sql';
 
 /** One numbered migration file: `0001_events.sql`. */
 export interface Migration {
@@ -102,17 +102,19 @@ export interface AppliedMigration {
   readonly checksum: string;
 }
 
-async function ensureTable(client: ClickHouseClient): Promise<void> {
-  await execSql(
-    client,
-    sql`CREATE TABLE IF NOT EXISTS ${ident(MIGRATIONS_TABLE)} (
+/** DDL of the table that records applied migrations (exported for compatibility checks). */
+export function migrationsTableDdl(): SqlFragment {
+  return sql`CREATE TABLE IF NOT EXISTS ${ident(MIGRATIONS_TABLE)} (
       version UInt32,
       name String,
       checksum String,
       applied_at DateTime,
       duration_ms UInt32
-    ) ENGINE = MergeTree ORDER BY version`,
-  );
+    ) ENGINE = MergeTree ORDER BY version`;
+}
+
+async function ensureTable(client: ClickHouseClient): Promise<void> {
+  await execSql(client, migrationsTableDdl());
 }
 
 export async function appliedMigrations(client: ClickHouseClient): Promise<AppliedMigration[]> {

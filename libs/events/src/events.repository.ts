@@ -1,5 +1,21 @@
-import { ident, queryRows, sql, toSafeInt, type ClickHouseClient } from '@offerstream/clickhouse';
+import {
+  ident,
+  queryRows,
+  sql,
+  toSafeInt,
+  type ClickHouseClient,
+  type SqlFragment,
+} from '@offerstream/clickhouse';
 import type { EventRow } from './event-row';
+
+/** The SQL the repository runs (exported so compatibility checks run the very same text). */
+export const eventsQueries = {
+  countByType: (shopId: string): SqlFragment =>
+    sql`SELECT event_type, count() AS n FROM ${ident('events')} FINAL WHERE shop_id = ${shopId} GROUP BY event_type ORDER BY event_type`,
+  findById: (shopId: string, eventId: string): SqlFragment =>
+    sql`SELECT *, toUnixTimestamp(event_time) AS event_time, toUnixTimestamp(ingested_at) AS ingested_at
+        FROM ${ident('events')} FINAL WHERE shop_id = ${shopId} AND event_id = ${eventId} LIMIT 1`,
+};
 
 /** Reads and writes the ClickHouse `events` table. */
 export class EventsRepository {
@@ -19,7 +35,7 @@ export class EventsRepository {
   async countByType(shopId: string): Promise<Record<string, number>> {
     const rows = await queryRows<{ event_type: string; n: string }>(
       this.client,
-      sql`SELECT event_type, count() AS n FROM ${ident('events')} FINAL WHERE shop_id = ${shopId} GROUP BY event_type ORDER BY event_type`,
+      eventsQueries.countByType(shopId),
     );
     return Object.fromEntries(rows.map((r) => [r.event_type, Number(r.n)]));
   }
@@ -28,8 +44,7 @@ export class EventsRepository {
   async findById(shopId: string, eventId: string): Promise<EventRow | undefined> {
     const rows = await queryRows<Record<keyof EventRow, unknown>>(
       this.client,
-      sql`SELECT *, toUnixTimestamp(event_time) AS event_time, toUnixTimestamp(ingested_at) AS ingested_at
-          FROM ${ident('events')} FINAL WHERE shop_id = ${shopId} AND event_id = ${eventId} LIMIT 1`,
+      eventsQueries.findById(shopId, eventId),
     );
     return rows[0] && fromStored(rows[0]);
   }
