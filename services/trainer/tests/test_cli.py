@@ -1,5 +1,4 @@
 import pytest
-
 from offerstream_trainer import __version__
 from offerstream_trainer.cli import build_parser, clickhouse_from_env
 
