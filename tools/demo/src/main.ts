@@ -68,7 +68,8 @@ const table = (rows: (string | number)[][]) => {
 };
 
 async function main(): Promise<number> {
-  const cfg = loadConfig(demoVars);
+  // kafkajs logs retried, harmless coordinator errors on a fresh broker; quiet unless asked.
+  const cfg = loadConfig(demoVars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
   const logger = createLogger({ service: 'demo', level: 'warn' });
   const runId = new Date()
     .toISOString()
