@@ -61,6 +61,10 @@ export function loadConfig<S extends EnvSpec>(
   for (const [name, v] of Object.entries(spec)) {
     const given = env[name];
     const raw = given === undefined || given === '' ? v.defaultValue : given;
+    if (raw === '' && v.defaultValue === '') {
+      out[name] = '';
+      continue;
+    }
     if (raw === undefined) {
       if (v.optional) {
         out[name] = undefined;

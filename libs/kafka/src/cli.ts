@@ -17,7 +17,7 @@ async function main(cmd: string | undefined): Promise<number> {
   await admin.connect();
   try {
     if (cmd === 'provision') {
-      await provisionTopics(admin, topicSpecs(), {
+      await provisionTopics(admin, topicSpecs(cfg.KAFKA_TOPIC_PREFIX), {
         replicationFactor: cfg.KAFKA_TOPIC_REPLICATION_FACTOR,
         logger,
       });

@@ -36,6 +36,8 @@ export interface DurableConsumerOptions {
   readonly sessionTimeoutMs?: number;
   /** Longest a fetch waits for data on idle partitions; also bounds stop() latency. */
   readonly maxWaitTimeMs?: number;
+  /** Told about every batch before it is handled, with the partition's lag (metrics). */
+  readonly onBatch?: (topic: string, partition: number, offsetLag: string) => void;
   /** Called after a commit succeeded (metrics, tests). */
   readonly onCommitted?: (topic: string, partition: number, nextOffset: string) => void;
 }
@@ -65,6 +67,8 @@ export interface BatchRunnerDeps {
   readonly maxChunkMessages: number;
   readonly sleep?: Sleep;
   readonly stopping: () => boolean;
+  /** Told about every batch before it is handled (lag metrics). */
+  readonly onBatch?: (topic: string, partition: number, offsetLag: string) => void;
 }
 
 /**
@@ -84,6 +88,7 @@ export function makeBatchRunner(deps: BatchRunnerDeps) {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat };
     const gone = () => deps.stopping() || !isRunning() || isStale();
+    if (deps.onBatch && typeof batch.offsetLag === 'function') deps.onBatch(batch.topic, batch.partition, batch.offsetLag());
     for (const part of chunk(batch.messages, deps.maxChunkMessages)) {
       const last = part[part.length - 1];
       if (!last) continue;
@@ -171,6 +176,7 @@ export class DurableConsumer {
       retry: opts.retry ?? DEFAULT_RETRY,
       maxChunkMessages: opts.maxChunkMessages ?? 1000,
       stopping: () => this.stopping,
+      ...(opts.onBatch ? { onBatch: opts.onBatch } : {}),
       commit: async (topic, partition, offset) => {
         await consumer.commitOffsets([{ topic, partition, offset }]);
         opts.onCommitted?.(topic, partition, offset);

@@ -25,6 +25,12 @@ export const kafkaVars = {
     doc: 'Log level of the Kafka client library itself',
     default: 'warn',
   }),
+  KAFKA_TOPIC_PREFIX: env.string({
+    doc: 'Prefix for every offerstream topic name (e.g. an environment name; empty in most deployments)',
+    default: '',
+    pattern: /^[A-Za-z0-9._-]{0,100}$/,
+    patternRule: 'must be letters, digits, dot, underscore or dash',
+  }),
   KAFKA_TOPIC_REPLICATION_FACTOR: env.int({
     doc: 'Replication factor used when offerstream provisions its topics (3 in production)',
     default: '1',

@@ -93,6 +93,8 @@ export async function startService<S extends EnvSpec>(
   const app = await NestFactory.create(RootModule, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // HTTP endpoints read their own bodies with their own limits (e.g. POST /v1/events).
+    bodyParser: false,
   });
   const grpc = new OfferstreamGrpcServer({
     url: `${config.GRPC_HOST}:${config.GRPC_PORT}`,

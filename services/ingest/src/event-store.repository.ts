@@ -1,0 +1,27 @@
+import type { ClickHouseClient } from '@offerstream/clickhouse';
+import type { Event } from '@offerstream/contracts';
+import { AggregatesRepository, EventsRepository, toEventRow } from '@offerstream/events';
+import type { EventStore } from './ingest-pipeline.service';
+
+/** The ClickHouse side of ingest: raw events in, durable de-duplication lookups out. */
+export class EventStoreRepository implements EventStore {
+  private readonly events: EventsRepository;
+  private readonly aggregates: AggregatesRepository;
+
+  constructor(private readonly client: ClickHouseClient) {
+    this.events = new EventsRepository(client);
+    this.aggregates = new AggregatesRepository(client);
+  }
+
+  insert(events: readonly Event[], ingestedAt: Date): Promise<void> {
+    return this.events.insert(events.map((e) => toEventRow(e, ingestedAt)));
+  }
+
+  existing(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>> {
+    return this.aggregates.existingEventIds(keys);
+  }
+
+  async reachable(): Promise<boolean> {
+    return (await this.client.ping()).success;
+  }
+}

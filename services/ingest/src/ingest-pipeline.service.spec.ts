@@ -1,0 +1,167 @@
+import {
+  type DeadLetter,
+  Event,
+  EventType,
+  IngestSource,
+  IngestStatus,
+  RejectReason,
+} from '@offerstream/contracts';
+import { createLogger } from '@offerstream/logging';
+import { DEFAULT_POLICY } from './event-validator.service';
+import {
+  IngestPipeline,
+  type EventBus,
+  type EventStore,
+  type IncomingRecord,
+  type IngestMetrics,
+} from './ingest-pipeline.service';
+import { RecentIds } from './recent-ids';
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function makeIngestPipeline(
+  o: { refuse?: (e: Event) => boolean; down?: boolean; stored?: string[] } = {},
+) {
+  const published: { target: string; events: Event[]; dead: DeadLetter[] }[] = [];
+  const inserted: Event[] = [];
+  const rejected: RejectReason[] = [];
+  const bus: EventBus = {
+    publish: async (target, events, dead) => {
+      published.push({ target, events: [...events], dead: [...dead] });
+    },
+  };
+  const store: EventStore = {
+    insert: async (events) => {
+      if (o.down) throw new Error('connect ECONNREFUSED');
+      if (o.refuse && events.some(o.refuse)) throw new Error('Cannot parse input');
+      inserted.push(...events);
+    },
+    existing: async (keys) =>
+      new Set(
+        keys
+          .map((k) => RecentIds.key(k.shopId, k.eventId))
+          .filter((k) => (o.stored ?? []).includes(k)),
+      ),
+    reachable: async () => !o.down,
+  };
+  const metrics: IngestMetrics = {
+    received: () => undefined,
+    accepted: () => undefined,
+    duplicates: () => undefined,
+    rejected: (r, n) => rejected.push(...Array<RejectReason>(n).fill(r)),
+    batchSize: () => undefined,
+    insertSeconds: () => undefined,
+  };
+  const sut = new IngestPipeline({
+    bus,
+    store,
+    recent: new RecentIds(1000, 3_600_000),
+    metrics,
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    policy: DEFAULT_POLICY,
+    now: () => NOW,
+    serviceVersion: 'test',
+  });
+  return { sut, published, inserted, rejected };
+}
+
+const view = (id: string, over: Partial<Event> = {}) =>
+  Event.fromPartial({
+    eventId: id,
+    type: EventType.EVENT_TYPE_VIEW,
+    shopId: 's',
+    userId: 'u',
+    itemId: 'i',
+    eventTime: new Date(NOW - 1000),
+    ...over,
+  });
+const record = (payload: Buffer | null, offset: number, contentType?: string): IncomingRecord => ({
+  payload,
+  contentType,
+  topic: 't',
+  partition: 0,
+  offset: String(offset),
+});
+const proto = (e: Event, offset: number) => record(Buffer.from(Event.encode(e).finish()), offset);
+
+describe('IngestPipeline.processRecords', () => {
+  it('stores the good events of a batch and dead-letters the bad ones with their original bytes', async () => {
+    const { sut, published, inserted } = makeIngestPipeline();
+    const garbage = Buffer.from([0x0a, 0xff, 0xff]);
+    await sut.processRecords([
+      proto(view('a'), 1),
+      record(garbage, 2),
+      proto(view('b', { eventTime: new Date(Date.UTC(2099, 0, 1)) }), 3),
+      record(
+        Buffer.from(
+          '{"eventId":"c","type":"VIEW","shopId":"s","userId":"u","itemId":"i","eventTime":"2026-11-23T11:59:00Z"}',
+        ),
+        4,
+        'application/json',
+      ),
+    ]);
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'c']);
+    expect(published).toHaveLength(1);
+    expect(published[0]!.target).toBe('valid');
+    expect(published[0]!.events.map((e) => e.eventId)).toEqual(['a', 'c']);
+    expect(published[0]!.dead.map((d) => [RejectReason[d.reason], d.sourceOffset])).toEqual([
+      ['REJECT_REASON_MALFORMED', 2],
+      ['REJECT_REASON_EVENT_TIME_IN_FUTURE', 3],
+    ]);
+    expect(Buffer.from(published[0]!.dead[0]!.payload)).toEqual(garbage);
+  });
+
+  it('drops duplicates inside a batch, across batches and of events already stored', async () => {
+    const { sut, inserted } = makeIngestPipeline({ stored: [RecentIds.key('s', 'old')] });
+    await sut.processRecords([proto(view('a'), 1), proto(view('a'), 2), proto(view('old'), 3)]);
+    await sut.processRecords([proto(view('a'), 4), proto(view('b'), 5)]);
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
+  });
+
+  it('throws (so nothing is committed) and remembers nothing while the store is down', async () => {
+    const down = makeIngestPipeline({ down: true });
+    await expect(down.sut.processRecords([proto(view('a'), 1)])).rejects.toThrow(/ECONNREFUSED/);
+    const { sut, inserted } = makeIngestPipeline();
+    await sut.processRecords([proto(view('a'), 1)]);
+    expect(inserted).toHaveLength(1);
+  });
+
+  it('isolates a record the store refuses so it cannot stall the partition', async () => {
+    const { sut, inserted, published, rejected } = makeIngestPipeline({
+      refuse: (e) => e.eventId === 'poison',
+    });
+    await sut.processRecords(['a', 'b', 'poison', 'c', 'd'].map((id, i) => proto(view(id), i)));
+    expect(inserted.map((e) => e.eventId).sort()).toEqual(['a', 'b', 'c', 'd']);
+    const dead = published.flatMap((p) => p.dead);
+    expect(dead.map((d) => [d.eventId, RejectReason[d.reason]])).toEqual([
+      ['poison', 'REJECT_REASON_PROCESSING_FAILED'],
+    ]);
+    expect(rejected).toEqual([RejectReason.REJECT_REASON_PROCESSING_FAILED]);
+  });
+});
+
+describe('IngestPipeline.submit', () => {
+  it('answers per event and publishes accepted events to the raw topic, rejected ones to the DLQ', async () => {
+    const { sut, published } = makeIngestPipeline({ stored: [RecentIds.key('s', 'known')] });
+    const results = await sut.submit(
+      [view('a'), view('bad', { itemId: '' }), view('a'), view('known')],
+      IngestSource.INGEST_SOURCE_GRPC,
+    );
+    expect(results.map((r) => [r.index, IngestStatus[r.status], RejectReason[r.reason]])).toEqual([
+      [0, 'INGEST_STATUS_ACCEPTED', 'REJECT_REASON_UNSPECIFIED'],
+      [1, 'INGEST_STATUS_REJECTED', 'REJECT_REASON_MISSING_FIELD'],
+      [2, 'INGEST_STATUS_DUPLICATE', 'REJECT_REASON_UNSPECIFIED'],
+      [3, 'INGEST_STATUS_DUPLICATE', 'REJECT_REASON_UNSPECIFIED'],
+    ]);
+    expect(results[1]!.detail).toMatch(/item_id is required/);
+    expect(published).toEqual([
+      {
+        target: 'raw',
+        events: [expect.objectContaining({ eventId: 'a' })],
+        dead: [
+          expect.objectContaining({ eventId: 'bad', source: IngestSource.INGEST_SOURCE_GRPC }),
+        ],
+      },
+    ]);
+  });
+});

@@ -1,0 +1,352 @@
+import {
+  DeadLetter,
+  Event,
+  IngestSource,
+  IngestStatus,
+  RejectReason,
+  type EventResult,
+} from '@offerstream/contracts';
+import type { Logger } from '@offerstream/logging';
+import { validateEvent, type ValidationPolicy } from './event-validator.service';
+import { decodeIncoming } from './incoming-event.decoder';
+import { RecentIds } from './recent-ids';
+
+/** One record from `offerstream.events.v1`. */
+export interface IncomingRecord {
+  readonly payload: Buffer | null;
+  readonly contentType: string | undefined;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** Kafka side of ingest (implemented by EventBusRepository). Resolves once acks=all. */
+export interface EventBus {
+  /** Valid events to `events.valid.v1` (or, from gRPC/HTTP, raw events to `events.v1`) plus dead letters, in one request. */
+  publish(
+    target: 'valid' | 'raw',
+    events: readonly Event[],
+    deadLetters: readonly DeadLetter[],
+  ): Promise<void>;
+}
+
+/** ClickHouse side of ingest (implemented by EventStoreRepository). */
+export interface EventStore {
+  insert(events: readonly Event[], ingestedAt: Date): Promise<void>;
+  /** Keys (RecentIds.key) of the given events already stored. */
+  existing(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>>;
+  /** True when the store answers at all (tells an outage from a poison record). */
+  reachable(): Promise<boolean>;
+}
+
+export interface IngestMetrics {
+  received(source: 'kafka' | 'grpc' | 'http', n: number): void;
+  accepted(n: number): void;
+  duplicates(n: number): void;
+  rejected(reason: RejectReason, n: number): void;
+  batchSize(n: number): void;
+  insertSeconds(s: number): void;
+}
+
+export interface IngestPipelineDeps {
+  readonly bus: EventBus;
+  readonly store: EventStore;
+  readonly recent: RecentIds;
+  readonly metrics: IngestMetrics;
+  readonly logger: Logger;
+  readonly policy: ValidationPolicy;
+  readonly now: () => number;
+  readonly serviceVersion: string;
+}
+
+interface Rejected {
+  readonly reason: RejectReason;
+  readonly detail: string;
+  readonly event?: Event;
+}
+
+/** An item of an HTTP/gRPC request that could not even be read as an Event (e.g. a bad NDJSON line). */
+export interface UnreadableItem {
+  readonly unreadable: true;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  readonly payload: Buffer;
+  readonly contentType: string;
+  /** The event id, when it could be read. */
+  readonly eventId: string;
+}
+
+export type SubmitItem = Event | UnreadableItem;
+
+function isUnreadable(x: unknown): x is UnreadableItem {
+  return typeof x === 'object' && x !== null && (x as { unreadable?: unknown }).unreadable === true;
+}
+
+/**
+ * The one pipeline every event goes through, whichever way it came in:
+ * decode → validate/normalise → drop duplicates (in the batch, recently seen, already
+ * stored) → publish valid events and dead letters (acks=all) → insert into ClickHouse.
+ * The caller commits its Kafka offsets only after `processRecords` resolved.
+ *
+ * Order matters: publishing before inserting means a crash in between re-publishes on
+ * re-delivery (at-least-once on events.valid.v1, consumers de-duplicate by event_id) but
+ * never loses an event there; inserting only events the store does not have keeps
+ * ClickHouse and its materialized aggregates exactly-once.
+ */
+export class IngestPipeline {
+  constructor(private readonly d: IngestPipelineDeps) {}
+
+  /** Handles a chunk of Kafka records; resolves when its effects are durable. */
+  async processRecords(records: readonly IncomingRecord[]): Promise<void> {
+    const now = this.d.now();
+    this.d.metrics.received('kafka', records.length);
+    this.d.metrics.batchSize(records.length);
+    const valid: Event[] = [];
+    const dead: DeadLetter[] = [];
+    for (const r of records) {
+      const decoded = decodeIncoming(r.payload, r.contentType, this.d.policy.maxEventBytes);
+      const verdict = decoded.ok
+        ? validateEvent(decoded.event, now, this.d.policy, decoded.bytes)
+        : decoded;
+      if (verdict.ok) valid.push(verdict.event);
+      else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
+    }
+    const fresh = await this.withoutDuplicates(valid, now);
+    await this.d.bus.publish('valid', fresh, dead);
+    await this.insertIsolatingPoison(fresh, now);
+    this.remember(fresh, now);
+    this.count(fresh.length, valid.length - fresh.length, dead);
+  }
+
+  /**
+   * The gRPC/HTTP entry: validates each event, answers per event, and publishes accepted
+   * ones to `events.v1` (the pipeline then stores them) and rejected ones to the DLQ.
+   * Resolves after Kafka acknowledged both.
+   */
+  async submit(
+    items: readonly SubmitItem[],
+    source: IngestSource.INGEST_SOURCE_GRPC | IngestSource.INGEST_SOURCE_HTTP,
+  ): Promise<EventResult[]> {
+    const now = this.d.now();
+    this.d.metrics.received(
+      source === IngestSource.INGEST_SOURCE_GRPC ? 'grpc' : 'http',
+      items.length,
+    );
+    const results: EventResult[] = [];
+    const accepted: Event[] = [];
+    const dead: DeadLetter[] = [];
+    const inRequest = new Set<string>();
+    const verdicts = items.map((item) =>
+      isUnreadable(item) ? item : validateEvent(item, now, this.d.policy),
+    );
+    const candidates = verdicts.flatMap((v) => (!isUnreadable(v) && v.ok ? [v.event] : []));
+    const stored = await this.knownKeys(candidates, now);
+    const ok = (eventId: string, index: number, status: IngestStatus): EventResult => ({
+      eventId,
+      index,
+      status,
+      reason: RejectReason.REJECT_REASON_UNSPECIFIED,
+      detail: '',
+    });
+    verdicts.forEach((v, index) => {
+      if (isUnreadable(v)) {
+        results.push({
+          eventId: v.eventId,
+          index,
+          status: IngestStatus.INGEST_STATUS_REJECTED,
+          reason: v.reason,
+          detail: v.detail,
+        });
+        dead.push(this.edgeDeadLetter(v.payload, v.contentType, v, source, now));
+        return;
+      }
+      const original = items[index] as Event;
+      if (!v.ok) {
+        results.push({
+          eventId: original.eventId,
+          index,
+          status: IngestStatus.INGEST_STATUS_REJECTED,
+          reason: v.reason,
+          detail: v.detail,
+        });
+        const payload = Buffer.from(Event.encode(original).finish());
+        dead.push(
+          this.edgeDeadLetter(
+            payload,
+            'application/x-protobuf',
+            { ...v, event: original },
+            source,
+            now,
+          ),
+        );
+        return;
+      }
+      const key = RecentIds.key(v.event.shopId, v.event.eventId);
+      if (inRequest.has(key) || stored.has(key)) {
+        results.push(ok(original.eventId, index, IngestStatus.INGEST_STATUS_DUPLICATE));
+        return;
+      }
+      inRequest.add(key);
+      accepted.push(v.event);
+      results.push(ok(original.eventId, index, IngestStatus.INGEST_STATUS_ACCEPTED));
+    });
+    await this.d.bus.publish('raw', accepted, dead);
+    this.count(
+      0,
+      results.filter((r) => r.status === IngestStatus.INGEST_STATUS_DUPLICATE).length,
+      dead,
+    );
+    return results;
+  }
+
+  private async withoutDuplicates(events: readonly Event[], now: number): Promise<Event[]> {
+    const inBatch = new Set<string>();
+    const unique = events.filter((e) => {
+      const k = RecentIds.key(e.shopId, e.eventId);
+      if (inBatch.has(k)) return false;
+      inBatch.add(k);
+      return true;
+    });
+    const known = await this.knownKeys(unique, now);
+    return unique.filter((e) => !known.has(RecentIds.key(e.shopId, e.eventId)));
+  }
+
+  /** Keys already seen: recent memory first, then the store for the rest. */
+  private async knownKeys(events: readonly Event[], now: number): Promise<Set<string>> {
+    const known = new Set<string>();
+    const ask: { shopId: string; eventId: string }[] = [];
+    for (const e of events) {
+      const k = RecentIds.key(e.shopId, e.eventId);
+      if (this.d.recent.has(k, now)) known.add(k);
+      else ask.push({ shopId: e.shopId, eventId: e.eventId });
+    }
+    if (ask.length > 0) for (const k of await this.d.store.existing(ask)) known.add(k);
+    return known;
+  }
+
+  /**
+   * Inserts; when an insert fails while the store is reachable, bisects the batch to find
+   * the records it refuses and dead-letters those (PROCESSING_FAILED) so one poison record
+   * cannot stall the partition. When the store is unreachable, throws: the consumer backs
+   * off and retries, nothing is committed.
+   */
+  private async insertIsolatingPoison(events: readonly Event[], now: number): Promise<void> {
+    if (events.length === 0) return;
+    const started = process.hrtime.bigint();
+    try {
+      await this.d.store.insert(events, new Date(now));
+      this.d.metrics.insertSeconds(Number(process.hrtime.bigint() - started) / 1e9);
+      return;
+    } catch (err) {
+      if (!(await this.d.store.reachable().catch(() => false))) throw err;
+      if (events.length === 1) {
+        const e = events[0]!;
+        this.d.logger.error(
+          { err, eventId: e.eventId, shopId: e.shopId },
+          'the store refuses this event; dead-lettering it',
+        );
+        const detail = `ClickHouse refused the event: ${err instanceof Error ? err.message.slice(0, 300) : 'unknown error'}`;
+        const payload = Buffer.from(Event.encode(e).finish());
+        await this.d.bus.publish(
+          'valid',
+          [],
+          [
+            this.deadLetter(
+              {
+                payload,
+                contentType: 'application/x-protobuf',
+                topic: '',
+                partition: 0,
+                offset: '0',
+              },
+              { reason: RejectReason.REJECT_REASON_PROCESSING_FAILED, detail },
+              e,
+              now,
+            ),
+          ],
+        );
+        this.d.metrics.rejected(RejectReason.REJECT_REASON_PROCESSING_FAILED, 1);
+        return;
+      }
+      const mid = Math.ceil(events.length / 2);
+      await this.insertIsolatingPoison(events.slice(0, mid), now);
+      await this.insertIsolatingPoison(events.slice(mid), now);
+    }
+  }
+
+  private remember(events: readonly Event[], now: number): void {
+    for (const e of events) this.d.recent.add(RecentIds.key(e.shopId, e.eventId), now);
+  }
+
+  private count(accepted: number, duplicates: number, dead: readonly DeadLetter[]): void {
+    if (accepted) this.d.metrics.accepted(accepted);
+    if (duplicates) this.d.metrics.duplicates(duplicates);
+    const byReason = new Map<RejectReason, number>();
+    for (const d of dead) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
+    for (const [reason, n] of byReason) this.d.metrics.rejected(reason, n);
+  }
+
+  private deadLetter(
+    r: IncomingRecord,
+    v: Rejected,
+    event: Event | undefined,
+    now: number,
+  ): DeadLetter {
+    this.d.logger.warn(
+      {
+        reason: RejectReason[v.reason],
+        detail: v.detail,
+        eventId: event?.eventId,
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+      },
+      'event rejected',
+    );
+    return DeadLetter.fromPartial({
+      payload: r.payload ?? Buffer.alloc(0),
+      contentType: r.contentType ?? '',
+      source: IngestSource.INGEST_SOURCE_KAFKA,
+      sourceTopic: r.topic,
+      sourcePartition: r.partition,
+      sourceOffset: Number(r.offset),
+      reason: v.reason,
+      detail: v.detail,
+      eventId: event?.eventId ?? '',
+      shopId: event?.shopId ?? '',
+      attempts: 1,
+      firstSeen: new Date(now),
+      deadLetteredAt: new Date(now),
+      serviceName: 'ingest',
+      serviceVersion: this.d.serviceVersion,
+    });
+  }
+
+  private edgeDeadLetter(
+    payload: Buffer,
+    contentType: string,
+    v: Rejected & { eventId?: string },
+    source: IngestSource,
+    now: number,
+  ): DeadLetter {
+    const eventId = v.event?.eventId ?? v.eventId ?? '';
+    this.d.logger.warn(
+      { reason: RejectReason[v.reason], detail: v.detail, eventId, source: IngestSource[source] },
+      'event rejected',
+    );
+    return DeadLetter.fromPartial({
+      payload,
+      contentType,
+      source,
+      reason: v.reason,
+      detail: v.detail,
+      eventId,
+      shopId: v.event?.shopId ?? '',
+      attempts: 1,
+      firstSeen: new Date(now),
+      deadLetteredAt: new Date(now),
+      serviceName: 'ingest',
+      serviceVersion: this.d.serviceVersion,
+    });
+  }
+}

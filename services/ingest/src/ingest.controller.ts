@@ -1,0 +1,55 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  IngestRequest,
+  IngestResponse,
+  IngestServiceControllerMethods,
+  IngestSource,
+  IngestStatus,
+  type EventResult,
+  type IngestServiceController,
+} from '@offerstream/contracts';
+import { CommonErrorCode, CommonException } from '@offerstream/grpc';
+import { SERVICE_CONFIG } from '@offerstream/service-kit';
+import type { IngestConfig } from './ingest.config';
+import { IngestPipeline } from './ingest-pipeline.service';
+
+/** Counts per status for the response summary. */
+export function summarise(results: EventResult[]): IngestResponse {
+  const count = (s: IngestStatus) => results.filter((r) => r.status === s).length;
+  return {
+    results,
+    acceptedCount: count(IngestStatus.INGEST_STATUS_ACCEPTED),
+    duplicateCount: count(IngestStatus.INGEST_STATUS_DUPLICATE),
+    rejectedCount: count(IngestStatus.INGEST_STATUS_REJECTED),
+  };
+}
+
+/** Answers Kafka being unwritable with UNAVAILABLE (retry later) rather than INTERNAL. */
+export async function submitOrUnavailable<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof CommonException) throw err;
+    throw new CommonException(CommonErrorCode.UNAVAILABLE, 'events could not be written to Kafka; retry with backoff');
+  }
+}
+
+/** IngestService over gRPC: batched, one result per event, answered after Kafka acknowledged. */
+@Controller()
+@IngestServiceControllerMethods()
+export class IngestController implements IngestServiceController {
+  constructor(
+    private readonly pipeline: IngestPipeline,
+    @Inject(SERVICE_CONFIG) private readonly cfg: IngestConfig,
+  ) {}
+
+  async ingest(request: IngestRequest): Promise<IngestResponse> {
+    const n = request.events.length;
+    if (n === 0 || n > this.cfg.INGEST_MAX_REQUEST_EVENTS) {
+      throw new CommonException(CommonErrorCode.INVALID_ARGUMENT, `a request carries 1..${this.cfg.INGEST_MAX_REQUEST_EVENTS} events (got ${n})`, {
+        limit: String(this.cfg.INGEST_MAX_REQUEST_EVENTS),
+      });
+    }
+    return summarise(await submitOrUnavailable(() => this.pipeline.submit(request.events, IngestSource.INGEST_SOURCE_GRPC)));
+  }
+}
