@@ -13,7 +13,9 @@ const {
   sql,
 } = require('@offerstream/clickhouse');
 const { Channel, Event, EventType } = require('@offerstream/contracts');
-const { eventsQueries, toEventRow } = require('@offerstream/events');
+const { aggregatesQueries, eventsQueries, toEventRow } = require('@offerstream/events');
+// Not a library: the ingest service's retention SQL, from its build output.
+const { retentionQueries } = require('../../services/ingest/dist/retention.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
@@ -96,10 +98,223 @@ async function main(out) {
       ],
     },
   );
+  cases.push(...aggregateCases());
   writeFileSync(out, JSON.stringify({ statements, cases }, null, 2));
   process.stdout.write(
     `wrote ${statements.length} DDL statements and ${cases.length} cases to ${out}\n`,
   );
+}
+
+/** Events through the materialized views of migration 0002, read back by the repositories' SQL. */
+function aggregateCases() {
+  const shop = 'shop-agg-compat';
+  // Noon UTC, so the day and month partitions are the same in any whole-hour time zone.
+  const t12 = Date.UTC(2026, 0, 15, 12);
+  const at = (minutes) => new Date(t12 + minutes * 60_000);
+  const h12 = t12 / 1000;
+  const h13 = h12 + 3600;
+  const offer = { offerId: 'o1', campaignId: 'c1', decisionId: 'd1' };
+  const row = (eventId, type, minutes, fields = {}) =>
+    toEventRow(
+      Event.fromPartial({
+        eventId,
+        type,
+        shopId: shop,
+        userId: 'u1',
+        currency: 'EUR',
+        eventTime: at(minutes),
+        ...fields,
+      }),
+      at(180),
+    );
+  const insert = (rows) =>
+    `INSERT INTO events FORMAT JSONEachRow ${rows.map((r) => JSON.stringify(r)).join('\n')}`;
+  const batchA = [
+    row('a1', EventType.EVENT_TYPE_VIEW, 5, { itemId: 'i1' }),
+    row(hostile[6], EventType.EVENT_TYPE_VIEW, 6, { itemId: 'i1' }),
+    row('a2', EventType.EVENT_TYPE_PURCHASE, 50, {
+      ...offer,
+      itemId: 'i1',
+      orderId: 'o-1',
+      priceMinor: 1999,
+      quantity: 2,
+      discountMinor: 300,
+    }),
+    row('a3', EventType.EVENT_TYPE_OFFER_IMPRESSION, 33, offer),
+    row('a4', EventType.EVENT_TYPE_OFFER_IMPRESSION, 34, { ...offer, userId: 'u2' }),
+    row('a5', EventType.EVENT_TYPE_OFFER_REDEEM, 51, {
+      ...offer,
+      orderId: 'o-1',
+      discountMinor: 300,
+    }),
+    row('a6', EventType.EVENT_TYPE_PURCHASE, 52, { orderId: 'o-2', priceMinor: 5000 }),
+    row('a7', EventType.EVENT_TYPE_REFUND, 70, {
+      itemId: 'i1',
+      orderId: 'o-1',
+      priceMinor: 1999,
+      quantity: 1,
+      discountMinor: 150,
+    }),
+    row('a8', EventType.EVENT_TYPE_OFFER_IMPRESSION, 75, offer),
+  ];
+  const from = new Date(t12);
+  const to = new Date(t12 + 2 * 3600_000);
+  const zeroUser = {
+    views: 0,
+    clicks: 0,
+    searches: 0,
+    add_to_carts: 0,
+    remove_from_carts: 0,
+    purchases: 0,
+    refunds: 0,
+    offer_impressions: 0,
+    offer_clicks: 0,
+    offer_redeems: 0,
+    spend_minor: 0,
+    refunded_minor: 0,
+    discount_received_minor: 0,
+  };
+  return [
+    {
+      name: 'aggregates: insert a batch of events (views fan out)',
+      sql: insert(batchA),
+      expect: null,
+    },
+    {
+      name: 'aggregates: a second insert into the same hour (a separate part)',
+      sql: insert([row('b1', EventType.EVENT_TYPE_VIEW, 20, { itemId: 'i1' })]),
+      expect: null,
+    },
+    {
+      name: 'aggregates: user hourly sums',
+      sql: aggregatesQueries.userHourly(shop, 'u1', from, to).text,
+      expect: [
+        {
+          ...zeroUser,
+          hour_ts: h12,
+          views: 3,
+          purchases: 2,
+          offer_impressions: 1,
+          offer_redeems: 1,
+          spend_minor: 1999 * 2 - 300 + 5000,
+          discount_received_minor: 600,
+        },
+        { ...zeroUser, hour_ts: h13, refunds: 1, offer_impressions: 1, refunded_minor: 1849 },
+      ],
+    },
+    {
+      name: 'aggregates: item hourly sums (refunds not counted)',
+      sql: aggregatesQueries.itemHourly(shop, 'i1', from, to).text,
+      expect: [
+        {
+          hour_ts: h12,
+          views: 3,
+          clicks: 0,
+          add_to_carts: 0,
+          purchases: 1,
+          units: 2,
+          revenue_minor: 3698,
+        },
+      ],
+    },
+    {
+      name: 'aggregates: offer hourly sums',
+      sql: aggregatesQueries.offerHourly(shop, 'c1', 'o1', from, to).text,
+      expect: [
+        {
+          hour_ts: h12,
+          impressions: 2,
+          clicks: 0,
+          redemptions: 1,
+          purchases: 1,
+          revenue_minor: 3698,
+          discount_cost_minor: 300,
+        },
+        {
+          hour_ts: h13,
+          impressions: 1,
+          clicks: 0,
+          redemptions: 0,
+          purchases: 0,
+          revenue_minor: 0,
+          discount_cost_minor: 0,
+        },
+      ],
+    },
+    {
+      name: 'aggregates: offer unique users per hour (uniqMergeIf)',
+      sql: aggregatesQueries.offerHourlyUsers(shop, 'c1', 'o1', from, to).text,
+      expect: [
+        {
+          hour_ts: h12,
+          users_impressions: 2,
+          users_clicks: 0,
+          users_redemptions: 1,
+          users_purchases: 1,
+        },
+        {
+          hour_ts: h13,
+          users_impressions: 1,
+          users_clicks: 0,
+          users_redemptions: 0,
+          users_purchases: 0,
+        },
+      ],
+    },
+    {
+      name: 'aggregates: offer unique users over the window',
+      sql: aggregatesQueries.offerUniqueUsers(shop, 'c1', 'o1', from, to).text,
+      expect: [{ users_impressions: 2, users_clicks: 0, users_redemptions: 1, users_purchases: 1 }],
+    },
+    {
+      name: 'event_dedup: tuple IN finds the stored keys only',
+      sql: aggregatesQueries.existingEventIds([
+        { shopId: shop, eventId: hostile[6] },
+        { shopId: shop, eventId: hostile[7] },
+        { shopId: 'another-shop', eventId: 'a1' },
+      ]).text,
+      expect: [{ shop_id: shop, event_id: hostile[6] }],
+    },
+    {
+      name: 'event_dedup: a one-key tuple IN',
+      sql: aggregatesQueries.existingEventIds([{ shopId: shop, eventId: 'b1' }]).text,
+      expect: [{ shop_id: shop, event_id: 'b1' }],
+    },
+    {
+      name: 'retention: partition value of an instant (day)',
+      sql: retentionQueries.partitionAt(from, 'day').text,
+      expect: [{ partition: '20260115' }],
+    },
+    {
+      name: 'retention: partition value of an instant (month)',
+      sql: retentionQueries.partitionAt(from, 'month').text,
+      expect: [{ partition: '202601' }],
+    },
+    {
+      name: 'retention: active partitions from system.parts, with max_time',
+      sql: retentionQueries.partitions('user_hourly').text,
+      // The other partition holds the purchase of the events cases above (2026-11-23 08:00).
+      expect: [
+        { partition: '202601', max_time: h13 },
+        { partition: '202611', max_time: Date.UTC(2026, 10, 23, 8) / 1000 },
+      ],
+    },
+    {
+      name: 'retention: drop a month partition',
+      sql: retentionQueries.dropPartition('user_hourly', 202601).text,
+      expect: null,
+    },
+    {
+      name: 'retention: the dropped partition is gone',
+      sql: retentionQueries.partitions('user_hourly').text,
+      expect: [{ partition: '202611' }],
+    },
+    {
+      name: 'retention: and so are its aggregates',
+      sql: aggregatesQueries.userHourly(shop, 'u1', from, to).text,
+      expect: [],
+    },
+  ];
 }
 
 main(process.argv[2]).catch((err) => {

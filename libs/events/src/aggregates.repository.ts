@@ -191,7 +191,10 @@ function chunkKeys(keys: readonly EventKey[]): EventKey[][] {
   let bytes = 0;
   for (const k of keys) {
     const size = 2 * (Buffer.byteLength(k.shopId) + Buffer.byteLength(k.eventId)) + 10;
-    if (cur.length > 0 && (bytes + size > MAX_KEY_BYTES_PER_QUERY || cur.length >= MAX_KEYS_PER_QUERY)) {
+    if (
+      cur.length > 0 &&
+      (bytes + size > MAX_KEY_BYTES_PER_QUERY || cur.length >= MAX_KEYS_PER_QUERY)
+    ) {
       chunks.push(cur);
       cur = [];
       bytes = 0;

@@ -2,4 +2,13 @@ export { toEventRow } from './event-row';
 export type { EventRow } from './event-row';
 export { decodeEvent, EVENT_CONTENT_TYPE, toEventMessage } from './event-message';
 export { eventsQueries, EventsRepository } from './events.repository';
-export { aggregatesQueries, AggregatesRepository, eventKey, type EventKey, type ItemHour, type OfferHour, type OfferUsers, type UserHour } from './aggregates.repository';
+export {
+  aggregatesQueries,
+  AggregatesRepository,
+  eventKey,
+  type EventKey,
+  type ItemHour,
+  type OfferHour,
+  type OfferUsers,
+  type UserHour,
+} from './aggregates.repository';

@@ -11,7 +11,11 @@ export interface IngestTopics {
 }
 
 export function ingestTopics(prefix: string): IngestTopics {
-  return { raw: prefix + TOPICS.events.name, valid: prefix + TOPICS.eventsValid.name, dlq: prefix + TOPICS.eventsDlq.name };
+  return {
+    raw: prefix + TOPICS.events.name,
+    valid: prefix + TOPICS.eventsValid.name,
+    dlq: prefix + TOPICS.eventsDlq.name,
+  };
 }
 
 /** Dead letters are keyed by shop (readers filter per tenant) and carry the reason as a header. */
@@ -41,9 +45,16 @@ export class EventBusRepository implements EventBus {
     return this.producer.connect();
   }
 
-  async publish(target: 'valid' | 'raw', events: readonly Event[], deadLetters: readonly DeadLetter[]): Promise<void> {
+  async publish(
+    target: 'valid' | 'raw',
+    events: readonly Event[],
+    deadLetters: readonly DeadLetter[],
+  ): Promise<void> {
     await this.producer.sendBatch([
-      { topic: target === 'valid' ? this.topics.valid : this.topics.raw, messages: events.map(toEventMessage) },
+      {
+        topic: target === 'valid' ? this.topics.valid : this.topics.raw,
+        messages: events.map(toEventMessage),
+      },
       { topic: this.topics.dlq, messages: deadLetters.map(deadLetterMessage) },
     ]);
   }

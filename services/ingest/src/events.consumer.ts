@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DurableConsumer, type Kafka, type KafkaMessage } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import { KAFKA, LOGGER, SERVICE_CONFIG } from '@offerstream/service-kit';
@@ -40,18 +45,17 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       logger: this.logger,
       maxChunkMessages: this.cfg.INGEST_MAX_CHUNK,
       partitionsConsumedConcurrently: this.cfg.INGEST_PARTITIONS_CONCURRENCY,
-      onBatch: (topic, partition, lag) => this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),
+      onBatch: (topic, partition, lag) =>
+        this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),
       handler: (messages, ctx) =>
         this.pipeline.processRecords(
-          messages.map(
-            (m): IncomingRecord => ({
-              payload: m.value,
-              contentType: header(m, 'content-type'),
-              topic: ctx.topic,
-              partition: ctx.partition,
-              offset: m.offset,
-            }),
-          ),
+          messages.map((m): IncomingRecord => ({
+            payload: m.value,
+            contentType: header(m, 'content-type'),
+            topic: ctx.topic,
+            partition: ctx.partition,
+            offset: m.offset,
+          })),
         ),
     });
     // Joining the group must not block the boot: readiness reports Kafka meanwhile.
@@ -65,7 +69,10 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         return;
       } catch (err) {
         const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
-        this.logger.error({ err, attempt, retryInMs: delay }, 'events consumer could not start; retrying');
+        this.logger.error(
+          { err, attempt, retryInMs: delay },
+          'events consumer could not start; retrying',
+        );
         await new Promise((r) => setTimeout(r, delay));
       }
     }

@@ -12,7 +12,12 @@ export class HttpBodyError extends Error {
   }
 }
 
-const unreadable = (payload: Buffer, contentType: string, detail: string, eventId = ''): SubmitItem => ({
+const unreadable = (
+  payload: Buffer,
+  contentType: string,
+  detail: string,
+  eventId = '',
+): SubmitItem => ({
   unreadable: true,
   reason: RejectReason.REJECT_REASON_MALFORMED,
   detail,
@@ -21,12 +26,30 @@ const unreadable = (payload: Buffer, contentType: string, detail: string, eventI
   eventId,
 });
 
+/** The element's JSON for the dead letter; pathological values (deep nesting) get a stand-in. */
+function jsonBytes(v: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(v) ?? 'null');
+  } catch {
+    return Buffer.from('"<unserialisable element>"');
+  }
+}
+
 function fromJsonValue(v: unknown, raw: Buffer): SubmitItem {
   try {
     return eventFromJson(v);
   } catch (e) {
-    const id = typeof v === 'object' && v !== null ? (v as { eventId?: unknown; event_id?: unknown }).eventId ?? (v as { event_id?: unknown }).event_id : undefined;
-    return unreadable(raw, 'application/json', e instanceof JsonEventError ? e.message : 'unreadable event', typeof id === 'string' ? id.slice(0, 128) : '');
+    const id =
+      typeof v === 'object' && v !== null
+        ? ((v as { eventId?: unknown; event_id?: unknown }).eventId ??
+          (v as { event_id?: unknown }).event_id)
+        : undefined;
+    return unreadable(
+      raw,
+      'application/json',
+      e instanceof JsonEventError ? e.message : 'unreadable event',
+      typeof id === 'string' ? id.slice(0, 128) : '',
+    );
   }
 }
 
@@ -42,10 +65,17 @@ export function eventsFromHttpBody(body: Buffer, contentType: string | undefined
     try {
       return EventBatch.decode(body).events;
     } catch (e) {
-      throw new HttpBodyError(400, `body is not a protobuf EventBatch: ${e instanceof Error ? e.message : 'unreadable'}`);
+      throw new HttpBodyError(
+        400,
+        `body is not a protobuf EventBatch: ${e instanceof Error ? e.message : 'unreadable'}`,
+      );
     }
   }
-  if (type === 'application/x-ndjson' || type === 'application/jsonl' || type === 'application/jsonlines') {
+  if (
+    type === 'application/x-ndjson' ||
+    type === 'application/jsonl' ||
+    type === 'application/jsonlines'
+  ) {
     return body
       .toString('utf8')
       .split('\n')
@@ -55,7 +85,11 @@ export function eventsFromHttpBody(body: Buffer, contentType: string | undefined
         try {
           return fromJsonValue(JSON.parse(line) as unknown, raw);
         } catch (e) {
-          return unreadable(raw, 'application/json', `invalid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ''}`);
+          return unreadable(
+            raw,
+            'application/json',
+            `invalid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ''}`,
+          );
         }
       });
   }
@@ -64,11 +98,18 @@ export function eventsFromHttpBody(body: Buffer, contentType: string | undefined
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch (e) {
-      throw new HttpBodyError(400, `body is not JSON: ${e instanceof Error ? e.message.slice(0, 200) : ''}`);
+      throw new HttpBodyError(
+        400,
+        `body is not JSON: ${e instanceof Error ? e.message.slice(0, 200) : ''}`,
+      );
     }
     const list = Array.isArray(parsed) ? parsed : (parsed as { events?: unknown } | null)?.events;
-    if (!Array.isArray(list)) throw new HttpBodyError(400, 'a JSON body is an array of events or {"events": [...]}');
-    return list.map((v) => fromJsonValue(v, Buffer.from(JSON.stringify(v) ?? 'null')));
+    if (!Array.isArray(list))
+      throw new HttpBodyError(400, 'a JSON body is an array of events or {"events": [...]}');
+    return list.map((v) => fromJsonValue(v, jsonBytes(v)));
   }
-  throw new HttpBodyError(415, `unsupported content type ${JSON.stringify(type)}: use application/json, application/x-ndjson or application/x-protobuf`);
+  throw new HttpBodyError(
+    415,
+    `unsupported content type ${JSON.stringify(type)}: use application/json, application/x-ndjson or application/x-protobuf`,
+  );
 }

@@ -4,7 +4,7 @@ import { IngestResponse, IngestSource } from '@offerstream/contracts';
 import { CommonErrorCode, CommonException } from '@offerstream/grpc';
 import { SERVICE_CONFIG } from '@offerstream/service-kit';
 import type { IngestConfig } from './ingest.config';
-import { summarise, submitOrUnavailable } from './ingest.controller';
+import { summarise } from './ingest.controller';
 import { eventsFromHttpBody, HttpBodyError } from './http-events.decoder';
 import { IngestPipeline } from './ingest-pipeline.service';
 
@@ -57,9 +57,12 @@ export class HttpIngestController {
       const body = await readBody(req, this.cfg.INGEST_HTTP_MAX_BODY_BYTES);
       const items = eventsFromHttpBody(body, req.headers['content-type']);
       if (items.length === 0 || items.length > this.cfg.INGEST_MAX_REQUEST_EVENTS) {
-        throw new HttpBodyError(400, `a request carries 1..${this.cfg.INGEST_MAX_REQUEST_EVENTS} events (got ${items.length})`);
+        throw new HttpBodyError(
+          400,
+          `a request carries 1..${this.cfg.INGEST_MAX_REQUEST_EVENTS} events (got ${items.length})`,
+        );
       }
-      const results = await submitOrUnavailable(() => this.pipeline.submit(items, IngestSource.INGEST_SOURCE_HTTP));
+      const results = await this.pipeline.submit(items, IngestSource.INGEST_SOURCE_HTTP);
       res.status(200).json(IngestResponse.toJSON(summarise(results)));
     } catch (err) {
       if (err instanceof HttpBodyError) {

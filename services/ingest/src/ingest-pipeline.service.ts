@@ -6,6 +6,7 @@ import {
   RejectReason,
   type EventResult,
 } from '@offerstream/contracts';
+import { CommonErrorCode, CommonException } from '@offerstream/grpc';
 import type { Logger } from '@offerstream/logging';
 import { validateEvent, type ValidationPolicy } from './event-validator.service';
 import { decodeIncoming } from './incoming-event.decoder';
@@ -140,7 +141,14 @@ export class IngestPipeline {
       isUnreadable(item) ? item : validateEvent(item, now, this.d.policy),
     );
     const candidates = verdicts.flatMap((v) => (!isUnreadable(v) && v.ok ? [v.event] : []));
-    const stored = await this.knownKeys(candidates, now);
+    // The edge keeps accepting while ClickHouse is away: the pipeline de-duplicates again later.
+    const stored = await this.knownKeys(candidates, now).catch((err: unknown) => {
+      this.d.logger.warn(
+        { err },
+        'stored-duplicate lookup failed; answering from recent memory only',
+      );
+      return this.recentKeys(candidates, now);
+    });
     const ok = (eventId: string, index: number, status: IngestStatus): EventResult => ({
       eventId,
       index,
@@ -190,7 +198,15 @@ export class IngestPipeline {
       accepted.push(v.event);
       results.push(ok(original.eventId, index, IngestStatus.INGEST_STATUS_ACCEPTED));
     });
-    await this.d.bus.publish('raw', accepted, dead);
+    try {
+      await this.d.bus.publish('raw', accepted, dead);
+    } catch (err) {
+      this.d.logger.error({ err }, 'could not publish ingested events');
+      throw new CommonException(
+        CommonErrorCode.UNAVAILABLE,
+        'events could not be written to Kafka; retry with backoff',
+      );
+    }
     this.count(
       0,
       results.filter((r) => r.status === IngestStatus.INGEST_STATUS_DUPLICATE).length,
@@ -209,6 +225,14 @@ export class IngestPipeline {
     });
     const known = await this.knownKeys(unique, now);
     return unique.filter((e) => !known.has(RecentIds.key(e.shopId, e.eventId)));
+  }
+
+  private recentKeys(events: readonly Event[], now: number): Set<string> {
+    return new Set(
+      events
+        .map((e) => RecentIds.key(e.shopId, e.eventId))
+        .filter((key) => this.d.recent.has(key, now)),
+    );
   }
 
   /** Keys already seen: recent memory first, then the store for the rest. */

@@ -6,16 +6,64 @@ import { kafkaVars } from '@offerstream/kafka';
 export const ingestVars = {
   ...kafkaVars,
   ...clickhouseVars,
-  INGEST_CONSUMER_GROUP: env.string({ doc: 'Consumer group of the pipeline that reads offerstream.events.v1', default: 'offerstream.ingest' }),
-  INGEST_PARTITIONS_CONCURRENCY: env.int({ doc: 'Partitions processed at the same time by one instance', default: '4', min: 1, max: 64 }),
-  INGEST_MAX_CHUNK: env.int({ doc: 'Most records handled (and inserted) as one chunk before an offset commit', default: '5000', min: 1, max: 100000 }),
-  INGEST_MAX_EVENT_AGE_HOURS: env.int({ doc: 'Oldest accepted event_time, in hours before now', default: '168', min: 1, max: 24 * 365 }),
-  INGEST_MAX_FUTURE_SKEW_SECONDS: env.int({ doc: 'Largest accepted event_time ahead of the ingest clock, in seconds', default: '300', min: 0, max: 86400 }),
-  INGEST_MAX_EVENT_BYTES: env.int({ doc: 'Largest accepted encoded event, in bytes', default: '16384', min: 256, max: 1048576 }),
-  INGEST_DEDUP_MEMORY_KEYS: env.int({ doc: 'Recently seen event ids kept in memory (the fast path of de-duplication)', default: '1000000', min: 1000, max: 50000000 }),
-  INGEST_DEDUP_MEMORY_MINUTES: env.int({ doc: 'How long an id stays in the in-memory de-duplication window', default: '60', min: 1, max: 10080 }),
-  INGEST_MAX_REQUEST_EVENTS: env.int({ doc: 'Most events in one gRPC or HTTP request', default: '500', min: 1, max: 10000 }),
-  INGEST_HTTP_MAX_BODY_BYTES: env.int({ doc: 'Largest HTTP POST /v1/events body, in bytes (larger: 413)', default: '4194304', min: 1024, max: 67108864 }),
+  INGEST_CONSUMER_GROUP: env.string({
+    doc: 'Consumer group of the pipeline that reads offerstream.events.v1',
+    default: 'offerstream.ingest',
+  }),
+  INGEST_PARTITIONS_CONCURRENCY: env.int({
+    doc: 'Partitions processed at the same time by one instance',
+    default: '4',
+    min: 1,
+    max: 64,
+  }),
+  INGEST_MAX_CHUNK: env.int({
+    doc: 'Most records handled (and inserted) as one chunk before an offset commit',
+    default: '5000',
+    min: 1,
+    max: 100000,
+  }),
+  INGEST_MAX_EVENT_AGE_HOURS: env.int({
+    doc: 'Oldest accepted event_time, in hours before now',
+    default: '168',
+    min: 1,
+    max: 24 * 365,
+  }),
+  INGEST_MAX_FUTURE_SKEW_SECONDS: env.int({
+    doc: 'Largest accepted event_time ahead of the ingest clock, in seconds',
+    default: '300',
+    min: 0,
+    max: 86400,
+  }),
+  INGEST_MAX_EVENT_BYTES: env.int({
+    doc: 'Largest accepted encoded event, in bytes',
+    default: '16384',
+    min: 256,
+    max: 1048576,
+  }),
+  INGEST_DEDUP_MEMORY_KEYS: env.int({
+    doc: 'Recently seen event ids kept in memory (the fast path of de-duplication)',
+    default: '1000000',
+    min: 1000,
+    max: 50000000,
+  }),
+  INGEST_DEDUP_MEMORY_MINUTES: env.int({
+    doc: 'How long an id stays in the in-memory de-duplication window',
+    default: '60',
+    min: 1,
+    max: 10080,
+  }),
+  INGEST_MAX_REQUEST_EVENTS: env.int({
+    doc: 'Most events in one gRPC or HTTP request',
+    default: '500',
+    min: 1,
+    max: 10000,
+  }),
+  INGEST_HTTP_MAX_BODY_BYTES: env.int({
+    doc: 'Largest HTTP POST /v1/events body, in bytes (larger: 413)',
+    default: '4194304',
+    min: 1024,
+    max: 67108864,
+  }),
 } as const;
 
 export type IngestConfig = ConfigOf<typeof ingestVars>;

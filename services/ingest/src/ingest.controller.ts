@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
+  Event,
   IngestRequest,
   IngestResponse,
   IngestServiceControllerMethods,
@@ -24,16 +25,6 @@ export function summarise(results: EventResult[]): IngestResponse {
   };
 }
 
-/** Answers Kafka being unwritable with UNAVAILABLE (retry later) rather than INTERNAL. */
-export async function submitOrUnavailable<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof CommonException) throw err;
-    throw new CommonException(CommonErrorCode.UNAVAILABLE, 'events could not be written to Kafka; retry with backoff');
-  }
-}
-
 /** IngestService over gRPC: batched, one result per event, answered after Kafka acknowledged. */
 @Controller()
 @IngestServiceControllerMethods()
@@ -46,10 +37,20 @@ export class IngestController implements IngestServiceController {
   async ingest(request: IngestRequest): Promise<IngestResponse> {
     const n = request.events.length;
     if (n === 0 || n > this.cfg.INGEST_MAX_REQUEST_EVENTS) {
-      throw new CommonException(CommonErrorCode.INVALID_ARGUMENT, `a request carries 1..${this.cfg.INGEST_MAX_REQUEST_EVENTS} events (got ${n})`, {
-        limit: String(this.cfg.INGEST_MAX_REQUEST_EVENTS),
-      });
+      throw new CommonException(
+        CommonErrorCode.INVALID_ARGUMENT,
+        `a request carries 1..${this.cfg.INGEST_MAX_REQUEST_EVENTS} events (got ${n})`,
+        {
+          limit: String(this.cfg.INGEST_MAX_REQUEST_EVENTS),
+        },
+      );
     }
-    return summarise(await submitOrUnavailable(() => this.pipeline.submit(request.events, IngestSource.INGEST_SOURCE_GRPC)));
+    return summarise(
+      await this.pipeline.submit(
+        // Nest's proto-loader gives null for unset message fields; fromPartial restores the generated shape.
+        request.events.map((e) => Event.fromPartial(e)),
+        IngestSource.INGEST_SOURCE_GRPC,
+      ),
+    );
   }
 }

@@ -3,7 +3,13 @@ import type { ClickHouseClient } from '@offerstream/clickhouse';
 import type { Kafka } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import { METRICS_REGISTRY, type Registry } from '@offerstream/observability';
-import { CLICKHOUSE, InfrastructureModule, KAFKA, LOGGER, SERVICE_CONFIG } from '@offerstream/service-kit';
+import {
+  CLICKHOUSE,
+  InfrastructureModule,
+  KAFKA,
+  LOGGER,
+  SERVICE_CONFIG,
+} from '@offerstream/service-kit';
 import { EventBusRepository, ingestTopics, type IngestTopics } from './event-bus.repository';
 import { EventStoreRepository } from './event-store.repository';
 import { DEFAULT_POLICY } from './event-validator.service';
@@ -30,20 +36,43 @@ class EventBusLifecycle implements OnModuleInit, OnApplicationShutdown {
 
 /** The ingest service: three ways in (Kafka, gRPC, HTTP), one pipeline. */
 @Module({
-  imports: [InfrastructureModule.forRoot({ clientId: 'offerstream-ingest', kafka: true, clickhouse: true })],
+  imports: [
+    InfrastructureModule.forRoot({ clientId: 'offerstream-ingest', kafka: true, clickhouse: true }),
+  ],
   controllers: [IngestController, HttpIngestController],
   providers: [
-    { provide: INGEST_TOPICS, inject: [SERVICE_CONFIG], useFactory: (cfg: IngestConfig) => ingestTopics(cfg.KAFKA_TOPIC_PREFIX) },
-    { provide: INGEST_METRICS, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new PrometheusIngestMetrics(registry) },
-    { provide: EVENT_BUS, inject: [KAFKA, INGEST_TOPICS], useFactory: (kafka: Kafka, topics: IngestTopics) => EventBusRepository.create(kafka, topics) },
+    {
+      provide: INGEST_TOPICS,
+      inject: [SERVICE_CONFIG],
+      useFactory: (cfg: IngestConfig) => ingestTopics(cfg.KAFKA_TOPIC_PREFIX),
+    },
+    {
+      provide: INGEST_METRICS,
+      inject: [METRICS_REGISTRY],
+      useFactory: (registry: Registry) => new PrometheusIngestMetrics(registry),
+    },
+    {
+      provide: EVENT_BUS,
+      inject: [KAFKA, INGEST_TOPICS],
+      useFactory: (kafka: Kafka, topics: IngestTopics) => EventBusRepository.create(kafka, topics),
+    },
     {
       provide: IngestPipeline,
       inject: [SERVICE_CONFIG, EVENT_BUS, CLICKHOUSE, INGEST_METRICS, LOGGER],
-      useFactory: (cfg: IngestConfig, bus: EventBusRepository, ch: ClickHouseClient, metrics: PrometheusIngestMetrics, logger: Logger) =>
+      useFactory: (
+        cfg: IngestConfig,
+        bus: EventBusRepository,
+        ch: ClickHouseClient,
+        metrics: PrometheusIngestMetrics,
+        logger: Logger,
+      ) =>
         new IngestPipeline({
           bus,
           store: new EventStoreRepository(ch),
-          recent: new RecentIds(cfg.INGEST_DEDUP_MEMORY_KEYS, cfg.INGEST_DEDUP_MEMORY_MINUTES * 60_000),
+          recent: new RecentIds(
+            cfg.INGEST_DEDUP_MEMORY_KEYS,
+            cfg.INGEST_DEDUP_MEMORY_MINUTES * 60_000,
+          ),
           metrics,
           logger,
           policy: {

@@ -17,11 +17,7 @@ function partitionOf(at: Date, granularity: PartitionGranularity): string {
 }
 
 /** A partition whose newest row is `ageSeconds` before NOW. */
-function part(
-  ageSeconds: number,
-  granularity: PartitionGranularity,
-  rows = 10,
-): PartitionInfo {
+function part(ageSeconds: number, granularity: PartitionGranularity, rows = 10): PartitionInfo {
   const maxTime = NOW.getTime() / 1000 - ageSeconds;
   return {
     partition: partitionOf(new Date(maxTime * 1000), granularity),
@@ -60,14 +56,29 @@ function makeRetentionService(
 describe('RetentionService', () => {
   it('drops day partitions that lie entirely before the cutoff and keeps the rest', async () => {
     const { sut, deps } = makeRetentionService({
-      events: [part(60 * DAY, 'day', 7), part(31 * DAY, 'day', 3), part(DAY, 'day'), part(0, 'day')],
+      events: [
+        part(60 * DAY, 'day', 7),
+        part(31 * DAY, 'day', 3),
+        part(DAY, 'day'),
+        part(0, 'day'),
+      ],
     });
 
     const dropped = await sut.runOnce(NOW);
 
     expect(dropped).toEqual([
-      { table: 'events', partition: '20260924', rows: 7, maxTime: new Date(NOW.getTime() - 60 * DAY * 1000) },
-      { table: 'events', partition: '20261023', rows: 3, maxTime: new Date(NOW.getTime() - 31 * DAY * 1000) },
+      {
+        table: 'events',
+        partition: '20260924',
+        rows: 7,
+        maxTime: new Date(NOW.getTime() - 60 * DAY * 1000),
+      },
+      {
+        table: 'events',
+        partition: '20261023',
+        rows: 3,
+        maxTime: new Date(NOW.getTime() - 31 * DAY * 1000),
+      },
     ]);
     expect(deps.store.get('events')!.map((p) => p.partition)).toEqual(['20261122', '20261123']);
     expect(deps.logger.info).toHaveBeenCalledWith(
@@ -78,8 +89,18 @@ describe('RetentionService', () => {
 
   it('keeps the partition the cutoff falls in, even when some of its rows are older', async () => {
     // Cutoff is 2026-10-24 08:30; a row at 02:00 that day is older but shares the partition.
-    const sameDay = { partition: '20261024', maxTime: Date.UTC(2026, 9, 24, 2) / 1000, rows: 1, parts: 1 };
-    const dayBefore = { partition: '20261023', maxTime: Date.UTC(2026, 9, 23, 23, 59, 59) / 1000, rows: 1, parts: 1 };
+    const sameDay = {
+      partition: '20261024',
+      maxTime: Date.UTC(2026, 9, 24, 2) / 1000,
+      rows: 1,
+      parts: 1,
+    };
+    const dayBefore = {
+      partition: '20261023',
+      maxTime: Date.UTC(2026, 9, 23, 23, 59, 59) / 1000,
+      rows: 1,
+      parts: 1,
+    };
     const { sut, deps } = makeRetentionService({ events: [dayBefore, sameDay] });
 
     const dropped = await sut.runOnce(NOW);
@@ -91,7 +112,12 @@ describe('RetentionService', () => {
   it('drops a month partition only once the whole month is before the cutoff', async () => {
     // Cutoff 2026-10-24: September goes, October (the cutoff's month) stays.
     const { sut, deps } = makeRetentionService({
-      user_hourly: [part(90 * DAY, 'month'), part(60 * DAY, 'month'), part(35 * DAY, 'month'), part(0, 'month')],
+      user_hourly: [
+        part(90 * DAY, 'month'),
+        part(60 * DAY, 'month'),
+        part(35 * DAY, 'month'),
+        part(0, 'month'),
+      ],
     });
 
     const dropped = await sut.runOnce(NOW);

@@ -55,7 +55,10 @@ export class RetentionRunError extends Error {
 }
 
 /** What the service needs of the repository (a plain object in unit tests). */
-export type RetentionStore = Pick<RetentionRepository, 'partitions' | 'partitionAt' | 'dropPartition'>;
+export type RetentionStore = Pick<
+  RetentionRepository,
+  'partitions' | 'partitionAt' | 'dropPartition'
+>;
 
 type RetentionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -105,7 +108,8 @@ export class RetentionService {
     if (!Number.isInteger(intervalMs) || intervalMs < 1000) {
       problems.push('intervalMs must be an integer >= 1000');
     }
-    if (problems.length > 0) throw new RangeError(`invalid retention options: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new RangeError(`invalid retention options: ${problems.join('; ')}`);
     this.tables = options.tables.map((t) => ({ ...t }));
     this.intervalMs = intervalMs;
     this.clock = options.clock ?? (() => new Date());
@@ -122,7 +126,10 @@ export class RetentionService {
       try {
         await this.runTable(table, now, dropped, failures);
       } catch (error) {
-        this.logger.error({ err: error, table: table.name }, 'retention: could not list partitions');
+        this.logger.error(
+          { err: error, table: table.name },
+          'retention: could not list partitions',
+        );
         failures.push({ table: table.name, error });
       }
     }
@@ -187,7 +194,11 @@ export class RetentionService {
     if (Number(p.partition) >= cutoffPartition) return false;
     if (p.maxTime >= cutoffSeconds) {
       this.logger.warn(
-        { table: table.name, partition: p.partition, maxTime: new Date(p.maxTime * 1000).toISOString() },
+        {
+          table: table.name,
+          partition: p.partition,
+          maxTime: new Date(p.maxTime * 1000).toISOString(),
+        },
         'retention: partition is before the cutoff but holds newer rows; kept (check partitionBy)',
       );
       return false;
