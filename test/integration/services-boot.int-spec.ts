@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SERVICE_NAMES } from '@offerstream/contracts';
 import { checkHealth, listServices } from '@offerstream/grpc';
 import { expectEventually } from '@offerstream/testing';
-import { REPO_ROOT } from '../support/infra';
+import { startBuiltService } from '../support/processes';
 
 const SERVICES = [
   { name: 'ingest', grpc: [SERVICE_NAMES.ingest] },
@@ -13,54 +10,11 @@ const SERVICES = [
   { name: 'bandit-policy', grpc: [SERVICE_NAMES.campaigns, SERVICE_NAMES.offers] },
 ] as const;
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startBuilt(name: string, env: Record<string, string>): Started {
-  const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
-  if (!existsSync(main))
-    throw new Error(`${main} is missing: run \`make build\` (make test does) first`);
-  const child = spawn(process.execPath, [main], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: '0',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => out, exited };
-}
-
-/** The ports a service logged when it started serving (it was given port 0). */
-function ports(out: string): { grpcPort: number; httpPort: number } {
-  for (const line of out.split('\n')) {
-    if (!line.includes('is serving')) continue;
-    const j = JSON.parse(line) as { grpcPort: number; httpPort: number };
-    return { grpcPort: j.grpcPort, httpPort: j.httpPort };
-  }
-  throw new Error('not serving yet');
-}
-
 describe.each(SERVICES)('the built $name service', ({ name, grpc }) => {
   it('boots, answers health, reflection, readiness and metrics, and stops cleanly on SIGTERM', async () => {
-    const svc = startBuilt(name, {});
+    const svc = startBuiltService(name, {});
     try {
-      const { grpcPort, httpPort } = await expectEventually(() => ports(svc.output()), {
-        timeoutMs: 30000,
-      });
+      const { grpcPort, httpPort } = await svc.serving();
       const address = `127.0.0.1:${grpcPort}`;
       expect(await checkHealth(address)).toBe('SERVING');
       for (const s of grpc) expect(await checkHealth(address, s)).toBe('SERVING');
@@ -87,7 +41,7 @@ describe.each(SERVICES)('the built $name service', ({ name, grpc }) => {
 
 describe('a service with bad configuration', () => {
   it('refuses to start, names every bad variable and the rule, and exits 78', async () => {
-    const svc = startBuilt('bandit-policy', {
+    const svc = startBuiltService('bandit-policy', {
       GRPC_PORT: '70000',
       KAFKA_BROKERS: 'not a broker',
       CLICKHOUSE_URL: 'ftp://x',

@@ -271,6 +271,10 @@ function offerUsers(r: StoredOfferUsers): OfferUsers {
  * Reads the hourly aggregates that materialized views maintain from `events` (migration
  * 0002), and the `event_dedup` index ingest checks before inserting. Ranges are [from, to)
  * on the start of the hour; hours without data are absent from the result.
+ *
+ * The views write after the insert's rows are already visible in `events` (the insert
+ * returns only once both are written): a reader that polls `events` for a row may still miss
+ * it here for a moment, so wait on the aggregate itself.
  */
 export class AggregatesRepository {
   constructor(private readonly client: ClickHouseClient) {}

@@ -44,6 +44,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       topics: [this.topics.raw],
       logger: this.logger,
       maxChunkMessages: this.cfg.INGEST_MAX_CHUNK,
+      sessionTimeoutMs: this.cfg.INGEST_SESSION_TIMEOUT_MS,
       partitionsConsumedConcurrently: this.cfg.INGEST_PARTITIONS_CONCURRENCY,
       onBatch: (topic, partition, lag) =>
         this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),

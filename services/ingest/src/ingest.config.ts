@@ -10,6 +10,12 @@ export const ingestVars = {
     doc: 'Consumer group of the pipeline that reads offerstream.events.v1',
     default: 'offerstream.ingest',
   }),
+  INGEST_SESSION_TIMEOUT_MS: env.int({
+    doc: 'Kafka group session timeout: how soon partitions of a dead instance move to another',
+    default: '30000',
+    min: 6000,
+    max: 300000,
+  }),
   INGEST_PARTITIONS_CONCURRENCY: env.int({
     doc: 'Partitions processed at the same time by one instance',
     default: '4',

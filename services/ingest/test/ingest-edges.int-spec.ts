@@ -299,7 +299,12 @@ describe('the ingest service, through its three ways in', () => {
     // Parses (V8 is iterative), but the element is no event: rejected on its own, dead-lettered.
     expect(deep.status).toBe(200);
     const deepBody = (await deep.json()) as { results: { status: string; reason: string }[] };
-    expect(deepBody.results).toEqual([expect.objectContaining({ status: 'INGEST_STATUS_REJECTED', reason: 'REJECT_REASON_MALFORMED' })]);
+    expect(deepBody.results).toEqual([
+      expect.objectContaining({
+        status: 'INGEST_STATUS_REJECTED',
+        reason: 'REJECT_REASON_MALFORMED',
+      }),
+    ]);
     const notAList = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
