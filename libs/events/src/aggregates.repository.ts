@@ -170,6 +170,9 @@ WHERE shop_id = ${shopId} AND campaign_id = ${campaignId} AND offer_id = ${offer
    * Which of `keys` `event_dedup` holds. The tuple IN is answered from the table's primary
    * key (shop_id, event_id) on 18.16 and current releases alike. `keys` must not be empty.
    */
+  recentlyStoredIds: (since: Date, limit: number): SqlFragment =>
+    sql`SELECT shop_id, event_id, toUnixTimestamp(max(ingested_at)) AS at FROM ${ident('event_dedup')}
+        WHERE ingested_at >= ${since} GROUP BY shop_id, event_id ORDER BY at DESC LIMIT ${limit}`,
   existingEventIds: (keys: readonly EventKey[]): SqlFragment => {
     if (keys.length === 0) throw new RangeError('existingEventIds needs at least one key');
     return sql`SELECT DISTINCT shop_id, event_id FROM ${ident('event_dedup')}
@@ -372,6 +375,19 @@ export class AggregatesRepository {
    * re-delivered event must never reach `events` twice. Looked up in chunks, so any batch
    * size stays within the server's query size limit.
    */
+  /**
+   * Events stored since `since` (newest first, at most `limit`), with when they were stored
+   * (epoch ms): what ingest's de-duplication memory is rebuilt from.
+   */
+  async recentlyStoredIds(since: Date, limit: number): Promise<{ key: string; at: number }[]> {
+    const whole = new Date(Math.floor(since.getTime() / 1000) * 1000);
+    const rows = await queryRows<{ shop_id: string; event_id: string; at: number | string }>(
+      this.client,
+      aggregatesQueries.recentlyStoredIds(whole, limit),
+    );
+    return rows.map((r) => ({ key: eventKey(r.shop_id, r.event_id), at: toSafeInt(r.at) * 1000 }));
+  }
+
   async existingEventIds(keys: readonly EventKey[]): Promise<Set<string>> {
     const unique = [...new Map(keys.map((k) => [eventKey(k.shopId, k.eventId), k])).values()];
     const found = new Set<string>();

@@ -38,6 +38,8 @@ export interface DurableConsumerOptions {
   readonly maxWaitTimeMs?: number;
   /** Told about every batch before it is handled, with the partition's lag (metrics). */
   readonly onBatch?: (topic: string, partition: number, offsetLag: string) => void;
+  /** Called whenever this member joined the group (partitions may have moved). */
+  readonly onGroupJoin?: () => void;
   /** Called after a commit succeeded (metrics, tests). */
   readonly onCommitted?: (topic: string, partition: number, nextOffset: string) => void;
 }
@@ -88,7 +90,8 @@ export function makeBatchRunner(deps: BatchRunnerDeps) {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const ctx: BatchContext = { topic: batch.topic, partition: batch.partition, heartbeat };
     const gone = () => deps.stopping() || !isRunning() || isStale();
-    if (deps.onBatch && typeof batch.offsetLag === 'function') deps.onBatch(batch.topic, batch.partition, batch.offsetLag());
+    if (deps.onBatch && typeof batch.offsetLag === 'function')
+      deps.onBatch(batch.topic, batch.partition, batch.offsetLag());
     for (const part of chunk(batch.messages, deps.maxChunkMessages)) {
       const last = part[part.length - 1];
       if (!last) continue;
@@ -154,6 +157,10 @@ export class DurableConsumer {
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
     });
+    if (opts.onGroupJoin) {
+      const cb = opts.onGroupJoin;
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => cb());
+    }
     this.joined = new Promise((resolve) => {
       const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
         remove();

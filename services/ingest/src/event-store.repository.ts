@@ -21,6 +21,10 @@ export class EventStoreRepository implements EventStore {
     return this.aggregates.existingEventIds(keys);
   }
 
+  recentlyStored(since: Date, limit: number): Promise<{ key: string; at: number }[]> {
+    return this.aggregates.recentlyStoredIds(since, limit);
+  }
+
   async reachable(): Promise<boolean> {
     return (await this.client.ping()).success;
   }

@@ -45,6 +45,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       logger: this.logger,
       maxChunkMessages: this.cfg.INGEST_MAX_CHUNK,
       sessionTimeoutMs: this.cfg.INGEST_SESSION_TIMEOUT_MS,
+      onGroupJoin: () => this.pipeline.partitionsAssigned(),
       partitionsConsumedConcurrently: this.cfg.INGEST_PARTITIONS_CONCURRENCY,
       onBatch: (topic, partition, lag) =>
         this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),

@@ -43,6 +43,7 @@ function makeIngestPipeline(
           .filter((k) => (o.stored ?? []).includes(k)),
       ),
     reachable: async () => !o.down,
+    recentlyStored: async () => (o.stored ?? []).map((key) => ({ key, at: NOW - 1000 })),
   };
   const metrics: IngestMetrics = {
     received: () => undefined,
@@ -61,6 +62,8 @@ function makeIngestPipeline(
     policy: DEFAULT_POLICY,
     now: () => NOW,
     serviceVersion: 'test',
+    dedupWindowMs: 3_600_000,
+    dedupMaxKeys: 1000,
   });
   return { sut, published, inserted, rejected };
 }
@@ -116,6 +119,16 @@ describe('IngestPipeline.processRecords', () => {
     await sut.processRecords([proto(view('a'), 1), proto(view('a'), 2), proto(view('old'), 3)]);
     await sut.processRecords([proto(view('a'), 4), proto(view('b'), 5)]);
     expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
+  });
+
+  it('rebuilds its memory from the store when partitions move, so re-deliveries stay out', async () => {
+    const stored: string[] = [];
+    const { sut, inserted } = makeIngestPipeline({ stored });
+    await sut.processRecords([proto(view('a'), 1)]);
+    stored.push(RecentIds.key('s', 'b')); // stored by the instance that had the partition before
+    sut.partitionsAssigned();
+    await sut.processRecords([proto(view('b'), 2), proto(view('c'), 3)]);
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'c']);
   });
 
   it('throws (so nothing is committed) and remembers nothing while the store is down', async () => {

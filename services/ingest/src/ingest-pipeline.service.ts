@@ -36,6 +36,8 @@ export interface EventStore {
   insert(events: readonly Event[], ingestedAt: Date): Promise<void>;
   /** Keys (RecentIds.key) of the given events already stored. */
   existing(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>>;
+  /** Keys (RecentIds.key) stored since `since`, newest first, at most `limit`, with when. */
+  recentlyStored(since: Date, limit: number): Promise<{ key: string; at: number }[]>;
   /** True when the store answers at all (tells an outage from a poison record). */
   reachable(): Promise<boolean>;
 }
@@ -58,6 +60,9 @@ export interface IngestPipelineDeps {
   readonly policy: ValidationPolicy;
   readonly now: () => number;
   readonly serviceVersion: string;
+  /** How far back the de-duplication memory is rebuilt from the store on a (re)assignment. */
+  readonly dedupWindowMs: number;
+  readonly dedupMaxKeys: number;
 }
 
 interface Rejected {
@@ -85,8 +90,9 @@ function isUnreadable(x: unknown): x is UnreadableItem {
 
 /**
  * The one pipeline every event goes through, whichever way it came in:
- * decode → validate/normalise → drop duplicates (in the batch, recently seen, already
- * stored) → publish valid events and dead letters (acks=all) → insert into ClickHouse.
+ * decode → validate/normalise → drop duplicates (in the batch, and every event stored within
+ * the de-duplication window, held in memory and rebuilt from ClickHouse whenever partitions
+ * are assigned) → publish valid events and dead letters (acks=all) → insert into ClickHouse.
  * The caller commits its Kafka offsets only after `processRecords` resolved.
  *
  * Order matters: publishing before inserting means a crash in between re-publishes on
@@ -95,7 +101,32 @@ function isUnreadable(x: unknown): x is UnreadableItem {
  * ClickHouse and its materialized aggregates exactly-once.
  */
 export class IngestPipeline {
+  private warm = false;
+
   constructor(private readonly d: IngestPipelineDeps) {}
+
+  /**
+   * Partitions were (re)assigned: before the next chunk, rebuild the de-duplication memory
+   * from what the store holds for the window. Records re-delivered after a crash or a
+   * rebalance were inserted (if at all) before this point, so memory alone then tells
+   * stored events apart, and no per-chunk store lookup is needed on the hot path.
+   */
+  partitionsAssigned(): void {
+    this.warm = false;
+  }
+
+  private async ensureWarm(now: number): Promise<void> {
+    if (this.warm) return;
+    const since = new Date(now - this.d.dedupWindowMs);
+    const stored = await this.d.store.recentlyStored(since, this.d.dedupMaxKeys);
+    // Oldest first, so the newest keys survive the memory cap.
+    for (let i = stored.length - 1; i >= 0; i--) this.d.recent.add(stored[i]!.key, stored[i]!.at);
+    this.warm = true;
+    this.d.logger.info(
+      { keys: stored.length, since },
+      'de-duplication memory rebuilt from the store',
+    );
+  }
 
   /** Handles a chunk of Kafka records; resolves when its effects are durable. */
   async processRecords(records: readonly IncomingRecord[]): Promise<void> {
@@ -112,7 +143,8 @@ export class IngestPipeline {
       if (verdict.ok) valid.push(verdict.event);
       else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
     }
-    const fresh = await this.withoutDuplicates(valid, now);
+    await this.ensureWarm(now);
+    const fresh = this.withoutDuplicates(valid, now);
     await this.d.bus.publish('valid', fresh, dead);
     await this.insertIsolatingPoison(fresh, now);
     this.remember(fresh, now);
@@ -215,7 +247,7 @@ export class IngestPipeline {
     return results;
   }
 
-  private async withoutDuplicates(events: readonly Event[], now: number): Promise<Event[]> {
+  private withoutDuplicates(events: readonly Event[], now: number): Event[] {
     const inBatch = new Set<string>();
     const unique = events.filter((e) => {
       const k = RecentIds.key(e.shopId, e.eventId);
@@ -223,8 +255,7 @@ export class IngestPipeline {
       inBatch.add(k);
       return true;
     });
-    const known = await this.knownKeys(unique, now);
-    return unique.filter((e) => !known.has(RecentIds.key(e.shopId, e.eventId)));
+    return unique.filter((e) => !this.d.recent.has(RecentIds.key(e.shopId, e.eventId), now));
   }
 
   private recentKeys(events: readonly Event[], now: number): Set<string> {

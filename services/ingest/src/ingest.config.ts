@@ -70,6 +70,28 @@ export const ingestVars = {
     min: 1024,
     max: 67108864,
   }),
+  INGEST_RETENTION_ENABLED: env.bool({
+    doc: 'Drop old partitions on a schedule (ClickHouse 18.16 has no TTL); run it on one instance',
+    default: 'true',
+  }),
+  INGEST_RETENTION_EVENTS_DAYS: env.int({
+    doc: 'Days of raw events (and de-duplication keys) kept',
+    default: '90',
+    min: 1,
+    max: 3650,
+  }),
+  INGEST_RETENTION_AGGREGATES_DAYS: env.int({
+    doc: 'Days of hourly aggregates kept (dropped a whole month at a time)',
+    default: '730',
+    min: 31,
+    max: 3650,
+  }),
+  INGEST_RETENTION_INTERVAL_MINUTES: env.int({
+    doc: 'How often the retention job runs',
+    default: '60',
+    min: 1,
+    max: 1440,
+  }),
 } as const;
 
 export type IngestConfig = ConfigOf<typeof ingestVars>;

@@ -21,6 +21,8 @@ import { PrometheusIngestMetrics } from './ingest.metrics';
 import { IngestPipeline } from './ingest-pipeline.service';
 import { EVENT_BUS, INGEST_METRICS, INGEST_TOPICS } from './ingest.tokens';
 import { RecentIds } from './recent-ids';
+import { RetentionRepository } from './retention.repository';
+import { RetentionService } from './retention.service';
 
 /** Connects the producer before traffic and disconnects it after the servers closed. */
 class EventBusLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -31,6 +33,38 @@ class EventBusLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
   onApplicationShutdown(): Promise<void> {
     return this.bus.disconnect();
+  }
+}
+
+/** Runs the retention job on a schedule while the service is up. */
+class RetentionLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly job: RetentionService | undefined;
+  constructor(
+    @Inject(SERVICE_CONFIG) cfg: IngestConfig,
+    @Inject(CLICKHOUSE) ch: ClickHouseClient,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    if (!cfg.INGEST_RETENTION_ENABLED) return;
+    const events = cfg.INGEST_RETENTION_EVENTS_DAYS;
+    const aggregates = cfg.INGEST_RETENTION_AGGREGATES_DAYS;
+    this.job = new RetentionService(new RetentionRepository(ch), logger, {
+      intervalMs: cfg.INGEST_RETENTION_INTERVAL_MINUTES * 60_000,
+      tables: [
+        { name: 'events', partitionBy: 'day', maxAgeDays: events },
+        { name: 'event_dedup', partitionBy: 'day', maxAgeDays: events },
+        ...['user_hourly', 'item_hourly', 'offer_hourly', 'offer_hourly_users'].map((name) => ({
+          name,
+          partitionBy: 'month' as const,
+          maxAgeDays: aggregates,
+        })),
+      ],
+    });
+  }
+  onModuleInit(): void {
+    this.job?.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.job?.stop();
   }
 }
 
@@ -83,9 +117,12 @@ class EventBusLifecycle implements OnModuleInit, OnApplicationShutdown {
           },
           now: Date.now,
           serviceVersion: process.env.npm_package_version ?? '0.1.0',
+          dedupWindowMs: cfg.INGEST_DEDUP_MEMORY_MINUTES * 60_000,
+          dedupMaxKeys: cfg.INGEST_DEDUP_MEMORY_KEYS,
         }),
     },
     EventBusLifecycle,
+    RetentionLifecycle,
     EventsConsumer,
   ],
 })

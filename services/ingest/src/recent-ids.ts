@@ -1,3 +1,5 @@
+import { eventKey } from '@offerstream/events';
+
 /**
  * The (shop_id, event_id) keys seen recently, bounded in count and age: the fast path of
  * de-duplication (ClickHouse's event_dedup table is the durable one behind it).
@@ -10,8 +12,9 @@ export class RecentIds {
     private readonly windowMs: number,
   ) {}
 
+  /** The de-duplication key of an event (the same key the store's lookups return). */
   static key(shopId: string, eventId: string): string {
-    return `${shopId}\u0000${eventId}`;
+    return eventKey(shopId, eventId);
   }
 
   has(key: string, now: number): boolean {

@@ -162,18 +162,20 @@ describe('the ingest service, through its three ways in', () => {
     );
     await produce(kafka, topics.raw, [
       toEventMessage(view('late-1', { userId: 'u-late' })),
-      toEventMessage(view('late-marker', { userId: 'u-late' })),
+      toEventMessage(view('late-marker', { userId: 'u-late', itemId: 'i-marker' })),
     ]);
+    // The marker follows the duplicate on the same partition: once the marker's aggregate is
+    // written (on 18.16 the views trail the raw row by a moment), the duplicate was handled.
+    const aggregates = new AggregatesRepository(db.client);
+    const day = [new Date(Date.now() - 86_400_000), new Date(Date.now() + 3_600_000)] as const;
     await expectEventually(
-      async () => expect(await events.findById('shop-it', 'late-marker')).toBeDefined(),
+      async () => {
+        const marker = await aggregates.itemHourly('shop-it', 'i-marker', ...day);
+        expect(marker.reduce((a, h) => a + h.views, 0)).toBe(1);
+      },
       { timeoutMs: 20000 },
     );
-    const users = await new AggregatesRepository(db.client).userHourly(
-      'shop-it',
-      'u-late',
-      new Date(Date.now() - 86_400_000),
-      new Date(Date.now() + 3_600_000),
-    );
+    const users = await aggregates.userHourly('shop-it', 'u-late', ...day);
     expect(users.reduce((a, h) => a + h.views, 0)).toBe(2); // late-1 and the marker, not late-1 twice
   });
 

@@ -1,8 +1,9 @@
 /**
  * `make demo` (until the market simulator lands): boots the four services, checks each the
  * way an operator would (health, reflection, readiness, metrics), pushes a burst of
- * behaviour events through Kafka into ClickHouse with the commit-after-insert consumer,
- * prints what it saw, and shuts everything down gracefully.
+ * behaviour events — with retried duplicates and broken records mixed in — through Kafka,
+ * lets the ingest service validate, de-duplicate, dead-letter and store them, prints what
+ * ClickHouse holds, and shuts everything down gracefully.
  */
 import { join, resolve } from 'node:path';
 import {
@@ -15,7 +16,7 @@ import {
   ident,
 } from '@offerstream/clickhouse';
 import { ConfigError, env, loadConfig } from '@offerstream/config';
-import { decodeEvent, EventsRepository, toEventMessage, toEventRow } from '@offerstream/events';
+import { EventsRepository, toEventMessage } from '@offerstream/events';
 import {
   createKafka,
   DurableConsumer,
@@ -114,16 +115,18 @@ async function main(): Promise<number> {
     }
     table(rows);
 
-    // 2. Events in
+    // 2. Events in: good traffic, plus what real producers also send — retries and garbage.
     out(
-      `\n2. producing ${cfg.DEMO_EVENTS} protobuf events for ${cfg.DEMO_USERS} users to ${TOPICS.events.name} (keyed by user id, acks=all, idempotent)`,
+      `\n2. producing ${cfg.DEMO_EVENTS} protobuf events for ${cfg.DEMO_USERS} users to ${TOPICS.events.name} (keyed by user id, acks=all),`,
     );
+    out('   plus 200 retried duplicates and 50 broken records');
     const kafka = createKafka(cfg, 'offerstream-demo', logger);
     const producer = new IdempotentProducer(kafka);
     await producer.connect();
     const produceStart = Date.now();
     let batch: ReturnType<typeof toEventMessage>[] = [];
     let produced = 0;
+    const retried: ReturnType<typeof toEventMessage>[] = [];
     for (const e of smokeEvents({
       shopId,
       users: cfg.DEMO_USERS,
@@ -131,7 +134,9 @@ async function main(): Promise<number> {
       seed: cfg.DEMO_SEED,
       now: new Date(),
     })) {
-      batch.push(toEventMessage(e));
+      const m = toEventMessage(e);
+      batch.push(m);
+      if (retried.length < 200 && produced % 97 === 0) retried.push(m);
       if (batch.length === 1000) {
         await producer.send(TOPICS.events.name, batch);
         produced += batch.length;
@@ -141,52 +146,39 @@ async function main(): Promise<number> {
     }
     await producer.send(TOPICS.events.name, batch);
     produced += batch.length;
+    const broken = Array.from({ length: 50 }, (_, i) => ({
+      key: `bad-${i}`,
+      value: Buffer.from(`not an event ${i}`),
+    }));
+    await producer.send(TOPICS.events.name, [...retried, ...broken]);
     await producer.disconnect();
     const produceMs = Date.now() - produceStart;
-    out(
-      `   produced ${produced} in ${produceMs} ms (${Math.round((produced / produceMs) * 1000)} events/s)`,
-    );
+    out(`   produced ${produced + retried.length + broken.length} records in ${produceMs} ms`);
 
-    // 3. Events through: consume in a group, insert into ClickHouse, commit after the insert
+    // 3. The ingest service validates, de-duplicates, dead-letters and stores them.
     out(
-      `\n3. consuming them in a group and inserting into ClickHouse (offsets committed only after each insert)`,
+      '\n3. the ingest service validates, de-duplicates, dead-letters and stores them (ClickHouse + events.valid.v1)',
     );
     const repo = new EventsRepository(ch);
-    let seen = 0;
-    let mine = 0;
-    const consumeStart = Date.now();
-    let done!: () => void;
-    const allIn = new Promise<void>((r) => (done = r));
-    const consumer = new DurableConsumer(kafka, {
-      groupId: `offerstream-demo-${runId}`,
-      topics: [TOPICS.events.name],
-      logger,
-      handler: async (messages) => {
-        const events = messages.map((m) => decodeEvent(m.value));
-        await repo.insert(events.map((e) => toEventRow(e, new Date())));
-        seen += events.length;
-        mine += events.filter((e) => e.shopId === shopId).length;
-        if (mine >= produced) done();
-      },
-    });
-    const progress = setInterval(
-      () =>
-        out(
-          `   consumed ${mine}/${produced} of this run (${seen} incl. earlier runs' events on the topic)`,
-        ),
-      2000,
-    );
-    await consumer.start();
-    await Promise.race([
-      allIn,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('events did not all arrive within 120 s')), 120000),
-      ),
-    ]).finally(() => clearInterval(progress));
-    await consumer.stop();
-    const consumeMs = Date.now() - consumeStart;
+    const ingestMetrics = `http://127.0.0.1:${DEMO_SERVICES[0].httpPort}/metrics`;
+    const storeStart = Date.now();
+    let stored = 0;
+    while (stored < produced) {
+      if (Date.now() - storeStart > 180_000)
+        throw new Error(`only ${stored}/${produced} events stored after 180 s`);
+      await new Promise((r) => setTimeout(r, 1000));
+      stored = Object.values(await repo.countByType(shopId)).reduce((a, b) => a + b, 0);
+      out(`   stored ${stored}/${produced}`);
+    }
+    const storeMs = Date.now() - storeStart;
+    const metrics = await (await fetch(ingestMetrics)).text();
+    const metric = (name: string) =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
     out(
-      `   inserted ${mine} events of this run in ${consumeMs} ms (${Math.round((mine / consumeMs) * 1000)} events/s)`,
+      `   all ${produced} stored ${storeMs} ms after the last produce; ingest counted ${metric('offerstream_ingest_events_duplicate_total')} duplicates dropped and ${metric('offerstream_ingest_events_rejected_total')} records dead-lettered`,
     );
 
     // 4. What ClickHouse holds now
@@ -200,14 +192,24 @@ async function main(): Promise<number> {
     );
     table([['event type', 'events'], ...Object.entries(byType).map(([t, n]) => [t, n])]);
     const t = totals[0];
-    const stored = Object.values(byType).reduce((a, b) => a + b, 0);
+    const distinct = Object.values(byType).reduce((a, b) => a + b, 0);
     out(
       `  distinct users ${t?.users}, orders ${t?.orders}, revenue ${(Number(t?.revenue) / 100).toFixed(2)} EUR`,
     );
-    out(
-      `  produced ${produced}, stored ${stored} distinct events: ${stored === produced ? 'none lost, none doubled' : 'MISMATCH'}`,
+    // Raw rows, not FINAL: a duplicate that got through would show here.
+    const raw = Number(
+      (
+        await queryRows<{ n: string }>(
+          ch,
+          sql`SELECT count() AS n FROM ${ident('events')} WHERE shop_id = ${shopId}`,
+        )
+      )[0]?.n,
     );
-    if (stored !== produced) return 1;
+    const ok = distinct === produced && raw === produced;
+    out(
+      `  produced ${produced} distinct events (+ ${retried.length} retries), ${raw} rows stored: ${ok ? 'none lost, none doubled' : 'MISMATCH'}`,
+    );
+    if (!ok) return 1;
   } finally {
     // 5. Graceful shutdown
     out('\n5. stopping the services (SIGTERM)');

@@ -59,7 +59,9 @@ export function* smokeEvents(opts: {
         itemId: `sku-${itemNo}`,
         categoryId: category,
         ...(type === EventType.EVENT_TYPE_SEARCH ? { searchQuery: category } : {}),
-        ...(purchase || type === EventType.EVENT_TYPE_ADD_TO_CART
+        ...(purchase ||
+        type === EventType.EVENT_TYPE_ADD_TO_CART ||
+        type === EventType.EVENT_TYPE_REMOVE_FROM_CART
           ? { priceMinor: price, currency: 'EUR', quantity: 1 + Math.floor(rand() * 2) }
           : {}),
         ...(purchase ? { orderId: randomUUID(), unitCostMinor: Math.round(price * 0.6) } : {}),
