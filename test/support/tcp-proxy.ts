@@ -14,8 +14,9 @@ export class TcpProxy {
   ) {}
 
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    let proxy!: TcpProxy;
+    const ref: { proxy?: TcpProxy } = {};
     const server = createServer((client) => {
+      const proxy = ref.proxy!;
       if (proxy.blocked) {
         client.destroy();
         return;
@@ -31,8 +32,8 @@ export class TcpProxy {
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
-    return proxy;
+    ref.proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return ref.proxy;
   }
 
   block(): void {

@@ -1,4 +1,4 @@
-import { Channel, Event, EventType, RejectReason } from '@offerstream/contracts';
+import { type Channel, Event, EventType, RejectReason } from '@offerstream/contracts';
 import { validateEvent } from './event-validator.service';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

@@ -38,7 +38,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly pipeline: IngestPipeline,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.consumer = new DurableConsumer(this.kafka, {
       groupId: this.cfg.INGEST_CONSUMER_GROUP,
       topics: [this.topics.raw],

@@ -41,7 +41,7 @@ describe('the ingest service, through its three ways in', () => {
   beforeAll(async () => {
     const iso = await isolatedIngestEnv();
     ({ kafka, db, topics } = iso);
-    svc = (await startIngest(iso.env)) as unknown as RunningService<Record<string, never>>;
+    svc = await startIngest(iso.env);
     events = new EventsRepository(db.client);
   });
   afterAll(async () => {

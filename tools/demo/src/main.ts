@@ -17,13 +17,7 @@ import {
 } from '@offerstream/clickhouse';
 import { ConfigError, env, loadConfig } from '@offerstream/config';
 import { EventsRepository, toEventMessage } from '@offerstream/events';
-import {
-  createKafka,
-  DurableConsumer,
-  IdempotentProducer,
-  kafkaVars,
-  TOPICS,
-} from '@offerstream/kafka';
+import { createKafka, IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import {
   DEMO_SERVICES,
