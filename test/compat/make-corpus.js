@@ -84,6 +84,14 @@ async function main(out) {
       expect: [{ event_type: 'purchase', n: 1 }],
     },
     {
+      name: 'stored-among lookup by the full sort key (after a failed insert)',
+      sql: eventsQueries.storedAmong([
+        { shopId: 'shop-compat', userId: 'u-1', eventTime: when, eventId: "evt-'1" },
+        { shopId: 'shop-compat', userId: 'u-1', eventTime: when, eventId: 'never-stored' },
+      ]).text,
+      expect: [{ shop_id: 'shop-compat', event_id: "evt-'1" }],
+    },
+    {
       name: 'find by id',
       sql: eventsQueries.findById('shop-compat', "evt-'1").text,
       expect: [

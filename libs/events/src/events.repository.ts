@@ -1,11 +1,13 @@
 import {
   ident,
+  joinSql,
   queryRows,
   sql,
   toSafeInt,
   type ClickHouseClient,
   type SqlFragment,
 } from '@offerstream/clickhouse';
+import { eventKey } from './aggregates.repository';
 import type { EventRow } from './event-row';
 
 /** The SQL the repository runs (exported so compatibility checks run the very same text). */
@@ -15,7 +17,21 @@ export const eventsQueries = {
   findById: (shopId: string, eventId: string): SqlFragment =>
     sql`SELECT *, toUnixTimestamp(event_time) AS event_time, toUnixTimestamp(ingested_at) AS ingested_at
         FROM ${ident('events')} FINAL WHERE shop_id = ${shopId} AND event_id = ${eventId} LIMIT 1`,
+  /** Which of these events the table holds, looked up by its full sort key (a primary-key read). */
+  storedAmong: (
+    keys: readonly { shopId: string; userId: string; eventTime: Date; eventId: string }[],
+  ): SqlFragment =>
+    sql`SELECT DISTINCT shop_id, event_id FROM ${ident('events')}
+        WHERE (shop_id, user_id, event_time, event_id) IN (${joinSql(
+          keys.map(
+            (k) =>
+              sql`(${k.shopId}, ${k.userId}, toDateTime(${Math.floor(k.eventTime.getTime() / 1000)}), ${k.eventId})`,
+          ),
+        )})`,
 };
+
+/** Keys per storedAmong query: keeps the statement well under max_query_size (256 KiB). */
+const STORED_AMONG_CHUNK = 500;
 
 /** Reads and writes the ClickHouse `events` table. */
 export class EventsRepository {
@@ -29,6 +45,34 @@ export class EventsRepository {
   async insert(rows: readonly EventRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.client.insert({ table: 'events', values: [...rows], format: 'JSONEachRow' });
+  }
+
+  /**
+   * Keys (`eventKey`) of the given events that are already stored — asked after a failed or
+   * interrupted insert, whose rows may have landed even though the answer did not.
+   */
+  async storedAmong(
+    events: readonly {
+      shopId: string;
+      userId: string;
+      eventTime?: Date | undefined;
+      eventId: string;
+    }[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    const keys = events.flatMap((e) =>
+      e.eventTime
+        ? [{ shopId: e.shopId, userId: e.userId, eventTime: e.eventTime, eventId: e.eventId }]
+        : [],
+    );
+    for (let i = 0; i < keys.length; i += STORED_AMONG_CHUNK) {
+      const rows = await queryRows<{ shop_id: string; event_id: string }>(
+        this.client,
+        eventsQueries.storedAmong(keys.slice(i, i + STORED_AMONG_CHUNK)),
+      );
+      for (const r of rows) found.add(eventKey(r.shop_id, r.event_id));
+    }
+    return found;
   }
 
   /** Distinct events for a shop, counted by type (re-deliveries counted once). */

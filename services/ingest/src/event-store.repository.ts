@@ -21,6 +21,10 @@ export class EventStoreRepository implements EventStore {
     return this.aggregates.existingEventIds(keys);
   }
 
+  storedAmong(events: readonly Event[]): Promise<Set<string>> {
+    return this.events.storedAmong(events);
+  }
+
   recentlyStored(since: Date, limit: number): Promise<{ key: string; at: number }[]> {
     return this.aggregates.recentlyStoredIds(since, limit);
   }

@@ -20,8 +20,15 @@ import { RecentIds } from './recent-ids';
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
 function makeIngestPipeline(
-  o: { refuse?: (e: Event) => boolean; down?: boolean; stored?: string[] } = {},
+  o: {
+    refuse?: (e: Event) => boolean;
+    down?: boolean;
+    stored?: string[];
+    /** The first insert lands, but its answer is lost (the connection drops). */
+    loseFirstAnswer?: boolean;
+  } = {},
 ) {
+  let answersLost = 0;
   const published: { target: string; events: Event[]; dead: DeadLetter[] }[] = [];
   const inserted: Event[] = [];
   const rejected: RejectReason[] = [];
@@ -35,6 +42,7 @@ function makeIngestPipeline(
       if (o.down) throw new Error('connect ECONNREFUSED');
       if (o.refuse && events.some(o.refuse)) throw new Error('Cannot parse input');
       inserted.push(...events);
+      if (o.loseFirstAnswer && answersLost++ === 0) throw new Error('socket hang up');
     },
     existing: async (keys) =>
       new Set(
@@ -42,7 +50,13 @@ function makeIngestPipeline(
           .map((k) => RecentIds.key(k.shopId, k.eventId))
           .filter((k) => (o.stored ?? []).includes(k)),
       ),
-    reachable: async () => !o.down,
+    reachable: async () => !o.down && !(o.loseFirstAnswer && answersLost === 1),
+    storedAmong: async (events) =>
+      new Set(
+        events
+          .filter((e) => inserted.some((i) => i.eventId === e.eventId))
+          .map((e) => RecentIds.key(e.shopId, e.eventId)),
+      ),
     recentlyStored: async () => (o.stored ?? []).map((key) => ({ key, at: NOW - 1000 })),
   };
   const metrics: IngestMetrics = {
@@ -129,6 +143,14 @@ describe('IngestPipeline.processRecords', () => {
     sut.partitionsAssigned();
     await sut.processRecords([proto(view('b'), 2), proto(view('c'), 3)]);
     expect(inserted.map((e) => e.eventId)).toEqual(['a', 'c']);
+  });
+
+  it('does not insert again rows that landed although the insert answer was lost', async () => {
+    const { sut, inserted } = makeIngestPipeline({ loseFirstAnswer: true });
+    const chunk = [proto(view('a'), 1), proto(view('b'), 2)];
+    await expect(sut.processRecords(chunk)).rejects.toThrow(/hang up/);
+    await sut.processRecords(chunk); // the consumer's retry of the same chunk
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
   });
 
   it('throws (so nothing is committed) and remembers nothing while the store is down', async () => {

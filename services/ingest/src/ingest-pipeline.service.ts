@@ -36,6 +36,8 @@ export interface EventStore {
   insert(events: readonly Event[], ingestedAt: Date): Promise<void>;
   /** Keys (RecentIds.key) of the given events already stored. */
   existing(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>>;
+  /** Keys (RecentIds.key) of these events found in the raw table itself (after a failed insert). */
+  storedAmong(events: readonly Event[]): Promise<Set<string>>;
   /** Keys (RecentIds.key) stored since `since`, newest first, at most `limit`, with when. */
   recentlyStored(since: Date, limit: number): Promise<{ key: string; at: number }[]>;
   /** True when the store answers at all (tells an outage from a poison record). */
@@ -102,6 +104,12 @@ function isUnreadable(x: unknown): x is UnreadableItem {
  */
 export class IngestPipeline {
   private warm = false;
+  /**
+   * Partitions whose duplicates memory alone can tell: not after an assignment and not after
+   * a failed insert (whose rows may have landed although the answer was lost). Until a chunk
+   * of such a partition succeeds, its events are also looked up in the raw table.
+   */
+  private readonly trusted = new Set<string>();
 
   constructor(private readonly d: IngestPipelineDeps) {}
 
@@ -113,6 +121,7 @@ export class IngestPipeline {
    */
   partitionsAssigned(): void {
     this.warm = false;
+    this.trusted.clear();
   }
 
   private async ensureWarm(now: number): Promise<void> {
@@ -144,9 +153,20 @@ export class IngestPipeline {
       else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
     }
     await this.ensureWarm(now);
-    const fresh = this.withoutDuplicates(valid, now);
+    const part = records[0] ? `${records[0].topic}/${records[0].partition}` : '';
+    let fresh = this.withoutDuplicates(valid, now);
+    if (!this.trusted.has(part) && fresh.length > 0) {
+      const stored = await this.d.store.storedAmong(fresh);
+      fresh = fresh.filter((e) => !stored.has(RecentIds.key(e.shopId, e.eventId)));
+    }
     await this.d.bus.publish('valid', fresh, dead);
-    await this.insertIsolatingPoison(fresh, now);
+    try {
+      await this.insertIsolatingPoison(fresh, now);
+    } catch (err) {
+      this.trusted.delete(part);
+      throw err;
+    }
+    this.trusted.add(part);
     this.remember(fresh, now);
     this.count(fresh.length, valid.length - fresh.length, dead);
   }
