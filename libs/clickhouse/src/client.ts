@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouseConfig } from './clickhouse.config';
 import { ident, sql, type SqlFragment } from './sql';
 
@@ -28,6 +28,10 @@ export function createClickHouse(opts: ClickHouseOptions): ClickHouseClient {
     application: opts.application ?? 'offerstream',
     // Loopback and in-cluster traffic: gzip would only spend CPU (both directions work on 18.16).
     compression: { request: false, response: false },
+    // Servers before 23.11 close idle keep-alive sockets after 3 s. Under CPU pressure the
+    // client's idle timers fire late, and a write on a socket the server already closed fails
+    // with EPIPE: retire sockets early, and eagerly whenever one is found stale.
+    keep_alive: { enabled: true, idle_socket_ttl: 1500, eagerly_destroy_stale_sockets: true },
   });
 }
 
@@ -85,4 +89,29 @@ export async function execSql(client: ClickHouseClient, q: SqlFragment): Promise
 export async function queryRows<T>(client: ClickHouseClient, q: SqlFragment): Promise<T[]> {
   const rs = await client.query({ query: q.text, format: 'JSONEachRow' });
   return rs.json<T>();
+}
+
+/**
+ * ClickHouse error codes that mean "this data cannot be stored" (parse, type and range
+ * errors) as opposed to an outage or overload, which are retried instead.
+ */
+const DATA_ERROR_CODES = new Set([
+  '6',
+  '26',
+  '27',
+  '32',
+  '33',
+  '38',
+  '41',
+  '53',
+  '69',
+  '70',
+  '72',
+  '117',
+  '131',
+]);
+
+/** True when the server refused the data itself; false for network errors and overload. */
+export function isDataError(err: unknown): boolean {
+  return err instanceof ClickHouseError && DATA_ERROR_CODES.has(err.code);
 }

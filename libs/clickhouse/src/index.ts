@@ -3,6 +3,7 @@ export {
   createClickHouse,
   ensureDatabase,
   execSql,
+  isDataError,
   queryRows,
   serverVersion,
   toSafeInt,

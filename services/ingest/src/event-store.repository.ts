@@ -1,7 +1,7 @@
-import type { ClickHouseClient } from '@offerstream/clickhouse';
+import { isDataError, type ClickHouseClient } from '@offerstream/clickhouse';
 import type { Event } from '@offerstream/contracts';
 import { AggregatesRepository, EventsRepository, toEventRow } from '@offerstream/events';
-import type { EventStore } from './ingest-pipeline.service';
+import { StoreRejectedDataError, type EventStore } from './ingest-pipeline.service';
 
 /** The ClickHouse side of ingest: raw events in, durable de-duplication lookups out. */
 export class EventStoreRepository implements EventStore {
@@ -13,8 +13,14 @@ export class EventStoreRepository implements EventStore {
     this.aggregates = new AggregatesRepository(client);
   }
 
-  insert(events: readonly Event[], ingestedAt: Date): Promise<void> {
-    return this.events.insert(events.map((e) => toEventRow(e, ingestedAt)));
+  async insert(events: readonly Event[], ingestedAt: Date): Promise<void> {
+    try {
+      await this.events.insert(events.map((e) => toEventRow(e, ingestedAt)));
+    } catch (err) {
+      if (isDataError(err))
+        throw new StoreRejectedDataError(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
   }
 
   existing(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>> {

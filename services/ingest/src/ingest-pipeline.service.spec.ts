@@ -10,6 +10,7 @@ import { createLogger } from '@offerstream/logging';
 import { DEFAULT_POLICY } from './event-validator.service';
 import {
   IngestPipeline,
+  StoreRejectedDataError,
   type EventBus,
   type EventStore,
   type IncomingRecord,
@@ -26,9 +27,12 @@ function makeIngestPipeline(
     stored?: string[];
     /** The first insert lands, but its answer is lost (the connection drops). */
     loseFirstAnswer?: boolean;
+    /** The first n inserts fail with a network error while the server stays reachable. */
+    transientFailures?: number;
   } = {},
 ) {
   let answersLost = 0;
+  let transient = 0;
   const published: { target: string; events: Event[]; dead: DeadLetter[] }[] = [];
   const inserted: Event[] = [];
   const rejected: RejectReason[] = [];
@@ -40,7 +44,8 @@ function makeIngestPipeline(
   const store: EventStore = {
     insert: async (events) => {
       if (o.down) throw new Error('connect ECONNREFUSED');
-      if (o.refuse && events.some(o.refuse)) throw new Error('Cannot parse input');
+      if (o.refuse && events.some(o.refuse)) throw new StoreRejectedDataError('Cannot parse input');
+      if ((o.transientFailures ?? 0) > transient++) throw new Error('write EPIPE');
       inserted.push(...events);
       if (o.loseFirstAnswer && answersLost++ === 0) throw new Error('socket hang up');
     },
@@ -150,6 +155,15 @@ describe('IngestPipeline.processRecords', () => {
     const chunk = [proto(view('a'), 1), proto(view('b'), 2)];
     await expect(sut.processRecords(chunk)).rejects.toThrow(/hang up/);
     await sut.processRecords(chunk); // the consumer's retry of the same chunk
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
+  });
+
+  it('retries a transient insert failure whole instead of bisecting it into dead letters', async () => {
+    const { sut, inserted, published } = makeIngestPipeline({ transientFailures: 3 });
+    const chunk = [proto(view('a'), 1), proto(view('b'), 2)];
+    for (let i = 0; i < 3; i++) await expect(sut.processRecords(chunk)).rejects.toThrow(/EPIPE/);
+    await sut.processRecords(chunk);
+    expect(published.flatMap((p) => p.dead)).toEqual([]);
     expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
   });
 

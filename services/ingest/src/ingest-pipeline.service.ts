@@ -31,6 +31,14 @@ export interface EventBus {
   ): Promise<void>;
 }
 
+/** The store refused the data itself (not an outage): isolate the records it refuses. */
+export class StoreRejectedDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreRejectedDataError';
+  }
+}
+
 /** ClickHouse side of ingest (implemented by EventStoreRepository). */
 export interface EventStore {
   insert(events: readonly Event[], ingestedAt: Date): Promise<void>;
@@ -313,6 +321,8 @@ export class IngestPipeline {
       this.d.metrics.insertSeconds(Number(process.hrtime.bigint() - started) / 1e9);
       return;
     } catch (err) {
+      // Outages and overload are retried whole (with backoff); only refused data is bisected.
+      if (!(err instanceof StoreRejectedDataError)) throw err;
       if (!(await this.d.store.reachable().catch(() => false))) throw err;
       if (events.length === 1) {
         const e = events[0]!;
