@@ -158,6 +158,9 @@ async function main(): Promise<void> {
   );
   const backlog = await produceFor(cfg.BENCH_SECONDS * 1000, 0);
   const ingest = startIngest();
+  // Never leave the service behind, whatever ends this process.
+  process.once('exit', () => ingest.kill('SIGKILL'));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   let peak = 0;
   const rssTimer = setInterval(() => (peak = Math.max(peak, peakRssMb(ingest.pid!))), 500);
   let firstRowAt = 0;
