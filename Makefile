@@ -11,7 +11,8 @@ PNPM_VERSION := $(shell node -p "require('./package.json').packageManager.split(
 PNPM        := $(LOCAL)/tools/node_modules/.bin/pnpm
 STACK       := deploy/local/stack.sh
 TRAINER     := services/trainer
-VENV        := $(TRAINER)/.venv
+# Outside services/ so tools that scan the sources never walk into site-packages.
+VENV        := $(LOCAL)/trainer-venv
 PYTHON      ?= python3
 export PATH := $(LOCAL)/tools/node_modules/.bin:$(PATH)
 export ONNXRUNTIME_NODE_INSTALL := skip
@@ -123,7 +124,7 @@ test-compat: build $(COMPAT_VENV)/.installed ## run offerstream's SQL on a curre
 
 test-trainer: trainer-venv
 	@mkdir -p $(RESULTS)
-	cd $(TRAINER) && .venv/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
+	cd $(TRAINER) && $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
 
 test: deps build typecheck lint docs-check test-unit test-trainer test-compat test-int ## lint, unit and integration tests against the real stack
 	@node tools/test-summary.js $(RESULTS)

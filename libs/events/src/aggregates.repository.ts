@@ -92,6 +92,17 @@ function hourRange(from: Date, to: Date): SqlFragment {
   return sql`hour >= ${ceilToSecond(from)} AND hour < ${ceilToSecond(to)}`;
 }
 
+/** The rows of one offer in a window of hours (shared by the offer queries). */
+function offerWhere(
+  shopId: string,
+  campaignId: string,
+  offerId: string,
+  from: Date,
+  to: Date,
+): SqlFragment {
+  return sql`shop_id = ${shopId} AND campaign_id = ${campaignId} AND offer_id = ${offerId} AND ${hourRange(from, to)}`;
+}
+
 const OFFER_USERS = sql`uniqMergeIf(users, event_type = 'offer_impression') AS users_impressions,
        uniqMergeIf(users, event_type = 'offer_click') AS users_clicks,
        uniqMergeIf(users, event_type = 'offer_redeem') AS users_redemptions,
@@ -136,8 +147,7 @@ GROUP BY hour ORDER BY hour`,
        sum(purchases) AS purchases, sum(revenue_minor) AS revenue_minor,
        sum(discount_cost_minor) AS discount_cost_minor
 FROM ${ident('offer_hourly')}
-WHERE shop_id = ${shopId} AND campaign_id = ${campaignId} AND offer_id = ${offerId}
-  AND ${hourRange(from, to)}
+WHERE ${offerWhere(shopId, campaignId, offerId, from, to)}
 GROUP BY hour ORDER BY hour`,
 
   offerHourlyUsers: (
@@ -149,8 +159,7 @@ GROUP BY hour ORDER BY hour`,
   ): SqlFragment =>
     sql`SELECT toUnixTimestamp(hour) AS hour_ts, ${OFFER_USERS}
 FROM ${ident('offer_hourly_users')}
-WHERE shop_id = ${shopId} AND campaign_id = ${campaignId} AND offer_id = ${offerId}
-  AND ${hourRange(from, to)}
+WHERE ${offerWhere(shopId, campaignId, offerId, from, to)}
 GROUP BY hour ORDER BY hour`,
 
   /** Distinct users over the whole window (uniq states merge across hours). */
@@ -163,8 +172,7 @@ GROUP BY hour ORDER BY hour`,
   ): SqlFragment =>
     sql`SELECT ${OFFER_USERS}
 FROM ${ident('offer_hourly_users')}
-WHERE shop_id = ${shopId} AND campaign_id = ${campaignId} AND offer_id = ${offerId}
-  AND ${hourRange(from, to)}`,
+WHERE ${offerWhere(shopId, campaignId, offerId, from, to)}`,
 
   /**
    * Which of `keys` `event_dedup` holds. The tuple IN is answered from the table's primary

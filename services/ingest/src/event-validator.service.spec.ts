@@ -1,17 +1,9 @@
 import { type Channel, Event, EventType, RejectReason } from '@offerstream/contracts';
 import { validateEvent } from './event-validator.service';
+import { viewEvent } from './view-event.fixture';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
-const view = (over: Partial<Event> = {}) =>
-  Event.fromPartial({
-    eventId: 'e-1',
-    type: EventType.EVENT_TYPE_VIEW,
-    shopId: 's',
-    userId: 'u',
-    itemId: 'i',
-    eventTime: new Date(NOW - 1000),
-    ...over,
-  });
+const view = (over: Partial<Event> = {}) => viewEvent(NOW, over);
 const reasonOf = (e: Event) => {
   const v = validateEvent(e, NOW);
   return v.ok ? 'ok' : RejectReason[v.reason];

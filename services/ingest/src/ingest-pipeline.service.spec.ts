@@ -1,7 +1,6 @@
 import {
   type DeadLetter,
   Event,
-  EventType,
   IngestSource,
   IngestStatus,
   RejectReason,
@@ -17,6 +16,7 @@ import {
   type IngestMetrics,
 } from './ingest-pipeline.service';
 import { RecentIds } from './recent-ids';
+import { viewEvent } from './view-event.fixture';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -87,16 +87,7 @@ function makeIngestPipeline(
   return { sut, published, inserted, rejected };
 }
 
-const view = (id: string, over: Partial<Event> = {}) =>
-  Event.fromPartial({
-    eventId: id,
-    type: EventType.EVENT_TYPE_VIEW,
-    shopId: 's',
-    userId: 'u',
-    itemId: 'i',
-    eventTime: new Date(NOW - 1000),
-    ...over,
-  });
+const view = (id: string, over: Partial<Event> = {}) => viewEvent(NOW, { eventId: id, ...over });
 const record = (payload: Buffer | null, offset: number, contentType?: string): IncomingRecord => ({
   payload,
   contentType,
