@@ -1,4 +1,6 @@
 export { createKafka } from './client';
+export { Coalescer } from './coalescer';
+export type { CoalescerClock, CoalescerOptions } from './coalescer';
 export { backoffMs, chunk, DEFAULT_RETRY, DurableConsumer, makeBatchRunner } from './consumer';
 export type {
   BatchContext,

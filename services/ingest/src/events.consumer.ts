@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DurableConsumer, type Kafka, type KafkaMessage } from '@offerstream/kafka';
+import { Coalescer, DurableConsumer, type Kafka, type KafkaMessage } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import { KAFKA, LOGGER, SERVICE_CONFIG } from '@offerstream/service-kit';
 import type { IngestConfig } from './ingest.config';
@@ -21,7 +21,7 @@ function header(m: KafkaMessage, name: string): string | undefined {
 
 /**
  * The Kafka edge of ingest: reads offerstream.events.v1 in the ingest consumer group and
- * hands each chunk to the pipeline; offsets are committed only after the pipeline's
+ * hands the chunks of the partitions in hand to the pipeline as one batch; offsets are committed only after the pipeline's
  * produce and insert are durable. Stops first on shutdown, so the chunk in hand finishes.
  */
 @Injectable()
@@ -39,6 +39,14 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    // The chunks of all partitions in hand become one batch: one produce, one insert.
+    const batches = new Coalescer<IncomingRecord>(
+      (records) => this.pipeline.processRecords(records),
+      {
+        maxItems: this.cfg.INGEST_BATCH_MAX_EVENTS,
+        lingerMs: this.cfg.INGEST_BATCH_LINGER_MS,
+      },
+    );
     this.consumer = new DurableConsumer(this.kafka, {
       groupId: this.cfg.INGEST_CONSUMER_GROUP,
       topics: [this.topics.raw],
@@ -50,7 +58,7 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       onBatch: (topic, partition, lag) =>
         this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag)),
       handler: (messages, ctx) =>
-        this.pipeline.processRecords(
+        batches.submit(
           messages.map((m): IncomingRecord => ({
             payload: m.value,
             contentType: header(m, 'content-type'),

@@ -36,6 +36,8 @@ function makeIngestPipeline(
   const published: { target: string; events: Event[]; dead: DeadLetter[] }[] = [];
   const inserted: Event[] = [];
   const rejected: RejectReason[] = [];
+  /** Event ids looked up in the raw table (storedAmong). */
+  const lookedUp: string[] = [];
   const bus: EventBus = {
     publish: async (target, events, dead) => {
       published.push({ target, events: [...events], dead: [...dead] });
@@ -56,12 +58,14 @@ function makeIngestPipeline(
           .filter((k) => (o.stored ?? []).includes(k)),
       ),
     reachable: async () => !o.down && !(o.loseFirstAnswer && answersLost === 1),
-    storedAmong: async (events) =>
-      new Set(
+    storedAmong: async (events) => {
+      lookedUp.push(...events.map((e) => e.eventId));
+      return new Set(
         events
           .filter((e) => inserted.some((i) => i.eventId === e.eventId))
           .map((e) => RecentIds.key(e.shopId, e.eventId)),
-      ),
+      );
+    },
     recentlyStored: async () => (o.stored ?? []).map((key) => ({ key, at: NOW - 1000 })),
   };
   const metrics: IngestMetrics = {
@@ -84,18 +88,24 @@ function makeIngestPipeline(
     dedupWindowMs: 3_600_000,
     dedupMaxKeys: 1000,
   });
-  return { sut, published, inserted, rejected };
+  return { sut, published, inserted, rejected, lookedUp };
 }
 
 const view = (id: string, over: Partial<Event> = {}) => viewEvent(NOW, { eventId: id, ...over });
-const record = (payload: Buffer | null, offset: number, contentType?: string): IncomingRecord => ({
+const record = (
+  payload: Buffer | null,
+  offset: number,
+  contentType?: string,
+  partition = 0,
+): IncomingRecord => ({
   payload,
   contentType,
   topic: 't',
-  partition: 0,
+  partition,
   offset: String(offset),
 });
-const proto = (e: Event, offset: number) => record(Buffer.from(Event.encode(e).finish()), offset);
+const proto = (e: Event, offset: number, partition = 0) =>
+  record(Buffer.from(Event.encode(e).finish()), offset, undefined, partition);
 
 describe('IngestPipeline.processRecords', () => {
   it('stores the good events of a batch and dead-letters the bad ones with their original bytes', async () => {
@@ -164,6 +174,28 @@ describe('IngestPipeline.processRecords', () => {
     const { sut, inserted } = makeIngestPipeline();
     await sut.processRecords([proto(view('a'), 1)]);
     expect(inserted).toHaveLength(1);
+  });
+
+  it('handles the chunks of several partitions as one batch, looking up only partitions it cannot vouch for', async () => {
+    const { sut, inserted, published, lookedUp } = makeIngestPipeline({ loseFirstAnswer: true });
+    // Partition 1's insert lands but its answer is lost: partition 1 is no longer vouched for.
+    await expect(sut.processRecords([proto(view('a'), 1, 1)])).rejects.toThrow(/hang up/);
+    await sut.processRecords([proto(view('b'), 1, 2)]);
+    lookedUp.length = 0;
+    // Partition 1 re-delivers `a` coalesced with new records of partitions 2 and 3.
+    await sut.processRecords([
+      proto(view('a'), 1, 1),
+      proto(view('c'), 2, 2),
+      proto(view('d'), 1, 3),
+      proto(view('c'), 5, 3), // the same event again, from another partition
+    ]);
+    expect(lookedUp.sort()).toEqual(['a', 'd']); // partition 3 is new to this instance
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(published.at(-1)!.events.map((e) => e.eventId)).toEqual(['c', 'd']);
+    // Once that batch succeeded, every partition in it is vouched for again.
+    lookedUp.length = 0;
+    await sut.processRecords([proto(view('e'), 2, 1), proto(view('f'), 2, 3)]);
+    expect(lookedUp).toEqual([]);
   });
 
   it('isolates a record the store refuses so it cannot stall the partition', async () => {

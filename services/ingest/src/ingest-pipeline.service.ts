@@ -145,38 +145,50 @@ export class IngestPipeline {
     );
   }
 
-  /** Handles a chunk of Kafka records; resolves when its effects are durable. */
+  /**
+   * Handles Kafka records — one partition's chunk, or the chunks of several partitions
+   * coalesced into one unit of work — and resolves when their effects are durable.
+   */
   async processRecords(records: readonly IncomingRecord[]): Promise<void> {
     const now = this.d.now();
     this.d.metrics.received('kafka', records.length);
     this.d.metrics.batchSize(records.length);
     const valid: Event[] = [];
+    /** The partition each valid event came from (same index as `valid`). */
+    const validPart: string[] = [];
     const dead: DeadLetter[] = [];
+    const parts = new Set<string>();
     for (const r of records) {
+      const part = `${r.topic}/${r.partition}`;
+      parts.add(part);
       const decoded = decodeIncoming(r.payload, r.contentType, this.d.policy.maxEventBytes);
       const verdict = decoded.ok
         ? validateEvent(decoded.event, now, this.d.policy, decoded.bytes)
         : decoded;
-      if (verdict.ok) valid.push(verdict.event);
-      else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
+      if (verdict.ok) {
+        valid.push(verdict.event);
+        validPart.push(part);
+      } else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
     }
     await this.ensureWarm(now);
-    const part = records[0] ? `${records[0].topic}/${records[0].partition}` : '';
-    let fresh = this.withoutDuplicates(valid, now);
-    if (!this.trusted.has(part) && fresh.length > 0) {
-      const stored = await this.d.store.storedAmong(fresh);
-      fresh = fresh.filter((e) => !stored.has(RecentIds.key(e.shopId, e.eventId)));
+    let fresh = this.withoutDuplicates(valid, validPart, now);
+    const unsure = fresh.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
+    if (unsure.length > 0) {
+      const stored = await this.d.store.storedAmong(unsure);
+      if (stored.size > 0)
+        fresh = fresh.filter((f) => !stored.has(RecentIds.key(f.event.shopId, f.event.eventId)));
     }
-    await this.d.bus.publish('valid', fresh, dead);
+    const events = fresh.map((f) => f.event);
+    await this.d.bus.publish('valid', events, dead);
     try {
-      await this.insertIsolatingPoison(fresh, now);
+      await this.insertIsolatingPoison(events, now);
     } catch (err) {
-      this.trusted.delete(part);
+      for (const part of parts) this.trusted.delete(part);
       throw err;
     }
-    this.trusted.add(part);
-    this.remember(fresh, now);
-    this.count(fresh.length, valid.length - fresh.length, dead);
+    for (const part of parts) this.trusted.add(part);
+    this.remember(events, now);
+    this.count(events.length, valid.length - events.length, dead);
   }
 
   /**
@@ -275,15 +287,21 @@ export class IngestPipeline {
     return results;
   }
 
-  private withoutDuplicates(events: readonly Event[], now: number): Event[] {
+  /** Drops repeats within the records and events the de-duplication memory has seen. */
+  private withoutDuplicates(
+    events: readonly Event[],
+    parts: readonly string[],
+    now: number,
+  ): { event: Event; part: string }[] {
     const inBatch = new Set<string>();
-    const unique = events.filter((e) => {
-      const k = RecentIds.key(e.shopId, e.eventId);
-      if (inBatch.has(k)) return false;
+    const unique: { event: Event; part: string }[] = [];
+    events.forEach((event, i) => {
+      const k = RecentIds.key(event.shopId, event.eventId);
+      if (inBatch.has(k) || this.d.recent.has(k, now)) return;
       inBatch.add(k);
-      return true;
+      unique.push({ event, part: parts[i]! });
     });
-    return unique.filter((e) => !this.d.recent.has(RecentIds.key(e.shopId, e.eventId), now));
+    return unique;
   }
 
   private recentKeys(events: readonly Event[], now: number): Set<string> {

@@ -17,16 +17,28 @@ export const ingestVars = {
     max: 300000,
   }),
   INGEST_PARTITIONS_CONCURRENCY: env.int({
-    doc: 'Partitions processed at the same time by one instance',
-    default: '4',
+    doc: 'Partitions handled at the same time by one instance (their chunks are coalesced into one batch)',
+    default: '12',
     min: 1,
     max: 64,
   }),
   INGEST_MAX_CHUNK: env.int({
-    doc: 'Most records handled (and inserted) as one chunk before an offset commit',
+    doc: 'Most records of one partition handled as one chunk before its offset commit',
     default: '5000',
     min: 1,
     max: 100000,
+  }),
+  INGEST_BATCH_MAX_EVENTS: env.int({
+    doc: 'A batch (one produce to events.valid.v1, one ClickHouse insert) is flushed once this many records from any partitions are waiting',
+    default: '20000',
+    min: 1,
+    max: 200000,
+  }),
+  INGEST_BATCH_LINGER_MS: env.int({
+    doc: "Longest the first waiting chunk waits for other partitions' chunks before a batch is flushed",
+    default: '20',
+    min: 0,
+    max: 5000,
   }),
   INGEST_MAX_EVENT_AGE_HOURS: env.int({
     doc: 'Oldest accepted event_time, in hours before now',
