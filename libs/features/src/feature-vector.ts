@@ -1,0 +1,335 @@
+import type { FeatureDef, FeatureSpec } from './feature-spec';
+import { FeatureSpecError } from './feature-spec';
+import {
+  EVENT_TYPES,
+  I,
+  O,
+  U,
+  USER_COUNT_FIELDS,
+  type ItemState,
+  type OfferState,
+  type SequenceItem,
+  type UserState,
+} from './feature-event';
+import { HOUR_MS, hourOf } from './hour-buckets';
+
+/** The request context as features read it (lowercase enum names; '' = unknown). */
+export interface ContextInput {
+  readonly device: string;
+  readonly channel: string;
+  readonly pageType: string;
+  readonly cartValueMinor: number;
+  readonly cartItemIds: readonly string[];
+}
+
+export const EMPTY_CONTEXT: ContextInput = {
+  device: '',
+  channel: '',
+  pageType: '',
+  cartValueMinor: 0,
+  cartItemIds: [],
+};
+
+/** Offer kinds as the spec names them (o_type_*). */
+export type OfferKind = 'percent' | 'amount' | 'spend_save' | 'free_shipping' | 'flash' | 'coupon';
+
+/** What the campaign catalog says about an offer. */
+export interface CatalogOffer {
+  readonly offerId: string;
+  readonly campaignId: string;
+  readonly kind: OfferKind;
+  readonly percentOff: number;
+  readonly amountOffMinor: number;
+  /** Spend threshold (spend-X-save-Y, free shipping); 0 = none. */
+  readonly thresholdMinor: number;
+  readonly saveMinor: number;
+  readonly salePriceMinor: number;
+  /** Flash-sale stock; undefined when not a flash sale. */
+  readonly stock: number | undefined;
+  /** The campaign's total budget; 0 = unlimited. */
+  readonly totalBudgetMinor: number;
+}
+
+/** One candidate as GetFeatures receives it. */
+export interface CandidateInput {
+  readonly offerId: string;
+  readonly campaignId: string;
+  readonly itemId: string;
+  readonly categoryId: string;
+}
+
+/** What is known about a candidate's item, offer and campaign. */
+export interface CandidateState {
+  readonly item: ItemState | undefined;
+  readonly offer: OfferState | undefined;
+  readonly catalog: CatalogOffer | undefined;
+  /** Discount cost of all the campaign's redemptions so far, minor units. */
+  readonly campaignSpentMinor: number;
+}
+
+const WINDOWS: readonly [string, number][] = [
+  ['1h', 1],
+  ['24h', 24],
+  ['7d', 168],
+  ['30d', 720],
+];
+const COUNT_NAMES = [
+  'views',
+  'clicks',
+  'searches',
+  'add_to_carts',
+  'remove_from_carts',
+  'purchases',
+  'refunds',
+  'offer_impressions',
+  'offer_clicks',
+  'offer_redeems',
+];
+const OFFER_KINDS: readonly OfferKind[] = [
+  'percent',
+  'amount',
+  'spend_save',
+  'free_shipping',
+  'flash',
+  'coupon',
+];
+
+const log1p0 = (x: number) => Math.log1p(Math.max(0, x));
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+const DAY_MS = 24 * HOUR_MS;
+
+/** Places named values in spec order; a spec feature no code computes is an error. */
+function ordered(defs: readonly FeatureDef[], values: Map<string, number>): Float32Array {
+  const out = new Float32Array(defs.length);
+  defs.forEach((d, i) => {
+    const v = values.get(d.name);
+    if (v === undefined) throw new FeatureSpecError(`no computation for feature ${d.name}`);
+    out[i] = Number.isFinite(v) ? v : d.default;
+  });
+  return out;
+}
+
+/** The user's sequence within the lookback and not after as_of, oldest first. */
+export function visibleSequence(
+  spec: FeatureSpec,
+  user: UserState | undefined,
+  asOfMs: number,
+): SequenceItem[] {
+  if (!user) return [];
+  const from = asOfMs - spec.params.lookback_hours * HOUR_MS;
+  return user.sequence.filter((s) => s.timeMs <= asOfMs && s.timeMs >= from);
+}
+
+/** User and context features at `asOfMs`, in spec order. */
+export function userFeatures(
+  spec: FeatureSpec,
+  user: UserState | undefined,
+  ctx: ContextInput,
+  asOfMs: number,
+): { values: Float32Array; coldStart: boolean; events30d: number } {
+  const v = new Map<string, number>();
+  const H = hourOf(asOfMs);
+  const L = spec.params.lookback_hours;
+  const cap = spec.params.recency_cap_hours;
+  const b = user?.buckets;
+  const sum = (field: number, hours: number) => (b ? b.sum(field, H - hours + 1, H) : 0);
+  for (const [w, hours] of WINDOWS)
+    COUNT_NAMES.forEach((name, f) => v.set(`u_${name}_${w}`, log1p0(sum(f, hours))));
+  const spend7 = sum(U.spend_minor, 168);
+  const spend30 = sum(U.spend_minor, L);
+  const purchases30 = sum(U.purchases, L);
+  const discount30 = sum(U.discount_received_minor, L);
+  const refunds30 = sum(U.refunds, L);
+  v.set('u_spend_7d', log1p0(spend7 / 100));
+  v.set('u_spend_30d', log1p0(spend30 / 100));
+  v.set('u_aov_30d', purchases30 > 0 ? log1p0(spend30 / purchases30 / 100) : 0);
+  v.set(
+    'u_discount_share_30d',
+    spend30 + discount30 > 0 ? clamp01(discount30 / (spend30 + discount30)) : 0,
+  );
+  v.set('u_refund_rate_30d', purchases30 > 0 ? Math.min(1, refunds30 / purchases30) : 0);
+
+  const hoursSince = (t: number | undefined) =>
+    t === undefined || Number.isNaN(t) ? cap : Math.min(cap, Math.max(0, (asOfMs - t) / HOUR_MS));
+  const sinceVisit = hoursSince(user?.last.visit);
+  const sinceCart = hoursSince(user?.last.cart);
+  const sincePurchase = hoursSince(user?.last.purchase);
+  v.set('u_hours_since_visit', Math.log1p(sinceVisit));
+  v.set('u_hours_since_cart', Math.log1p(sinceCart));
+  v.set('u_hours_since_purchase', Math.log1p(sincePurchase));
+
+  // Per-hour totals over the lookback: active days and the time-of-day profile.
+  const days = new Set<number>();
+  const blocks = new Array<number>(6).fill(0);
+  const purchaseBlocks = new Array<number>(6).fill(0);
+  let events30 = 0;
+  let purchasesInBlocks = 0;
+  b?.forEachTotal(USER_COUNT_FIELDS, H - L + 1, H, (h, total) => {
+    if (total <= 0) return;
+    days.add(Math.floor(h / 24));
+    blocks[Math.floor((h % 24) / 4)]! += total;
+    events30 += total;
+  });
+  b?.forEach(U.purchases, H - L + 1, H, (h, n) => {
+    purchaseBlocks[Math.floor((h % 24) / 4)]! += n;
+    purchasesInBlocks += n;
+  });
+  v.set('u_active_days_30d', days.size / 30);
+  const hasPurchase = user !== undefined && !Number.isNaN(user.last.purchase) && sincePurchase < cap;
+  const R = hasPurchase ? Math.exp(-sincePurchase / 720) : 0;
+  v.set('u_rfm_value', R * (Math.log1p(purchases30) + log1p0(spend30 / 100)));
+  v.set(
+    'u_churn_risk',
+    days.size === 0 ? 1 : 1 - Math.exp(-sinceVisit / (720 / days.size)),
+  );
+  for (let i = 0; i < 6; i++) {
+    const name = `u_active_share_h${String(4 * i).padStart(2, '0')}_${String(4 * i + 4).padStart(2, '0')}`;
+    v.set(name, events30 > 0 ? blocks[i]! / events30 : 0);
+  }
+  const nowBlock = Math.floor((H % 24) / 4);
+  v.set('u_active_share_now', events30 > 0 ? blocks[nowBlock]! / events30 : 0);
+  v.set(
+    'u_purchase_share_now',
+    purchasesInBlocks > 0 ? purchaseBlocks[nowBlock]! / purchasesInBlocks : 0,
+  );
+  const seq = visibleSequence(spec, user, asOfMs);
+  v.set('u_seq_fill', seq.length / spec.sequence.max_length);
+  v.set('u_seq_categories', Math.log1p(new Set(seq.map((s) => s.categoryId).filter(Boolean)).size));
+
+  const hourOfDay = (asOfMs % DAY_MS) / HOUR_MS;
+  const dow = (new Date(asOfMs).getUTCDay() + 6) % 7; // Monday = 0
+  v.set('c_hour_sin', Math.sin((2 * Math.PI * hourOfDay) / 24));
+  v.set('c_hour_cos', Math.cos((2 * Math.PI * hourOfDay) / 24));
+  v.set('c_dow_sin', Math.sin((2 * Math.PI * dow) / 7));
+  v.set('c_dow_cos', Math.cos((2 * Math.PI * dow) / 7));
+  v.set('c_device_mobile', ctx.device === 'mobile' ? 1 : 0);
+  v.set('c_device_tablet', ctx.device === 'tablet' ? 1 : 0);
+  v.set('c_device_desktop', ctx.device === 'desktop' ? 1 : 0);
+  v.set('c_channel_app', ctx.channel === 'app' ? 1 : 0);
+  v.set('c_channel_web', ctx.channel === 'web' ? 1 : 0);
+  v.set('c_channel_message', ctx.channel === 'email' || ctx.channel === 'push' ? 1 : 0);
+  v.set('c_page_product', ctx.pageType === 'product' ? 1 : 0);
+  v.set('c_page_cart', ctx.pageType === 'cart' || ctx.pageType === 'checkout' ? 1 : 0);
+  v.set('c_cart_value', log1p0(ctx.cartValueMinor / 100));
+  v.set('c_cart_items', Math.log1p(ctx.cartItemIds.length));
+  return {
+    values: ordered(spec.user, v),
+    coldStart: events30 <= spec.params.user_cold_start_max_events,
+    events30d: events30,
+  };
+}
+
+/** Depth of the discount, as a share of the price given away, in [0, 1]. */
+function discountDepth(c: CatalogOffer, itemPrice: number, cartValue: number): number {
+  switch (c.kind) {
+    case 'percent':
+      return clamp01(c.percentOff / 100);
+    case 'amount':
+    case 'coupon':
+      if (c.percentOff > 0) return clamp01(c.percentOff / 100);
+      if (itemPrice > 0) return clamp01(c.amountOffMinor / itemPrice);
+      return cartValue > 0 ? clamp01(c.amountOffMinor / cartValue) : 0;
+    case 'flash':
+      return itemPrice > 0 ? clamp01(1 - c.salePriceMinor / itemPrice) : 0;
+    case 'spend_save':
+      return c.thresholdMinor > 0 ? clamp01(c.saveMinor / c.thresholdMinor) : 0;
+    case 'free_shipping':
+      return 0;
+  }
+}
+
+/** One candidate's item, offer and cross features at `asOfMs`, in spec order. */
+export function candidateFeatures(
+  spec: FeatureSpec,
+  cand: CandidateInput,
+  st: CandidateState,
+  user: UserState | undefined,
+  ctx: ContextInput,
+  asOfMs: number,
+): { values: Float32Array; coldStart: boolean } {
+  const v = new Map<string, number>();
+  const H = hourOf(asOfMs);
+  const L = spec.params.lookback_hours;
+  const half = spec.params.decay_half_life_hours;
+  const ib = st.item?.buckets;
+  const ob = st.offer?.buckets;
+  const isum = (f: number, hours: number) => (ib ? ib.sum(f, H - hours + 1, H) : 0);
+  const idec = (f: number) => (ib ? ib.decayed(f, H - L + 1, H, half) : 0);
+  const osum = (f: number, hours: number) => (ob ? ob.sum(f, H - hours + 1, H) : 0);
+  const odec = (f: number) => (ob ? ob.decayed(f, H - L + 1, H, half) : 0);
+
+  const price = st.item?.price.value ?? 0;
+  v.set('i_price', log1p0(price / 100));
+  v.set('i_price_known', price > 0 ? 1 : 0);
+  const views24 = isum(I.views, 24);
+  const views7d = isum(I.views, 168);
+  v.set('i_views_24h', log1p0(views24));
+  v.set('i_views_7d', log1p0(views7d));
+  v.set('i_clicks_7d', log1p0(isum(I.clicks, 168)));
+  v.set('i_carts_7d', log1p0(isum(I.add_to_carts, 168)));
+  v.set('i_purchases_7d', log1p0(isum(I.purchases, 168)));
+  const dViews = idec(I.views);
+  v.set('i_ctr', (idec(I.clicks) + 20 * 0.05) / (dViews + 20));
+  v.set('i_cvr', (idec(I.purchases) + 20 * 0.01) / (dViews + 20));
+  v.set('i_cart_rate', (idec(I.add_to_carts) + 20 * 0.03) / (dViews + 20));
+  v.set('i_trend', Math.log((views24 + 1) / (views7d / 7 + 1)));
+
+  const c = st.catalog;
+  for (const k of OFFER_KINDS) v.set(`o_type_${k}`, c?.kind === k ? 1 : 0);
+  v.set('o_discount_depth', c ? discountDepth(c, price, ctx.cartValueMinor) : 0);
+  v.set(
+    'o_min_spend',
+    c && (c.kind === 'spend_save' || c.kind === 'free_shipping')
+      ? log1p0(c.thresholdMinor / 100)
+      : 0,
+  );
+  const impressions7d = osum(O.impressions, 168);
+  v.set('o_impressions_7d', log1p0(impressions7d));
+  v.set('o_clicks_7d', log1p0(osum(O.clicks, 168)));
+  v.set('o_redeems_7d', log1p0(osum(O.redemptions, 168)));
+  const dImpr = odec(O.impressions);
+  v.set('o_click_rate', (odec(O.clicks) + 20 * 0.05) / (dImpr + 20));
+  v.set('o_redeem_rate', (odec(O.redemptions) + 20 * 0.02) / (dImpr + 20));
+  v.set(
+    'o_budget_left',
+    c && c.totalBudgetMinor > 0 ? clamp01(1 - st.campaignSpentMinor / c.totalBudgetMinor) : 1,
+  );
+  const stockKnown = c?.kind === 'flash' && c.stock !== undefined;
+  v.set(
+    'o_stock_left',
+    stockKnown ? log1p0(c.stock! - (st.offer?.lifetimeRedemptions ?? 0)) : 0,
+  );
+  v.set('o_stock_known', stockKnown ? 1 : 0);
+  v.set('o_known', c ? 1 : 0);
+
+  const seq = visibleSequence(spec, user, asOfMs);
+  const category = cand.categoryId || st.item?.category.value || '';
+  const withCategory = seq.filter((s) => s.categoryId !== '');
+  v.set(
+    'x_category_affinity',
+    category !== '' && withCategory.length > 0
+      ? withCategory.filter((s) => s.categoryId === category).length / withCategory.length
+      : 0,
+  );
+  v.set(
+    'x_item_seen',
+    cand.itemId ? Math.log1p(seq.filter((s) => s.itemId === cand.itemId).length) : 0,
+  );
+  v.set(
+    'x_offer_seen',
+    cand.offerId ? Math.log1p(seq.filter((s) => s.offerId === cand.offerId).length) : 0,
+  );
+  v.set('x_item_in_cart', cand.itemId && ctx.cartItemIds.includes(cand.itemId) ? 1 : 0);
+  v.set(
+    'x_cart_meets_threshold',
+    c && c.thresholdMinor > 0 && ctx.cartValueMinor >= c.thresholdMinor ? 1 : 0,
+  );
+  const history = views7d + impressions7d;
+  return {
+    values: ordered(spec.candidate, v),
+    coldStart: history <= spec.params.candidate_cold_start_max_events,
+  };
+}
+
+/** Every event type name, for validation of spec.sequence.event_types. */
+export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);

@@ -1,0 +1,38 @@
+export {
+  CURRENT_SPEC_VERSION,
+  FeatureSpecError,
+  loadFeatureSpec,
+  parseFeatureSpec,
+  SPEC_DIR,
+} from './feature-spec';
+export type { FeatureDef, FeatureSpec } from './feature-spec';
+export {
+  EVENT_TYPES,
+  ITEM_FIELDS,
+  ItemState,
+  itemIncrements,
+  lineValue,
+  OFFER_FIELDS,
+  OfferState,
+  offerIncrements,
+  PRICED,
+  USER_FIELDS,
+  UserState,
+  userIncrements,
+} from './feature-event';
+export type { EventTypeName, FeatureEvent, LastSeen, SequenceItem } from './feature-event';
+export {
+  candidateFeatures,
+  EMPTY_CONTEXT,
+  KNOWN_EVENT_TYPES,
+  userFeatures,
+  visibleSequence,
+} from './feature-vector';
+export type {
+  CandidateInput,
+  CandidateState,
+  CatalogOffer,
+  ContextInput,
+  OfferKind,
+} from './feature-vector';
+export { HOUR_MS, HourBuckets, hourOf } from './hour-buckets';
