@@ -12,3 +12,5 @@ export {
   type OfferUsers,
   type UserHour,
 } from './aggregates.repository';
+export { RecentIds } from './recent-ids';
+export { CONTROL_CHARS, idProblem, LONE_SURROGATE, MAX_ID_BYTES } from './id-rules';

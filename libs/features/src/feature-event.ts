@@ -92,7 +92,8 @@ export function userIncrements(e: FeatureEvent): number[] {
   if (type >= 0) v[type] = 1;
   if (e.type === 'purchase') v[U.spend_minor] = lineValue(e);
   if (e.type === 'refund') v[U.refunded_minor] = lineValue(e);
-  if (e.type === 'purchase' || e.type === 'offer_redeem') v[U.discount_received_minor] = e.discountMinor;
+  if (e.type === 'purchase' || e.type === 'offer_redeem')
+    v[U.discount_received_minor] = e.discountMinor;
   return v;
 }
 
@@ -108,7 +109,12 @@ export function itemIncrements(e: FeatureEvent): number[] | null {
       return [0, 0, 1, 0, 0, 0];
     case 'purchase':
       return [0, 0, 0, 1, Math.max(e.quantity, 1), lineValue(e)];
-    default:
+    case 'search':
+    case 'remove_from_cart':
+    case 'refund':
+    case 'offer_impression':
+    case 'offer_click':
+    case 'offer_redeem':
       return null;
   }
 }
@@ -125,7 +131,12 @@ export function offerIncrements(e: FeatureEvent): number[] | null {
       return [0, 0, 1, 0, 0, e.discountMinor];
     case 'purchase':
       return [0, 0, 0, 1, lineValue(e), 0];
-    default:
+    case 'view':
+    case 'click':
+    case 'search':
+    case 'add_to_cart':
+    case 'remove_from_cart':
+    case 'refund':
       return null;
   }
 }
@@ -249,8 +260,8 @@ export const PRICED: ReadonlySet<EventTypeName> = new Set([
 /** Everything kept about one offer, and its lifetime totals. */
 export class OfferState {
   readonly buckets = new HourBuckets(OFFER_FIELDS.length);
+  /** Redemptions of all time (flash-sale stock left = stock − this). */
   lifetimeRedemptions = 0;
-  lifetimeDiscountCostMinor = 0;
 
   constructor(private readonly lookbackHours: number) {}
 
@@ -261,6 +272,5 @@ export class OfferState {
     this.buckets.add(hour, inc);
     this.buckets.prune(hour - this.lookbackHours);
     this.lifetimeRedemptions += inc[O.redemptions]!;
-    this.lifetimeDiscountCostMinor += inc[O.discount_cost_minor]!;
   }
 }

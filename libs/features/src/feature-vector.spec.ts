@@ -1,13 +1,22 @@
 import { ItemState, OfferState, UserState, type FeatureEvent } from './feature-event';
 import { loadFeatureSpec, parseFeatureSpec, FeatureSpecError } from './feature-spec';
-import { candidateFeatures, EMPTY_CONTEXT, userFeatures, type CatalogOffer } from './feature-vector';
+import {
+  candidateFeatures,
+  EMPTY_CONTEXT,
+  userFeatures,
+  type CatalogOffer,
+} from './feature-vector';
 import { HOUR_MS } from './hour-buckets';
 
 const spec = loadFeatureSpec('fs-1');
 // Wednesday 2026-11-25 14:30 UTC.
 const AS_OF = Date.UTC(2026, 10, 25, 14, 30);
 let n = 0;
-function ev(type: FeatureEvent['type'], hoursAgo: number, over: Partial<FeatureEvent> = {}): FeatureEvent {
+function ev(
+  type: FeatureEvent['type'],
+  hoursAgo: number,
+  over: Partial<FeatureEvent> = {},
+): FeatureEvent {
   return {
     eventId: `e${String(n++).padStart(4, '0')}`,
     type,
@@ -38,9 +47,8 @@ describe('the fs-1 feature spec', () => {
   });
 
   it('refuses a spec with a feature no code computes', () => {
-    const doc = JSON.parse(JSON.stringify({ ...spec, userIndex: undefined, candidateIndex: undefined }));
-    delete doc.userIndex;
-    delete doc.candidateIndex;
+    const { userIndex: _u, candidateIndex: _c, ...plain } = spec;
+    const doc = structuredClone(plain);
     doc.user.push({ name: 'u_mystery', definition: 'x', default: 0 });
     const broken = parseFeatureSpec(doc);
     expect(() => userFeatures(broken, undefined, EMPTY_CONTEXT, AS_OF)).toThrow(/u_mystery/);
@@ -65,7 +73,12 @@ describe('userFeatures', () => {
       ev('view', 0.2),
       ev('view', 3),
       ev('add_to_cart', 3, { quantity: 1, priceMinor: 5000 }),
-      ev('purchase', 2.9, { priceMinor: 5000, quantity: 2, discountMinor: 1000, categoryId: 'bags' }),
+      ev('purchase', 2.9, {
+        priceMinor: 5000,
+        quantity: 2,
+        discountMinor: 1000,
+        categoryId: 'bags',
+      }),
       ev('view', 24 * 10),
       ev('purchase', 24 * 20, { priceMinor: 3000, quantity: 0 }),
       ev('view', 24 * 40), // outside the lookback
@@ -98,12 +111,22 @@ describe('userFeatures', () => {
     const { values } = userFeatures(
       spec,
       undefined,
-      { device: 'mobile', channel: 'push', pageType: 'checkout', cartValueMinor: 4999, cartItemIds: ['a', 'b'] },
+      {
+        device: 'mobile',
+        channel: 'push',
+        pageType: 'checkout',
+        cartValueMinor: 4999,
+        cartItemIds: ['a', 'b'],
+      },
       AS_OF,
     );
     expect(u(values, 'c_hour_sin')).toBeCloseTo(Math.sin((2 * Math.PI * 14.5) / 24), 6);
     expect(u(values, 'c_dow_sin')).toBeCloseTo(Math.sin((2 * Math.PI * 2) / 7), 6);
-    expect([u(values, 'c_device_mobile'), u(values, 'c_channel_message'), u(values, 'c_page_cart')]).toEqual([1, 1, 1]);
+    expect([
+      u(values, 'c_device_mobile'),
+      u(values, 'c_channel_message'),
+      u(values, 'c_page_cart'),
+    ]).toEqual([1, 1, 1]);
     expect(u(values, 'c_cart_value')).toBeCloseTo(Math.log1p(49.99), 5);
     expect(u(values, 'c_cart_items')).toBeCloseTo(Math.log1p(2), 6);
   });
@@ -129,10 +152,15 @@ describe('candidateFeatures', () => {
     for (let i = 0; i < 40; i++)
       item.apply(ev('view', i === 39 ? 0.1 : 1 + (i % 4), { priceMinor: i === 39 ? 8000 : 7000 }));
     for (let i = 0; i < 4; i++) item.apply(ev('click', 1));
-    for (let i = 0; i < 30; i++) offer.apply(ev('offer_impression', 2, { offerId: 'o1', campaignId: 'c1' }));
+    for (let i = 0; i < 30; i++)
+      offer.apply(ev('offer_impression', 2, { offerId: 'o1', campaignId: 'c1' }));
     for (let i = 0; i < 3; i++)
       offer.apply(ev('offer_redeem', 1, { offerId: 'o1', campaignId: 'c1', discountMinor: 2000 }));
-    const user = makeUser([ev('view', 1), ev('view', 2, { categoryId: 'bags', itemId: 'i2' }), ev('view', 3)]);
+    const user = makeUser([
+      ev('view', 1),
+      ev('view', 2, { categoryId: 'bags', itemId: 'i2' }),
+      ev('view', 3),
+    ]);
     const { values, coldStart } = candidateFeatures(
       spec,
       { offerId: 'o1', campaignId: 'c1', itemId: 'i1', categoryId: '' },

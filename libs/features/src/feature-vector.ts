@@ -175,13 +175,11 @@ export function userFeatures(
     purchasesInBlocks += n;
   });
   v.set('u_active_days_30d', days.size / 30);
-  const hasPurchase = user !== undefined && !Number.isNaN(user.last.purchase) && sincePurchase < cap;
+  const hasPurchase =
+    user !== undefined && !Number.isNaN(user.last.purchase) && sincePurchase < cap;
   const R = hasPurchase ? Math.exp(-sincePurchase / 720) : 0;
   v.set('u_rfm_value', R * (Math.log1p(purchases30) + log1p0(spend30 / 100)));
-  v.set(
-    'u_churn_risk',
-    days.size === 0 ? 1 : 1 - Math.exp(-sinceVisit / (720 / days.size)),
-  );
+  v.set('u_churn_risk', days.size === 0 ? 1 : 1 - Math.exp(-sinceVisit / (720 / days.size)));
   for (let i = 0; i < 6; i++) {
     const name = `u_active_share_h${String(4 * i).padStart(2, '0')}_${String(4 * i + 4).padStart(2, '0')}`;
     v.set(name, events30 > 0 ? blocks[i]! / events30 : 0);
@@ -295,10 +293,7 @@ export function candidateFeatures(
     c && c.totalBudgetMinor > 0 ? clamp01(1 - st.campaignSpentMinor / c.totalBudgetMinor) : 1,
   );
   const stockKnown = c?.kind === 'flash' && c.stock !== undefined;
-  v.set(
-    'o_stock_left',
-    stockKnown ? log1p0(c.stock! - (st.offer?.lifetimeRedemptions ?? 0)) : 0,
-  );
+  v.set('o_stock_left', stockKnown ? log1p0(c.stock - (st.offer?.lifetimeRedemptions ?? 0)) : 0);
   v.set('o_stock_known', stockKnown ? 1 : 0);
   v.set('o_known', c ? 1 : 0);
 

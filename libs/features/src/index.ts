@@ -36,3 +36,4 @@ export type {
   OfferKind,
 } from './feature-vector';
 export { HOUR_MS, HourBuckets, hourOf } from './hour-buckets';
+export { catalogOffers, toFeatureEvent } from './catalog';

@@ -1,7 +1,58 @@
-import { Module } from '@nestjs/common';
-import { InfrastructureModule } from '@offerstream/service-kit';
+import { Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { ClickHouseClient } from '@offerstream/clickhouse';
+import { AggregatesRepository } from '@offerstream/events';
+import { loadFeatureSpec, type FeatureSpec } from '@offerstream/features';
+import type { Kafka } from '@offerstream/kafka';
+import type { Logger } from '@offerstream/logging';
+import { METRICS_REGISTRY, type Registry } from '@offerstream/observability';
+import {
+  CLICKHOUSE,
+  InfrastructureModule,
+  KAFKA,
+  LOGGER,
+  SERVICE_CONFIG,
+} from '@offerstream/service-kit';
+import { CampaignCatalog } from './campaign-catalog.service';
+import { CampaignsRepository } from './campaigns.repository';
+import { FeatureEventsConsumer } from './events.consumer';
+import type { FeatureConfig } from './feature.config';
+import { FeatureMetrics } from './feature.metrics';
+import { FeatureStateService } from './feature-state.service';
+import { FeatureStoreRepository } from './feature-store.repository';
+import { FEATURE_METRICS, FEATURE_SPECS } from './feature.tokens';
+import { FeaturesController } from './features.controller';
 
-/** The feature service. Its gRPC controllers and Kafka consumers are added here. */
+/** Follows the campaign catalog while the service is up. */
+class CatalogLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly repo: CampaignsRepository;
+  constructor(
+    @Inject(KAFKA) kafka: Kafka,
+    @Inject(SERVICE_CONFIG) cfg: FeatureConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    catalog: CampaignCatalog,
+  ) {
+    this.repo = new CampaignsRepository(
+      kafka,
+      cfg.KAFKA_TOPIC_PREFIX,
+      `${cfg.FEATURE_CONSUMER_GROUP}.catalog`,
+      catalog,
+      logger,
+    );
+  }
+  onModuleInit(): void {
+    // Must not block the boot while Kafka is down.
+    this.repo
+      .start()
+      .catch((err: unknown) => this.logger.error({ err }, 'campaign catalog reader failed'));
+  }
+  onApplicationShutdown(): Promise<void> {
+    return this.repo.stop();
+  }
+}
+
+let current: FeatureStateService | undefined;
+
+/** The feature service: GetFeatures from a bounded in-memory state over ClickHouse. */
 @Module({
   imports: [
     InfrastructureModule.forRoot({
@@ -9,6 +60,58 @@ import { InfrastructureModule } from '@offerstream/service-kit';
       kafka: true,
       clickhouse: true,
     }),
+  ],
+  controllers: [FeaturesController],
+  providers: [
+    {
+      provide: FEATURE_SPECS,
+      inject: [SERVICE_CONFIG],
+      useFactory: (cfg: FeatureConfig): ReadonlyMap<string, FeatureSpec> => {
+        const spec = loadFeatureSpec(cfg.FEATURE_SPEC_VERSION);
+        return new Map([[spec.version, spec]]);
+      },
+    },
+    {
+      provide: FEATURE_METRICS,
+      inject: [METRICS_REGISTRY],
+      useFactory: (registry: Registry) => new FeatureMetrics(registry, () => current),
+    },
+    CampaignCatalog,
+    {
+      provide: FeatureStateService,
+      inject: [SERVICE_CONFIG, FEATURE_SPECS, CLICKHOUSE, LOGGER],
+      useFactory: (
+        cfg: FeatureConfig,
+        specs: ReadonlyMap<string, FeatureSpec>,
+        ch: ClickHouseClient,
+        logger: Logger,
+      ) => {
+        const repo = new FeatureStoreRepository(ch);
+        const aggregates = new AggregatesRepository(ch);
+        current = new FeatureStateService(
+          specs.get(cfg.FEATURE_SPEC_VERSION)!,
+          {
+            loadUser: (s, u, o) => repo.loadUser(s, u, o),
+            loadItems: (s, ids, from) => repo.loadItems(s, ids, from),
+            loadOffers: (s, offers, from) => repo.loadOffers(s, offers, from),
+            campaignSpent: (s, ids) => repo.campaignSpent(s, ids),
+            storedEventKeys: (keys) => aggregates.existingEventIds(keys),
+          },
+          {
+            maxUsers: cfg.FEATURE_MAX_USERS,
+            maxItems: cfg.FEATURE_MAX_ITEMS,
+            maxOffers: cfg.FEATURE_MAX_OFFERS,
+            tailMs: cfg.FEATURE_TAIL_SECONDS * 1000,
+            dedupKeys: cfg.FEATURE_DEDUP_KEYS,
+            retryLoadAfterMs: 1000,
+          },
+          logger,
+        );
+        return current;
+      },
+    },
+    CatalogLifecycle,
+    FeatureEventsConsumer,
   ],
 })
 export class FeatureModule {}

@@ -1,6 +1,7 @@
 import { SERVICE_NAMES } from '@offerstream/contracts';
 import { runService } from '@offerstream/service-kit';
 import { featureVars } from './feature.config';
+import { featureStatusMapper } from './feature.exception';
 import { FeatureModule } from './feature.module';
 
 runService({
@@ -8,4 +9,5 @@ runService({
   module: FeatureModule,
   grpcServices: [SERVICE_NAMES.features],
   env: featureVars,
+  errorMappers: [featureStatusMapper],
 });

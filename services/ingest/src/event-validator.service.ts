@@ -1,4 +1,5 @@
 import { Channel, DeviceType, Event, EventType, RejectReason } from '@offerstream/contracts';
+import { CONTROL_CHARS, idProblem, LONE_SURROGATE } from '@offerstream/events';
 import { ISO_4217 } from './currencies';
 
 /** Limits and windows of validation; defaults follow the Event contract in events.proto. */
@@ -23,15 +24,12 @@ export type Verdict =
   | { readonly ok: true; readonly event: Event }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
-const MAX_ID_BYTES = 128;
 const MAX_QUERY_BYTES = 512;
 const MAX_QUANTITY = 10_000;
 const MAX_ATTRIBUTES = 32;
 const ATTRIBUTE_KEY = /^[a-z0-9_.]{1,64}$/;
 const MAX_ATTRIBUTE_VALUE_BYTES = 256;
 // C0/C1 controls, DEL, and the Unicode line/paragraph separators: never part of an id.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The numeric values of a generated enum (its reverse-mapping names left out). */
 function enumValues(e: Record<string, string | number>, min: number): Set<number> {
@@ -117,19 +115,8 @@ function checkId(field: IdField, value: string, required: boolean): void {
     if (required) reject(RejectReason.REJECT_REASON_MISSING_FIELD, `${SNAKE[field]} is required`);
     return;
   }
-  if (utf8Bytes(value) > MAX_ID_BYTES)
-    reject(
-      RejectReason.REJECT_REASON_INVALID_ID,
-      `${SNAKE[field]} is longer than ${MAX_ID_BYTES} bytes`,
-    );
-  if (CONTROL.test(value) || LONE_SURROGATE.test(value)) {
-    reject(
-      RejectReason.REJECT_REASON_INVALID_ID,
-      `${SNAKE[field]} contains control or invalid characters`,
-    );
-  }
-  if (value.trim() !== value)
-    reject(RejectReason.REJECT_REASON_INVALID_ID, `${SNAKE[field]} has leading or trailing spaces`);
+  const problem = idProblem(value);
+  if (problem) reject(RejectReason.REJECT_REASON_INVALID_ID, `${SNAKE[field]} ${problem}`);
 }
 
 /**
@@ -241,7 +228,10 @@ function check(input: Event, now: number, policy: ValidationPolicy, encodedBytes
       RejectReason.REJECT_REASON_INVALID_FIELD,
       `search_query is longer than ${MAX_QUERY_BYTES} bytes`,
     );
-  if (CONTROL.test(e.searchQuery.replace(/[\t\n]/g, ' ')) || LONE_SURROGATE.test(e.searchQuery)) {
+  if (
+    CONTROL_CHARS.test(e.searchQuery.replace(/[\t\n]/g, ' ')) ||
+    LONE_SURROGATE.test(e.searchQuery)
+  ) {
     reject(
       RejectReason.REJECT_REASON_INVALID_FIELD,
       'search_query contains control or invalid characters',

@@ -15,7 +15,7 @@ import {
   type IncomingRecord,
   type IngestMetrics,
 } from './ingest-pipeline.service';
-import { RecentIds } from './recent-ids';
+import { RecentIds } from '@offerstream/events';
 import { viewEvent } from './view-event.fixture';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

@@ -10,7 +10,7 @@ import { CommonErrorCode, CommonException } from '@offerstream/grpc';
 import type { Logger } from '@offerstream/logging';
 import { validateEvent, type ValidationPolicy } from './event-validator.service';
 import { decodeIncoming } from './incoming-event.decoder';
-import { RecentIds } from './recent-ids';
+import { RecentIds } from '@offerstream/events';
 
 /** One record from `offerstream.events.v1`. */
 export interface IncomingRecord {

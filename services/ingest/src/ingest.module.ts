@@ -20,7 +20,7 @@ import { IngestController } from './ingest.controller';
 import { PrometheusIngestMetrics } from './ingest.metrics';
 import { IngestPipeline } from './ingest-pipeline.service';
 import { EVENT_BUS, INGEST_METRICS, INGEST_TOPICS } from './ingest.tokens';
-import { RecentIds } from './recent-ids';
+import { RecentIds } from '@offerstream/events';
 import { RetentionRepository } from './retention.repository';
 import { RetentionService } from './retention.service';
 

@@ -1,4 +1,4 @@
-import { eventKey } from '@offerstream/events';
+import { eventKey } from './aggregates.repository';
 
 /**
  * The (shop_id, event_id) keys seen recently, bounded in count and age: the de-duplication

@@ -1,0 +1,533 @@
+import { RecentIds } from '@offerstream/events';
+import {
+  HOUR_MS,
+  ItemState,
+  OfferState,
+  UserState,
+  type CatalogOffer,
+  type FeatureEvent,
+  type FeatureSpec,
+  type SequenceItem,
+} from '@offerstream/features';
+import type { Logger } from '@offerstream/logging';
+import { EntityCache } from './entity-cache';
+import type { StoredItem, StoredOffer, StoredUser } from './feature-store.repository';
+
+/** ClickHouse side of the feature service (implemented by FeatureStoreRepository). */
+export interface FeatureStore {
+  loadUser(
+    shopId: string,
+    userId: string,
+    o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
+  ): Promise<StoredUser>;
+  loadItems(
+    shopId: string,
+    itemIds: readonly string[],
+    fromMs: number,
+  ): Promise<Map<string, StoredItem>>;
+  loadOffers(
+    shopId: string,
+    offers: readonly { offerId: string; campaignId: string }[],
+    fromMs: number,
+  ): Promise<Map<string, StoredOffer>>;
+  campaignSpent(shopId: string, campaignIds: readonly string[]): Promise<Map<string, number>>;
+  /** Which of these events are stored (keys as RecentIds.key). */
+  storedEventKeys(keys: readonly { shopId: string; eventId: string }[]): Promise<Set<string>>;
+}
+
+export interface FeatureStateOptions {
+  readonly maxUsers: number;
+  readonly maxItems: number;
+  readonly maxOffers: number;
+  /** How long streamed events are kept to be merged into users loaded after them. */
+  readonly tailMs: number;
+  /** Events remembered for de-duplication of re-deliveries. */
+  readonly dedupKeys: number;
+  /** After a failed load, the next attempt waits this long (requests meanwhile get memory). */
+  readonly retryLoadAfterMs: number;
+}
+
+/** Where a user's values came from (maps to FeatureSource). */
+export type Source = 'memory' | 'clickhouse' | 'default';
+
+interface Loadable {
+  loaded: boolean;
+  /** Streamed events that arrived while the load ran (merged when it finishes). */
+  pending: FeatureEvent[];
+  loading: Promise<void> | undefined;
+  failedAt: number;
+}
+
+interface UserEntry extends Loadable {
+  state: UserState;
+  shopId: string;
+  userId: string;
+  /** Newest event time reflected (ms); NaN when none. */
+  asOfMs: number;
+}
+interface ItemEntry extends Loadable {
+  state: ItemState;
+}
+interface OfferEntry extends Loadable {
+  state: OfferState;
+  campaignId: string;
+}
+interface CampaignEntry extends Loadable {
+  spentMinor: number;
+}
+
+/** What a request gets for one user. */
+export interface UserView {
+  readonly state: UserState;
+  readonly source: Source;
+  /** True when the store could not be read in time: values may miss older history. */
+  readonly stale: boolean;
+  readonly asOfMs: number;
+}
+
+export interface CandidateView {
+  readonly item: ItemState | undefined;
+  readonly offer: OfferState | undefined;
+  readonly campaignSpentMinor: number;
+  readonly stale: boolean;
+}
+
+interface TailEntry {
+  readonly shopId: string;
+  readonly userId: string;
+  readonly event: FeatureEvent;
+  readonly at: number;
+}
+
+const key2 = (a: string, b: string) => `${a}\u0000${b}`;
+
+function sleepResolve<T>(ms: number, value: T): { promise: Promise<T>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), Math.max(0, ms));
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+/**
+ * The feature service's online state: users, items, offers and campaign spend, each a
+ * bounded cache over ClickHouse that the event stream keeps fresh.
+ *
+ * - An entity enters memory when a request needs it and is loaded from ClickHouse (raw
+ *   events for a user's sequence and recency, hourly aggregates for counts). From then on,
+ *   `events.valid.v1` updates it; events of entities not in memory are not kept (ClickHouse
+ *   has them), so memory follows the active users, bounded by the caps.
+ * - A streamed event may reach this process before or after ingest stored it. Users are
+ *   made exact at load: streamed events of the last `tailMs` are merged unless the store
+ *   already had them (by id, from the raw table), and the ids the store had are remembered
+ *   so the stream does not count them again. Items and offers check their pending events
+ *   against the de-duplication index.
+ * - Re-delivered events (the valid topic is at-least-once) are dropped by event id.
+ */
+export class FeatureStateService {
+  private readonly users: EntityCache<UserEntry>;
+  private readonly items: EntityCache<ItemEntry>;
+  private readonly offers: EntityCache<OfferEntry>;
+  private readonly campaigns: EntityCache<CampaignEntry>;
+  private readonly seen: RecentIds;
+  private readonly tail: TailEntry[] = [];
+  private tailStart = 0;
+  /** Events applied (not duplicates), for metrics. */
+  applied = 0;
+  duplicates = 0;
+
+  constructor(
+    private readonly spec: FeatureSpec,
+    private readonly store: FeatureStore,
+    private readonly opts: FeatureStateOptions,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.users = new EntityCache(opts.maxUsers);
+    this.items = new EntityCache(opts.maxItems);
+    this.offers = new EntityCache(opts.maxOffers);
+    this.campaigns = new EntityCache(Math.max(100, Math.ceil(opts.maxOffers / 4)));
+    this.seen = new RecentIds(opts.dedupKeys, Math.max(opts.tailMs * 4, 10 * 60_000));
+  }
+
+  get counts() {
+    return {
+      users: this.users.size,
+      items: this.items.size,
+      offers: this.offers.size,
+      evictedUsers: this.users.evicted,
+      tail: this.tail.length - this.tailStart,
+    };
+  }
+
+  private get fromMs(): number {
+    return this.now() - this.spec.params.lookback_hours * HOUR_MS;
+  }
+
+  // ------------------------------------------------------------------ stream
+
+  /** Applies one validated event to whatever of it is in memory. */
+  apply(shopId: string, userId: string, e: FeatureEvent): void {
+    const k = RecentIds.key(shopId, e.eventId);
+    const now = this.now();
+    if (this.seen.has(k, now)) {
+      this.duplicates++;
+      return;
+    }
+    this.seen.add(k, now);
+    this.applied++;
+    this.pushTail({ shopId, userId, event: e, at: now });
+
+    const user = this.users.peek(key2(shopId, userId));
+    if (user) {
+      if (user.loaded) this.applyToUser(user, e);
+      else user.pending.push(e);
+    }
+    if (e.itemId !== '') {
+      const item = this.items.peek(key2(shopId, e.itemId));
+      if (item) {
+        if (item.loaded) item.state.apply(e);
+        else item.pending.push(e);
+      }
+    }
+    if (e.offerId !== '') {
+      const offer = this.offers.peek(key2(shopId, e.offerId));
+      if (offer && offer.campaignId === e.campaignId) {
+        if (offer.loaded) offer.state.apply(e);
+        else offer.pending.push(e);
+      }
+      if (e.type === 'offer_redeem') {
+        const c = this.campaigns.peek(key2(shopId, e.campaignId));
+        if (c) {
+          if (c.loaded) c.spentMinor += e.discountMinor;
+          else c.pending.push(e);
+        }
+      }
+    }
+  }
+
+  private applyToUser(user: UserEntry, e: FeatureEvent): void {
+    user.state.apply(e);
+    if (!(user.asOfMs >= e.timeMs)) user.asOfMs = e.timeMs;
+  }
+
+  private pushTail(t: TailEntry): void {
+    this.tail.push(t);
+    const cutoff = t.at - this.opts.tailMs;
+    while (this.tailStart < this.tail.length && this.tail[this.tailStart]!.at < cutoff)
+      this.tailStart++;
+    // Compact once the dead prefix is large (keeps push O(1) amortised).
+    if (this.tailStart > 4096 && this.tailStart * 2 > this.tail.length) {
+      this.tail.splice(0, this.tailStart);
+      this.tailStart = 0;
+    }
+  }
+
+  private tailOf(shopId: string, userId: string): FeatureEvent[] {
+    const out: FeatureEvent[] = [];
+    for (let i = this.tailStart; i < this.tail.length; i++) {
+      const t = this.tail[i]!;
+      if (t.userId === userId && t.shopId === shopId) out.push(t.event);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  /**
+   * Waits for `load` up to `budgetMs`; resolves true when it finished in time. A load that
+   * takes longer goes on and fills the cache for the next request.
+   */
+  private async within(load: Promise<void>, budgetMs: number): Promise<boolean> {
+    if (budgetMs <= 0) return false;
+    const timer = sleepResolve(budgetMs, false);
+    try {
+      return await Promise.race([load.then(() => true), timer.promise]);
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  private startLoad(entry: Loadable, run: () => Promise<void>, what: string): Promise<void> {
+    if (entry.loading) return entry.loading;
+    if (entry.failedAt && this.now() - entry.failedAt < this.opts.retryLoadAfterMs)
+      return Promise.reject(new Error('store unavailable (backing off)'));
+    entry.loading = run()
+      .then(() => {
+        entry.loaded = true;
+        entry.failedAt = 0;
+      })
+      .catch((err: unknown) => {
+        entry.failedAt = this.now();
+        this.logger.warn({ err, what }, 'could not load feature state from ClickHouse');
+        throw err;
+      })
+      .finally(() => {
+        entry.loading = undefined;
+      });
+    // Nobody may be waiting (the request's budget ran out): never an unhandled rejection.
+    entry.loading.catch(() => undefined);
+    return entry.loading;
+  }
+
+  /** The user, loaded from ClickHouse when not in memory (within `budgetMs`). */
+  async user(shopId: string, userId: string, budgetMs: number): Promise<UserView> {
+    const key = key2(shopId, userId);
+    let entry = this.users.get(key);
+    if (!entry) {
+      entry = {
+        state: new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours),
+        shopId,
+        userId,
+        asOfMs: NaN,
+        loaded: false,
+        pending: [],
+        loading: undefined,
+        failedAt: 0,
+      };
+      this.users.set(key, entry);
+    }
+    if (entry.loaded)
+      return { state: entry.state, source: 'memory', stale: false, asOfMs: entry.asOfMs };
+    const e = entry;
+    const load = this.startLoad(e, () => this.loadUser(e), `user ${userId}`);
+    const ok = await this.within(
+      load.catch(() => undefined),
+      budgetMs,
+    ).then((done) => done && e.loaded);
+    if (ok) return { state: e.state, source: 'clickhouse', stale: false, asOfMs: e.asOfMs };
+    // Not loaded in time: what the stream brought since (pending), flagged stale.
+    const partial = new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours);
+    for (const p of [...this.tailOf(shopId, userId), ...e.pending]) partial.apply(p);
+    const hasAny = partial.sequence.length > 0;
+    return {
+      state: partial,
+      source: hasAny ? 'memory' : 'default',
+      stale: true,
+      asOfMs: hasAny ? partial.sequence.at(-1)!.timeMs : NaN,
+    };
+  }
+
+  private async loadUser(entry: UserEntry): Promise<void> {
+    const now = this.now();
+    const stored = await this.store.loadUser(entry.shopId, entry.userId, {
+      fromMs: now - this.spec.params.lookback_hours * HOUR_MS,
+      sequenceLength: this.spec.sequence.max_length,
+      // ingested_at is whole seconds and set before the valid topic is written: a margin.
+      recentSinceMs: now - this.opts.tailMs - 60_000,
+    });
+    const state = new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours);
+    for (const h of stored.hours) state.buckets.add(h.hour, h.values);
+    const l = stored.last;
+    if (!Number.isNaN(l.visit)) state.seen('view', l.visit);
+    if (!Number.isNaN(l.cart)) state.seen('add_to_cart', l.cart);
+    if (!Number.isNaN(l.purchase)) state.seen('purchase', l.purchase);
+    let asOf = Number.isNaN(l.visit) ? NaN : l.visit;
+    for (const s of stored.sequence) state.remember(s);
+    const inStore = new Set(stored.recentIds);
+    for (const id of stored.recentIds) this.seen.add(RecentIds.key(entry.shopId, id), now);
+    // Streamed events the store did not have yet: the tail (before the entry existed) and
+    // those that arrived during the load.
+    const merged = new Set<string>();
+    for (const e of [...this.tailOf(entry.shopId, entry.userId), ...entry.pending]) {
+      if (inStore.has(e.eventId) || merged.has(e.eventId)) continue;
+      merged.add(e.eventId);
+      state.apply(e);
+      if (!(asOf >= e.timeMs)) asOf = e.timeMs;
+    }
+    entry.pending = [];
+    entry.state = state;
+    entry.asOfMs = asOf;
+  }
+
+  /** Items, offers and campaign spend for the candidates (loaded as needed, within budget). */
+  async candidates(
+    shopId: string,
+    cands: readonly { itemId: string; offerId: string; campaignId: string }[],
+    catalog: (offerId: string) => CatalogOffer | undefined,
+    budgetMs: number,
+  ): Promise<CandidateView[]> {
+    const itemKeys = new Map<string, ItemEntry>();
+    const offerKeys = new Map<string, OfferEntry>();
+    const campKeys = new Map<string, CampaignEntry>();
+    const loads: Promise<void>[] = [];
+    const newItems: [string, ItemEntry][] = [];
+    const newOffers: [string, OfferEntry][] = [];
+    const newCamps: [string, CampaignEntry][] = [];
+    for (const c of cands) {
+      if (c.itemId && !itemKeys.has(c.itemId)) {
+        const k = key2(shopId, c.itemId);
+        let e = this.items.get(k);
+        if (!e) {
+          e = {
+            state: new ItemState(this.spec.params.lookback_hours),
+            loaded: false,
+            pending: [],
+            loading: undefined,
+            failedAt: 0,
+          };
+          this.items.set(k, e);
+        }
+        itemKeys.set(c.itemId, e);
+        if (!e.loaded) newItems.push([c.itemId, e]);
+      }
+      if (c.offerId && !offerKeys.has(c.offerId)) {
+        const k = key2(shopId, c.offerId);
+        let e = this.offers.get(k);
+        if (!e || e.campaignId !== c.campaignId) {
+          e = {
+            state: new OfferState(this.spec.params.lookback_hours),
+            campaignId: c.campaignId,
+            loaded: false,
+            pending: [],
+            loading: undefined,
+            failedAt: 0,
+          };
+          this.offers.set(k, e);
+        }
+        offerKeys.set(c.offerId, e);
+        if (!e.loaded) newOffers.push([c.offerId, e]);
+      }
+      const campaignId = catalog(c.offerId)?.campaignId ?? c.campaignId;
+      if (campaignId && !campKeys.has(campaignId)) {
+        const k = key2(shopId, campaignId);
+        let e = this.campaigns.get(k);
+        if (!e) {
+          e = { spentMinor: 0, loaded: false, pending: [], loading: undefined, failedAt: 0 };
+          this.campaigns.set(k, e);
+        }
+        campKeys.set(campaignId, e);
+        if (!e.loaded) newCamps.push([campaignId, e]);
+      }
+    }
+    if (newItems.length) loads.push(this.loadItems(shopId, newItems));
+    if (newOffers.length) loads.push(this.loadOffers(shopId, newOffers));
+    if (newCamps.length) loads.push(this.loadCampaigns(shopId, newCamps));
+    let stale = false;
+    if (loads.length > 0) {
+      const all = Promise.all(loads.map((l) => l.catch(() => undefined))).then(() => undefined);
+      stale = !(await this.within(all, budgetMs));
+    }
+    return cands.map((c) => {
+      const item = c.itemId ? itemKeys.get(c.itemId) : undefined;
+      const offer = c.offerId ? offerKeys.get(c.offerId) : undefined;
+      const camp = campKeys.get(catalog(c.offerId)?.campaignId ?? c.campaignId);
+      return {
+        item: item?.loaded ? item.state : undefined,
+        offer: offer?.loaded ? offer.state : undefined,
+        campaignSpentMinor: camp?.loaded ? camp.spentMinor : 0,
+        stale:
+          stale ||
+          !!(item && !item.loaded) ||
+          !!(offer && !offer.loaded) ||
+          !!(camp && !camp.loaded),
+      };
+    });
+  }
+
+  /** Loads entries as one batch; pending events are merged unless the store had them. */
+  private loadBatch<E extends Loadable>(
+    shopId: string,
+    entries: [string, E][],
+    fetch: (ids: string[]) => Promise<(id: string, e: E) => void>,
+    applyPending: (e: E, ev: FeatureEvent) => void,
+    what: string,
+  ): Promise<void> {
+    const todo = entries.filter(([, e]) => !e.loading);
+    if (todo.length === 0)
+      return Promise.all(entries.map(([, e]) => e.loading ?? Promise.resolve())).then(
+        () => undefined,
+      );
+    const run = (async () => {
+      const install = await fetch(todo.map(([id]) => id));
+      const pending = todo.flatMap(([, e]) => e.pending);
+      const stored = pending.length
+        ? await this.store.storedEventKeys(pending.map((p) => ({ shopId, eventId: p.eventId })))
+        : new Set<string>();
+      for (const [id, e] of todo) {
+        install(id, e);
+        for (const p of e.pending)
+          if (!stored.has(RecentIds.key(shopId, p.eventId))) applyPending(e, p);
+        e.pending = [];
+      }
+    })();
+    for (const [, e] of todo) void this.startLoad(e, () => run, what).catch(() => undefined);
+    return run;
+  }
+
+  private loadItems(shopId: string, entries: [string, ItemEntry][]): Promise<void> {
+    return this.loadBatch(
+      shopId,
+      entries,
+      async (ids) => {
+        const stored = await this.store.loadItems(shopId, ids, this.fromMs);
+        return (id, e) => {
+          const s = stored.get(id);
+          const state = new ItemState(this.spec.params.lookback_hours);
+          if (s) {
+            for (const h of s.hours) state.buckets.add(h.hour, h.values);
+            if (s.priceMinor > 0) state.notePrice(s.priceMinor, -1);
+            if (s.categoryId) state.noteCategory(s.categoryId, -1);
+          }
+          e.state = state;
+        };
+      },
+      (e, ev) => e.state.apply(ev),
+      'items',
+    );
+  }
+
+  private loadOffers(shopId: string, entries: [string, OfferEntry][]): Promise<void> {
+    return this.loadBatch(
+      shopId,
+      entries,
+      async (ids) => {
+        const stored = await this.store.loadOffers(
+          shopId,
+          ids.map((id) => ({
+            offerId: id,
+            campaignId: entries.find(([k]) => k === id)![1].campaignId,
+          })),
+          this.fromMs,
+        );
+        return (id, e) => {
+          const s = stored.get(id);
+          const state = new OfferState(this.spec.params.lookback_hours);
+          if (s) {
+            for (const h of s.hours) state.buckets.add(h.hour, h.values);
+            state.lifetimeRedemptions = s.lifetimeRedemptions;
+          }
+          e.state = state;
+        };
+      },
+      (e, ev) => e.state.apply(ev),
+      'offers',
+    );
+  }
+
+  private loadCampaigns(shopId: string, entries: [string, CampaignEntry][]): Promise<void> {
+    return this.loadBatch(
+      shopId,
+      entries,
+      async (ids) => {
+        const spent = await this.store.campaignSpent(shopId, ids);
+        return (id, e) => {
+          e.spentMinor = spent.get(id) ?? 0;
+        };
+      },
+      (e, ev) => {
+        if (ev.type === 'offer_redeem') e.spentMinor += ev.discountMinor;
+      },
+      'campaigns',
+    );
+  }
+
+  /** Approximate bytes held by user state (a gauge; V8 overheads not included). */
+  userBytes(): number {
+    let b = 0;
+    for (const u of this.users.values()) b += u.state.bytes;
+    return b;
+  }
+}
+
+export type { SequenceItem };

@@ -1,0 +1,284 @@
+import {
+  ident,
+  joinSql,
+  queryRows,
+  sql,
+  toSafeInt,
+  type ClickHouseClient,
+  type SqlFragment,
+} from '@offerstream/clickhouse';
+import { AggregatesRepository } from '@offerstream/events';
+import {
+  HOUR_MS,
+  hourOf,
+  type EventTypeName,
+  type LastSeen,
+  type SequenceItem,
+} from '@offerstream/features';
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** The SQL the feature service sends (also run on current ClickHouse by test/compat). */
+export const featureQueries = {
+  lastSeen: (shopId: string, userId: string, fromMs: number): SqlFragment =>
+    sql`SELECT max(event_time_ms) AS visit,
+       maxIf(event_time_ms, event_type = 'add_to_cart') AS cart,
+       maxIf(event_time_ms, event_type = 'purchase') AS purchase
+FROM ${ident('events')}
+WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${seconds(fromMs)})
+  AND event_time_ms >= ${fromMs}`,
+
+  sequence: (shopId: string, userId: string, fromMs: number, limit: number): SqlFragment =>
+    sql`SELECT DISTINCT event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor
+FROM ${ident('events')}
+WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${seconds(fromMs)})
+  AND event_time_ms >= ${fromMs}
+ORDER BY event_time_ms DESC, event_id DESC
+LIMIT ${limit}`,
+
+  recentIds: (shopId: string, userId: string, sinceMs: number): SqlFragment =>
+    sql`SELECT DISTINCT event_id FROM ${ident('events')}
+WHERE shop_id = ${shopId} AND user_id = ${userId} AND ingested_at >= toDateTime(${seconds(sinceMs)})`,
+
+  itemHours: (shopId: string, itemIds: readonly string[], fromMs: number): SqlFragment =>
+    sql`SELECT item_id, toUnixTimestamp(hour) AS hour_ts,
+       sum(views) AS views, sum(clicks) AS clicks, sum(add_to_carts) AS add_to_carts,
+       sum(purchases) AS purchases, sum(units) AS units, sum(revenue_minor) AS revenue_minor
+FROM ${ident('item_hourly')}
+WHERE shop_id = ${shopId} AND item_id IN (${joinSql(itemIds.map((i) => sql`${i}`))})
+  AND hour >= toDateTime(${seconds(fromMs)})
+GROUP BY item_id, hour`,
+
+  itemLatest: (shopId: string, itemIds: readonly string[]): SqlFragment =>
+    sql`SELECT item_id, argMaxMerge(price_minor) AS price_minor, argMaxMerge(category_id) AS category_id
+FROM ${ident('item_latest')}
+WHERE shop_id = ${shopId} AND item_id IN (${joinSql(itemIds.map((i) => sql`${i}`))})
+GROUP BY shop_id, item_id`,
+
+  offerHours: (shopId: string, offerIds: readonly string[], fromMs: number): SqlFragment =>
+    sql`SELECT campaign_id, offer_id, toUnixTimestamp(hour) AS hour_ts,
+       sum(impressions) AS impressions, sum(clicks) AS clicks, sum(redemptions) AS redemptions,
+       sum(purchases) AS purchases, sum(revenue_minor) AS revenue_minor,
+       sum(discount_cost_minor) AS discount_cost_minor
+FROM ${ident('offer_hourly')}
+WHERE shop_id = ${shopId} AND offer_id IN (${joinSql(offerIds.map((i) => sql`${i}`))})
+  AND hour >= toDateTime(${seconds(fromMs)})
+GROUP BY campaign_id, offer_id, hour`,
+
+  offerLifetime: (shopId: string, offerIds: readonly string[]): SqlFragment =>
+    sql`SELECT campaign_id, offer_id, sum(redemptions) AS redemptions
+FROM ${ident('offer_hourly')}
+WHERE shop_id = ${shopId} AND offer_id IN (${joinSql(offerIds.map((i) => sql`${i}`))})
+GROUP BY campaign_id, offer_id`,
+
+  campaignSpent: (shopId: string, campaignIds: readonly string[]): SqlFragment =>
+    sql`SELECT campaign_id, sum(discount_cost_minor) AS spent
+FROM ${ident('offer_hourly')}
+WHERE shop_id = ${shopId} AND campaign_id IN (${joinSql(campaignIds.map((i) => sql`${i}`))})
+GROUP BY campaign_id`,
+};
+
+type Int = number | string;
+
+/** What ClickHouse holds about one user, as of the load. */
+export interface StoredUser {
+  /** Hour bucket → user_hourly values (USER_FIELDS order). */
+  readonly hours: { hour: number; values: number[] }[];
+  readonly last: LastSeen;
+  /** Most recent events, oldest first. */
+  readonly sequence: SequenceItem[];
+  /** Ids of the user's events stored since `recentSinceMs` (to tell which streamed ones are in). */
+  readonly recentIds: string[];
+}
+
+export interface StoredItem {
+  readonly hours: { hour: number; values: number[] }[];
+  readonly priceMinor: number;
+  readonly categoryId: string;
+}
+
+export interface StoredOffer {
+  readonly campaignId: string;
+  readonly hours: { hour: number; values: number[] }[];
+  readonly lifetimeRedemptions: number;
+}
+
+const positiveOrNaN = (v: Int) => {
+  const n = toSafeInt(v);
+  return n > 0 ? n : NaN;
+};
+
+/** Feature state as ClickHouse holds it: raw events for one user, aggregates for the rest. */
+export class FeatureStoreRepository {
+  private readonly aggregates: AggregatesRepository;
+
+  constructor(private readonly client: ClickHouseClient) {
+    this.aggregates = new AggregatesRepository(client);
+  }
+
+  async loadUser(
+    shopId: string,
+    userId: string,
+    o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
+  ): Promise<StoredUser> {
+    const fromHour = new Date(hourOf(o.fromMs) * HOUR_MS);
+    const [hours, last, seq, recent] = await Promise.all([
+      this.aggregates.userHourly(shopId, userId, fromHour, new Date(8.64e15)),
+      queryRows<{ visit: Int; cart: Int; purchase: Int }>(
+        this.client,
+        featureQueries.lastSeen(shopId, userId, o.fromMs),
+      ),
+      queryRows<{
+        event_id: string;
+        event_type: string;
+        event_time_ms: Int;
+        item_id: string;
+        category_id: string;
+        offer_id: string;
+        price_minor: Int;
+      }>(this.client, featureQueries.sequence(shopId, userId, o.fromMs, o.sequenceLength)),
+      queryRows<{ event_id: string }>(
+        this.client,
+        featureQueries.recentIds(shopId, userId, o.recentSinceMs),
+      ),
+    ]);
+    const l = last[0];
+    return {
+      hours: hours.map((h) => ({
+        hour: hourOf(h.hour.getTime()),
+        values: [
+          h.views,
+          h.clicks,
+          h.searches,
+          h.addToCarts,
+          h.removeFromCarts,
+          h.purchases,
+          h.refunds,
+          h.offerImpressions,
+          h.offerClicks,
+          h.offerRedeems,
+          h.spendMinor,
+          h.refundedMinor,
+          h.discountMinor,
+        ],
+      })),
+      last: l
+        ? {
+            visit: positiveOrNaN(l.visit),
+            cart: positiveOrNaN(l.cart),
+            purchase: positiveOrNaN(l.purchase),
+          }
+        : { visit: NaN, cart: NaN, purchase: NaN },
+      sequence: seq.reverse().map((r) => ({
+        eventId: r.event_id,
+        type: r.event_type as EventTypeName,
+        timeMs: toSafeInt(r.event_time_ms),
+        itemId: r.item_id,
+        categoryId: r.category_id,
+        offerId: r.offer_id,
+        priceMinor: toSafeInt(r.price_minor),
+      })),
+      recentIds: recent.map((r) => r.event_id),
+    };
+  }
+
+  async loadItems(
+    shopId: string,
+    itemIds: readonly string[],
+    fromMs: number,
+  ): Promise<Map<string, StoredItem>> {
+    const out = new Map<string, StoredItem>();
+    if (itemIds.length === 0) return out;
+    for (const id of itemIds) out.set(id, { hours: [], priceMinor: 0, categoryId: '' });
+    const [hours, latest] = await Promise.all([
+      queryRows<Record<string, Int> & { item_id: string }>(
+        this.client,
+        featureQueries.itemHours(shopId, itemIds, fromMs),
+      ),
+      queryRows<{ item_id: string; price_minor: Int; category_id: string }>(
+        this.client,
+        featureQueries.itemLatest(shopId, itemIds),
+      ),
+    ]);
+    for (const r of hours)
+      out.get(r.item_id)?.hours.push({
+        hour: toSafeInt(r.hour_ts!) / 3600,
+        values: ['views', 'clicks', 'add_to_carts', 'purchases', 'units', 'revenue_minor'].map(
+          (k) => toSafeInt(r[k]!),
+        ),
+      });
+    for (const r of latest) {
+      const item = out.get(r.item_id);
+      if (item)
+        out.set(r.item_id, {
+          ...item,
+          priceMinor: toSafeInt(r.price_minor),
+          categoryId: r.category_id,
+        });
+    }
+    return out;
+  }
+
+  /** Offers by id (offer ids are unique per shop: CampaignService assigns them). */
+  async loadOffers(
+    shopId: string,
+    offers: readonly { offerId: string; campaignId: string }[],
+    fromMs: number,
+  ): Promise<Map<string, StoredOffer>> {
+    const out = new Map<string, StoredOffer>();
+    if (offers.length === 0) return out;
+    for (const o of offers)
+      out.set(o.offerId, {
+        campaignId: o.campaignId,
+        hours: [],
+        lifetimeRedemptions: 0,
+      });
+    const ids = offers.map((o) => o.offerId);
+    const [hours, lifetime] = await Promise.all([
+      queryRows<Record<string, Int> & { offer_id: string; campaign_id: string }>(
+        this.client,
+        featureQueries.offerHours(shopId, ids, fromMs),
+      ),
+      queryRows<{ offer_id: string; campaign_id: string; redemptions: Int }>(
+        this.client,
+        featureQueries.offerLifetime(shopId, ids),
+      ),
+    ]);
+    for (const r of hours) {
+      const o = out.get(r.offer_id);
+      if (!o || o.campaignId !== r.campaign_id) continue;
+      o.hours.push({
+        hour: toSafeInt(r.hour_ts!) / 3600,
+        values: [
+          'impressions',
+          'clicks',
+          'redemptions',
+          'purchases',
+          'revenue_minor',
+          'discount_cost_minor',
+        ].map((k) => toSafeInt(r[k]!)),
+      });
+    }
+    for (const r of lifetime) {
+      const o = out.get(r.offer_id);
+      if (o && o.campaignId === r.campaign_id)
+        out.set(r.offer_id, { ...o, lifetimeRedemptions: toSafeInt(r.redemptions) });
+    }
+    return out;
+  }
+
+  /** Discount cost of every redemption of each campaign so far. */
+  async campaignSpent(
+    shopId: string,
+    campaignIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const out = new Map<string, number>(campaignIds.map((c) => [c, 0]));
+    if (campaignIds.length === 0) return out;
+    const rows = await queryRows<{ campaign_id: string; spent: Int }>(
+      this.client,
+      featureQueries.campaignSpent(shopId, campaignIds),
+    );
+    for (const r of rows) out.set(r.campaign_id, toSafeInt(r.spent));
+    return out;
+  }
+}
