@@ -141,7 +141,8 @@ export class FeaturesController implements FeatureServiceController {
       ageSeconds: Math.max(0, Math.floor((asOf - s.timeMs) / 1000)),
       priceMinor: s.priceMinor,
     }));
-    const source = u.coldStart && user.source === 'memory' && !user.stale ? 'memory' : user.source;
+    // No data at all behind the values: they are the spec's defaults.
+    const source: Source = u.events30d === 0 && user.state.sequence.length === 0 ? 'default' : user.source;
     const stale = user.stale || cands.some((c) => c.stale);
     this.metrics.requests.inc({ source, stale: String(stale), cold_start: String(u.coldStart) });
     const at = (name: string) => u.values[spec.userIndex.get(name)!]!;
