@@ -142,7 +142,8 @@ export class FeaturesController implements FeatureServiceController {
       priceMinor: s.priceMinor,
     }));
     // No data at all behind the values: they are the spec's defaults.
-    const source: Source = u.events30d === 0 && user.state.sequence.length === 0 ? 'default' : user.source;
+    const source: Source =
+      u.events30d === 0 && user.state.sequence.length === 0 ? 'default' : user.source;
     const stale = user.stale || cands.some((c) => c.stale);
     this.metrics.requests.inc({ source, stale: String(stale), cold_start: String(u.coldStart) });
     const at = (name: string) => u.values[spec.userIndex.get(name)!]!;

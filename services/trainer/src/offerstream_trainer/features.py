@@ -17,10 +17,12 @@ import bisect
 import math
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, get_args
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar, get_args
 
 from .feature_spec import FeatureDef, FeatureSpec, FeatureSpecError
+
+T = TypeVar("T")
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -400,10 +402,10 @@ class UserState:
 
 
 @dataclass
-class Latest:
+class Latest(Generic[T]):
     """The latest value of an item attribute and the time it was seen."""
 
-    value: float | str
+    value: T
     time_ms: float
 
 
@@ -412,8 +414,8 @@ class ItemState:
 
     def __init__(self, lookback_hours: int) -> None:
         self.buckets = HourBuckets(len(ITEM_FIELDS))
-        self.price = Latest(0, -math.inf)
-        self.category = Latest("", -math.inf)
+        self.price: Latest[float] = Latest(0, -math.inf)
+        self.category: Latest[str] = Latest("", -math.inf)
         self._lookback_hours = lookback_hours
 
     def apply(self, e: FeatureEvent) -> None:
@@ -750,7 +752,7 @@ def candidate_features(
     def odec(f: int) -> float:
         return ob.decayed(f, H - L + 1, H, half) if ob is not None else 0
 
-    price = float(st.item.price.value) if st.item is not None else 0
+    price = st.item.price.value if st.item is not None else 0
     v["i_price"] = _log1p0(price / 100)
     v["i_price_known"] = 1 if price > 0 else 0
     views24 = isum(I["views"], 24)
@@ -790,13 +792,13 @@ def candidate_features(
     stock_known = c is not None and c.kind == "flash" and c.stock is not None
     lifetime = st.offer.lifetime_redemptions if st.offer is not None else 0
     v["o_stock_left"] = (
-        _log1p0(c.stock - lifetime) if c is not None and c.stock is not None and stock_known else 0
+        _log1p0(c.stock - lifetime) if stock_known and c is not None and c.stock is not None else 0
     )
     v["o_stock_known"] = 1 if stock_known else 0
     v["o_known"] = 1 if c is not None else 0
 
     seq = visible_sequence(spec, user, as_of_ms)
-    item_category = str(st.item.category.value) if st.item is not None else ""
+    item_category = st.item.category.value if st.item is not None else ""
     category = cand.category_id or item_category or ""
     with_category = [s for s in seq if s.category_id != ""]
     v["x_category_affinity"] = (
@@ -831,10 +833,3 @@ def ensure_computable(spec: FeatureSpec) -> None:
     user_features(spec, None, EMPTY_CONTEXT, 0)
     candidate_features(spec, CandidateInput("", ""), CandidateState(), None, EMPTY_CONTEXT, 0)
 
-
-@dataclass
-class FeatureInputs:
-    """Everything the vectors of one request are computed from."""
-
-    user: UserState | None
-    candidates: list[tuple[CandidateInput, CandidateState]] = field(default_factory=list)
