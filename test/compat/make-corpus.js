@@ -14,8 +14,10 @@ const {
 } = require('@offerstream/clickhouse');
 const { Channel, Event, EventType } = require('@offerstream/contracts');
 const { aggregatesQueries, eventsQueries, toEventRow } = require('@offerstream/events');
-// Not a library: the ingest service's retention SQL, from its build output.
+// Not libraries: the ingest service's retention SQL and the feature service's reads, from
+// their build output.
 const { retentionQueries } = require('../../services/ingest/dist/retention.repository');
+const { featureQueries } = require('../../services/feature/dist/feature-store.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
@@ -288,6 +290,7 @@ function aggregateCases() {
       sql: aggregatesQueries.existingEventIds([{ shopId: shop, eventId: 'b1' }]).text,
       expect: [{ shop_id: shop, event_id: 'b1' }],
     },
+    ...featureCases(shop, t12),
     {
       name: 'retention: partition value of an instant (day)',
       sql: retentionQueries.partitionAt(from, 'day').text,
@@ -321,6 +324,60 @@ function aggregateCases() {
       name: 'retention: and so are its aggregates',
       sql: aggregatesQueries.userHourly(shop, 'u1', from, to).text,
       expect: [],
+    },
+  ];
+}
+
+/** The feature service's reads over the same events (batch A, b1) as aggregateCases. */
+function featureCases(shop, t12) {
+  const ms = (minutes) => t12 + minutes * 60_000;
+  return [
+    {
+      name: 'features: latest visit, cart and purchase of a user (maxIf; 0 = none)',
+      sql: featureQueries.lastSeen(shop, 'u1', t12).text,
+      expect: [{ visit: String(ms(75)), cart: '0', purchase: String(ms(52)) }],
+    },
+    {
+      name: 'features: the newest events of a user, newest first',
+      sql: featureQueries.sequence(shop, 'u1', t12, 3).text,
+      expect: [
+        { event_id: 'a8', event_type: 'offer_impression', event_time_ms: String(ms(75)) },
+        { event_id: 'a7', event_type: 'refund', event_time_ms: String(ms(70)) },
+        { event_id: 'a6', event_type: 'purchase', event_time_ms: String(ms(52)) },
+      ],
+    },
+    {
+      name: 'features: ids stored since an instant (none after the batch)',
+      sql: featureQueries.recentIds(shop, 'u1', t12 + 4 * 3600_000).text,
+      expect: [],
+    },
+    {
+      name: 'features: item hours for several items',
+      sql: featureQueries.itemHours(shop, ['i1', "it'm"], t12).text,
+      expect: [{ item_id: 'i1', hour_ts: t12 / 1000, views: 3, purchases: 1, units: 2 }],
+    },
+    {
+      name: 'features: latest price and category of an item (argMaxMerge)',
+      sql: featureQueries.itemLatest(shop, ['i1']).text,
+      expect: [{ item_id: 'i1', price_minor: '1999', category_id: '' }],
+    },
+    {
+      name: 'features: offer hours and lifetime redemptions, campaign spend',
+      sql: featureQueries.offerLifetime(shop, ['o1']).text,
+      expect: [{ campaign_id: 'c1', offer_id: 'o1', redemptions: '1' }],
+    },
+    {
+      name: 'features: campaign spend (discount cost of redemptions)',
+      sql: featureQueries.campaignSpent(shop, ['c1', 'c-none']).text,
+      expect: [{ campaign_id: 'c1', spent: '300' }],
+    },
+    {
+      name: 'features: offer hours for several offers',
+      sql: featureQueries.offerHours(shop, ['o1'], t12).text,
+      expect: [
+        { offer_id: 'o1', hour_ts: t12 / 1000, impressions: 2, redemptions: 1 },
+        { offer_id: 'o1', hour_ts: t12 / 1000 + 3600, impressions: 1, redemptions: 0 },
+      ],
     },
   ];
 }

@@ -47,7 +47,8 @@ WHERE shop_id = ${shopId} AND user_id = ${userId} AND ingested_at >= toDateTime(
 FROM ${ident('item_hourly')}
 WHERE shop_id = ${shopId} AND item_id IN (${joinSql(itemIds.map((i) => sql`${i}`))})
   AND hour >= toDateTime(${seconds(fromMs)})
-GROUP BY item_id, hour`,
+GROUP BY item_id, hour
+ORDER BY item_id, hour`,
 
   itemLatest: (shopId: string, itemIds: readonly string[]): SqlFragment =>
     sql`SELECT item_id, argMaxMerge(price_minor) AS price_minor, argMaxMerge(category_id) AS category_id
@@ -63,7 +64,8 @@ GROUP BY shop_id, item_id`,
 FROM ${ident('offer_hourly')}
 WHERE shop_id = ${shopId} AND offer_id IN (${joinSql(offerIds.map((i) => sql`${i}`))})
   AND hour >= toDateTime(${seconds(fromMs)})
-GROUP BY campaign_id, offer_id, hour`,
+GROUP BY campaign_id, offer_id, hour
+ORDER BY campaign_id, offer_id, hour`,
 
   offerLifetime: (shopId: string, offerIds: readonly string[]): SqlFragment =>
     sql`SELECT campaign_id, offer_id, sum(redemptions) AS redemptions

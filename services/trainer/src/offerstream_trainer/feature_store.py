@@ -1,0 +1,312 @@
+"""Feature inputs read from ClickHouse as they stood at a point in time (`as_of_ms`).
+
+Builds the same UserState / ItemState / OfferState the feature service keeps in memory, from
+the hourly aggregates (migration 0002), `item_latest` (0003) and raw `events` (0001), so
+`features.user_features` / `features.candidate_features` give the served values.
+
+Point in time: hour buckets are read up to and including the bucket of as_of (the spec counts
+that bucket in full), raw events up to as_of itself, lifetime totals up to as_of's bucket.
+`item_latest` has no time column: the item's price and category are the latest known now.
+
+Every query is plain SQL that ClickHouse 18.16 and current releases both run; values enter
+it only through `sql_literal`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .clickhouse_http import ClickHouseError, parse_int, sql_literal
+from .feature_spec import FeatureSpec
+from .features import (
+    HOUR_MS,
+    ITEM_FIELDS,
+    OFFER_FIELDS,
+    USER_FIELDS,
+    CandidateInput,
+    CandidateState,
+    CatalogOffer,
+    ItemState,
+    OfferState,
+    SequenceItem,
+    UserState,
+    hour_of,
+    sequence_order,
+)
+
+
+class RowSource(Protocol):
+    """What the store needs of ClickHouse (ClickHouseHttp, or a fake in tests)."""
+
+    def query_json_rows(self, sql: str) -> list[dict[str, object]]: ...
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _hour_literal(hour: int) -> str:
+    """The start of hour bucket `hour` as a DateTime (clamped to the epoch: no earlier rows)."""
+    return f"toDateTime({sql_literal(max(0, hour) * 3600)})"
+
+
+def _sums(fields: Sequence[str]) -> str:
+    return ", ".join(f"sum({f}) AS {f}" for f in fields)
+
+
+def _hour_range(from_hour: int, to_hour: int) -> str:
+    return f"hour >= {_hour_literal(from_hour)} AND hour <= {_hour_literal(to_hour)}"
+
+
+def _event_range(from_ms: int, to_ms: int) -> str:
+    """event_time_ms in [from_ms, to_ms]; the event_time bounds let the primary key prune."""
+    lo, hi = max(0, from_ms), max(0, to_ms)
+    return (
+        f"event_time >= toDateTime({sql_literal(lo // 1000)})"
+        f" AND event_time <= toDateTime({sql_literal(hi // 1000)})"
+        f" AND event_time_ms >= {sql_literal(from_ms)} AND event_time_ms <= {sql_literal(to_ms)}"
+    )
+
+
+def user_hourly_sql(shop_id: str, user_id: str, from_hour: int, to_hour: int) -> str:
+    return (
+        f"SELECT toUnixTimestamp(hour) AS hour_ts, {_sums(USER_FIELDS)} FROM user_hourly"
+        f" WHERE shop_id = {sql_literal(shop_id)} AND user_id = {sql_literal(user_id)}"
+        f" AND {_hour_range(from_hour, to_hour)} GROUP BY hour ORDER BY hour"
+    )
+
+
+def user_recency_sql(shop_id: str, user_id: str, from_ms: int, to_ms: int) -> str:
+    return (
+        "SELECT count() AS n_visit, max(event_time_ms) AS last_visit,"
+        " countIf(event_type = 'add_to_cart') AS n_cart,"
+        " maxIf(event_time_ms, event_type = 'add_to_cart') AS last_cart,"
+        " countIf(event_type = 'purchase') AS n_purchase,"
+        " maxIf(event_time_ms, event_type = 'purchase') AS last_purchase"
+        f" FROM events WHERE shop_id = {sql_literal(shop_id)} AND user_id = {sql_literal(user_id)}"
+        f" AND {_event_range(from_ms, to_ms)}"
+    )
+
+
+def user_sequence_sql(shop_id: str, user_id: str, from_ms: int, to_ms: int, limit: int) -> str:
+    # FINAL: a re-delivered event `events` has not collapsed yet counts once, as in the stream
+    # the service reads (ingest de-duplicates before it publishes).
+    return (
+        "SELECT event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor"
+        f" FROM events FINAL WHERE shop_id = {sql_literal(shop_id)}"
+        f" AND user_id = {sql_literal(user_id)} AND {_event_range(from_ms, to_ms)}"
+        f" ORDER BY event_time_ms DESC, event_id DESC LIMIT {sql_literal(limit)}"
+    )
+
+
+def item_hourly_sql(shop_id: str, item_id: str, from_hour: int, to_hour: int) -> str:
+    return (
+        f"SELECT toUnixTimestamp(hour) AS hour_ts, {_sums(ITEM_FIELDS)} FROM item_hourly"
+        f" WHERE shop_id = {sql_literal(shop_id)} AND item_id = {sql_literal(item_id)}"
+        f" AND {_hour_range(from_hour, to_hour)} GROUP BY hour ORDER BY hour"
+    )
+
+
+def item_latest_sql(shop_id: str, item_id: str) -> str:
+    return (
+        "SELECT argMaxMerge(price_minor) AS latest_price_minor,"
+        " argMaxMerge(category_id) AS latest_category_id FROM item_latest"
+        f" WHERE shop_id = {sql_literal(shop_id)} AND item_id = {sql_literal(item_id)}"
+        " GROUP BY shop_id, item_id"
+    )
+
+
+def _offer_where(shop_id: str, campaign_id: str, offer_id: str) -> str:
+    return (
+        f"shop_id = {sql_literal(shop_id)} AND campaign_id = {sql_literal(campaign_id)}"
+        f" AND offer_id = {sql_literal(offer_id)}"
+    )
+
+
+def offer_hourly_sql(
+    shop_id: str, campaign_id: str, offer_id: str, from_hour: int, to_hour: int
+) -> str:
+    return (
+        f"SELECT toUnixTimestamp(hour) AS hour_ts, {_sums(OFFER_FIELDS)} FROM offer_hourly"
+        f" WHERE {_offer_where(shop_id, campaign_id, offer_id)}"
+        f" AND {_hour_range(from_hour, to_hour)} GROUP BY hour ORDER BY hour"
+    )
+
+
+def offer_lifetime_sql(shop_id: str, campaign_id: str, offer_id: str, to_hour: int) -> str:
+    return (
+        "SELECT sum(redemptions) AS lifetime_redemptions,"
+        " sum(discount_cost_minor) AS lifetime_discount_cost_minor FROM offer_hourly"
+        f" WHERE {_offer_where(shop_id, campaign_id, offer_id)}"
+        f" AND hour <= {_hour_literal(to_hour)}"
+    )
+
+
+def campaign_spent_sql(shop_id: str, campaign_id: str, to_hour: int) -> str:
+    return (
+        "SELECT sum(discount_cost_minor) AS spent_minor FROM offer_hourly"
+        f" WHERE shop_id = {sql_literal(shop_id)} AND campaign_id = {sql_literal(campaign_id)}"
+        f" AND hour <= {_hour_literal(to_hour)}"
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _int_field(row: dict[str, object], name: str) -> int:
+    if name not in row:
+        raise ClickHouseError(f"ClickHouse row lacks column {name}: {sorted(row)}")
+    return parse_int(row[name])
+
+
+def _str_field(row: dict[str, object], name: str) -> str:
+    v = row.get(name)
+    if not isinstance(v, str):
+        raise ClickHouseError(f"ClickHouse column {name} is not a string: {v!r}")
+    return v
+
+
+def _bucket_hour(row: dict[str, object]) -> int:
+    ts = _int_field(row, "hour_ts")
+    if ts % 3600 != 0:
+        # toStartOfHour runs in the server's time zone: a zone with a non-whole-hour offset
+        # would put buckets at odd boundaries, which the UTC hour windows cannot read.
+        raise ClickHouseError(
+            f"hour bucket {ts} does not start a UTC hour (ClickHouse server time zone?)"
+        )
+    return ts // 3600
+
+
+def _fill_buckets(
+    state: UserState | ItemState | OfferState, fields: Sequence[str], rows: list[dict[str, object]]
+) -> None:
+    for row in rows:
+        state.buckets.add(_bucket_hour(row), [float(_int_field(row, f)) for f in fields])
+
+
+@dataclass
+class FeatureStore:
+    """Reads feature inputs of one shop at a point in time; caches within the instance."""
+
+    ch: RowSource
+    spec: FeatureSpec
+
+    def __post_init__(self) -> None:
+        self._items: dict[tuple[str, str, int], ItemState] = {}
+        self._offers: dict[tuple[str, str, str, int], OfferState] = {}
+        self._spent: dict[tuple[str, str, int], float] = {}
+
+    def _window(self, as_of_ms: int) -> tuple[int, int]:
+        """The hour buckets every windowed feature reads: [H − lookback + 1, H]."""
+        h = hour_of(as_of_ms)
+        return h - self.spec.params.lookback_hours + 1, h
+
+    def user_state(self, shop_id: str, user_id: str, as_of_ms: int) -> UserState:
+        p = self.spec.params
+        state = UserState(self.spec.sequence.max_length, p.lookback_hours)
+        from_hour, to_hour = self._window(as_of_ms)
+        _fill_buckets(
+            state, USER_FIELDS, self.ch.query_json_rows(
+                user_hourly_sql(shop_id, user_id, from_hour, to_hour)
+            )
+        )
+        # Recency: the service remembers the latest times forever, but every feature caps them
+        # at recency_cap_hours, so events older than that change nothing.
+        recency_from = as_of_ms - math.floor(p.recency_cap_hours * HOUR_MS)
+        rows = self.ch.query_json_rows(user_recency_sql(shop_id, user_id, recency_from, as_of_ms))
+        if rows:
+            r = rows[0]
+            for kind in ("visit", "cart", "purchase"):
+                if _int_field(r, f"n_{kind}") > 0:
+                    setattr(state.last, kind, _int_field(r, f"last_{kind}"))
+        seq_from = as_of_ms - p.lookback_hours * HOUR_MS
+        rows = self.ch.query_json_rows(
+            user_sequence_sql(shop_id, user_id, seq_from, as_of_ms, self.spec.sequence.max_length)
+        )
+        state.sequence = sequence_order(
+            SequenceItem(
+                event_id=_str_field(r, "event_id"),
+                time_ms=_int_field(r, "event_time_ms"),
+                type=_str_field(r, "event_type"),
+                item_id=_str_field(r, "item_id"),
+                category_id=_str_field(r, "category_id"),
+                offer_id=_str_field(r, "offer_id"),
+                price_minor=_int_field(r, "price_minor"),
+            )
+            for r in rows
+        )
+        return state
+
+    def item_state(self, shop_id: str, item_id: str, as_of_ms: int) -> ItemState:
+        key = (shop_id, item_id, as_of_ms)
+        if key in self._items:
+            return self._items[key]
+        state = ItemState(self.spec.params.lookback_hours)
+        if item_id != "":  # the aggregates leave out events without an item
+            from_hour, to_hour = self._window(as_of_ms)
+            rows = self.ch.query_json_rows(item_hourly_sql(shop_id, item_id, from_hour, to_hour))
+            _fill_buckets(state, ITEM_FIELDS, rows)
+            latest = self.ch.query_json_rows(item_latest_sql(shop_id, item_id))
+            if latest:
+                price = _int_field(latest[0], "latest_price_minor")
+                category = _str_field(latest[0], "latest_category_id")
+                # The time of the latest value is not kept: only the value is ever read.
+                if price > 0:
+                    state.note_price(price, 0)
+                if category != "":
+                    state.note_category(category, 0)
+        self._items[key] = state
+        return state
+
+    def offer_state(
+        self, shop_id: str, campaign_id: str, offer_id: str, as_of_ms: int
+    ) -> OfferState:
+        key = (shop_id, campaign_id, offer_id, as_of_ms)
+        if key in self._offers:
+            return self._offers[key]
+        state = OfferState(self.spec.params.lookback_hours)
+        if offer_id != "":  # the aggregates leave out events without an offer
+            from_hour, to_hour = self._window(as_of_ms)
+            rows = self.ch.query_json_rows(
+                offer_hourly_sql(shop_id, campaign_id, offer_id, from_hour, to_hour)
+            )
+            _fill_buckets(state, OFFER_FIELDS, rows)
+            life = self.ch.query_json_rows(
+                offer_lifetime_sql(shop_id, campaign_id, offer_id, to_hour)
+            )
+            if life:
+                state.lifetime_redemptions = float(_int_field(life[0], "lifetime_redemptions"))
+                state.lifetime_discount_cost_minor = float(
+                    _int_field(life[0], "lifetime_discount_cost_minor")
+                )
+        self._offers[key] = state
+        return state
+
+    def campaign_spent_minor(self, shop_id: str, campaign_id: str, as_of_ms: int) -> float:
+        key = (shop_id, campaign_id, as_of_ms)
+        if key not in self._spent:
+            rows = self.ch.query_json_rows(campaign_spent_sql(shop_id, campaign_id, hour_of(as_of_ms)))
+            self._spent[key] = float(_int_field(rows[0], "spent_minor")) if rows else 0.0
+        return self._spent[key]
+
+    def candidate_state(
+        self,
+        shop_id: str,
+        cand: CandidateInput,
+        catalog: CatalogOffer | None,
+        as_of_ms: int,
+    ) -> CandidateState:
+        # The campaign's spend only matters for a catalog offer with a budget (o_budget_left).
+        spent = (
+            self.campaign_spent_minor(shop_id, catalog.campaign_id or cand.campaign_id, as_of_ms)
+            if catalog is not None and catalog.total_budget_minor > 0
+            else 0.0
+        )
+        return CandidateState(
+            item=self.item_state(shop_id, cand.item_id, as_of_ms),
+            offer=self.offer_state(shop_id, cand.campaign_id, cand.offer_id, as_of_ms),
+            catalog=catalog,
+            campaign_spent_minor=spent,
+        )
