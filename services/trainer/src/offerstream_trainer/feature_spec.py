@@ -118,7 +118,9 @@ def _string(v: object, path: str, pattern: re.Pattern[str] | None = None, min_le
     if not isinstance(v, str) or len(v) < min_len:
         raise FeatureSpecError(f"invalid feature spec: {path}: expected a string")
     if pattern is not None and not pattern.fullmatch(v):
-        raise FeatureSpecError(f"invalid feature spec: {path}: {v!r} does not match {pattern.pattern}")
+        raise FeatureSpecError(
+            f"invalid feature spec: {path}: {v!r} does not match {pattern.pattern}"
+        )
     return v
 
 
@@ -169,7 +171,9 @@ def parse_feature_spec(doc: object) -> FeatureSpec:
         ),
         recency_cap_hours=_positive(p["recency_cap_hours"], "params.recency_cap_hours"),
     )
-    s = _object(root["sequence"], "sequence", ("max_length", "default_length", "event_types", "order"))
+    s = _object(
+        root["sequence"], "sequence", ("max_length", "default_length", "event_types", "order")
+    )
     max_length = _int(s["max_length"], "sequence.max_length", 1)
     if max_length > 200:
         raise FeatureSpecError("invalid feature spec: sequence.max_length: at most 200")

@@ -199,7 +199,7 @@ class FeatureStore:
         self._spent: dict[tuple[str, str, int], float] = {}
 
     def _window(self, as_of_ms: int) -> tuple[int, int]:
-        """The hour buckets every windowed feature reads: [H − lookback + 1, H]."""
+        """The hour buckets every windowed feature reads: [H - lookback + 1, H]."""
         h = hour_of(as_of_ms)
         return h - self.spec.params.lookback_hours + 1, h
 
@@ -208,9 +208,9 @@ class FeatureStore:
         state = UserState(self.spec.sequence.max_length, p.lookback_hours)
         from_hour, to_hour = self._window(as_of_ms)
         _fill_buckets(
-            state, USER_FIELDS, self.ch.query_json_rows(
-                user_hourly_sql(shop_id, user_id, from_hour, to_hour)
-            )
+            state,
+            USER_FIELDS,
+            self.ch.query_json_rows(user_hourly_sql(shop_id, user_id, from_hour, to_hour)),
         )
         # Recency: the service remembers the latest times forever, but every feature caps them
         # at recency_cap_hours, so events older than that change nothing.
@@ -287,7 +287,9 @@ class FeatureStore:
     def campaign_spent_minor(self, shop_id: str, campaign_id: str, as_of_ms: int) -> float:
         key = (shop_id, campaign_id, as_of_ms)
         if key not in self._spent:
-            rows = self.ch.query_json_rows(campaign_spent_sql(shop_id, campaign_id, hour_of(as_of_ms)))
+            rows = self.ch.query_json_rows(
+                campaign_spent_sql(shop_id, campaign_id, hour_of(as_of_ms))
+            )
             self._spent[key] = float(_int_field(rows[0], "spent_minor")) if rows else 0.0
         return self._spent[key]
 

@@ -156,7 +156,7 @@ class HourBuckets:
         return s
 
     def decayed(self, field: int, from_hour: int, to_hour: int, half_life_hours: float) -> float:
-        """Σ value × 2^(−(to_hour − hour) / half_life) over hours in [from_hour, to_hour]."""
+        """Σ value x 2^(-(to_hour - hour) / half_life) over hours in [from_hour, to_hour]."""
         s = 0.0
         for i in range(len(self._hours) - 1, -1, -1):
             h = self._hours[i]
@@ -269,7 +269,7 @@ class FeatureEvent:
 
 
 def line_value(e: FeatureEvent) -> float:
-    """price × max(quantity, 1) − discount: a line's value, as the views compute it."""
+    """price x max(quantity, 1) - discount: a line's value, as the views compute it."""
     return e.price_minor * _max(e.quantity, 1) - e.discount_minor
 
 
@@ -832,4 +832,3 @@ def ensure_computable(spec: FeatureSpec) -> None:
         raise FeatureSpecError(f"spec {spec.version} names unknown event types {unknown}")
     user_features(spec, None, EMPTY_CONTEXT, 0)
     candidate_features(spec, CandidateInput("", ""), CandidateState(), None, EMPTY_CONTEXT, 0)
-
