@@ -359,7 +359,15 @@ function featureCases(shop, t12) {
     {
       name: 'features: latest price and category of an item (argMaxMerge)',
       sql: featureQueries.itemLatest(shop, ['i1']).text,
-      expect: [{ item_id: 'i1', price_minor: '1999', category_id: '' }],
+      expect: [
+        {
+          item_id: 'i1',
+          price_minor: '1999',
+          price_at: String(ms(50)),
+          category_id: '',
+          category_at: '-1',
+        },
+      ],
     },
     {
       name: 'features: offer hours and lifetime redemptions, campaign spend',

@@ -466,8 +466,8 @@ export class FeatureStateService {
           const state = new ItemState(this.spec.params.lookback_hours);
           if (s) {
             for (const h of s.hours) state.buckets.add(h.hour, h.values);
-            if (s.priceMinor > 0) state.notePrice(s.priceMinor, -1);
-            if (s.categoryId) state.noteCategory(s.categoryId, -1);
+            if (s.priceMinor > 0) state.notePrice(s.priceMinor, s.priceAtMs);
+            if (s.categoryId) state.noteCategory(s.categoryId, s.categoryAtMs);
           }
           e.state = state;
         };

@@ -51,7 +51,8 @@ GROUP BY item_id, hour
 ORDER BY item_id, hour`,
 
   itemLatest: (shopId: string, itemIds: readonly string[]): SqlFragment =>
-    sql`SELECT item_id, argMaxMerge(price_minor) AS price_minor, argMaxMerge(category_id) AS category_id
+    sql`SELECT item_id, argMaxMerge(latest_price_minor) AS price_minor, maxMerge(latest_price_at) AS price_at,
+       argMaxMerge(latest_category_id) AS category_id, maxMerge(latest_category_at) AS category_at
 FROM ${ident('item_latest')}
 WHERE shop_id = ${shopId} AND item_id IN (${joinSql(itemIds.map((i) => sql`${i}`))})
 GROUP BY shop_id, item_id`,
@@ -96,7 +97,10 @@ export interface StoredUser {
 export interface StoredItem {
   readonly hours: { hour: number; values: number[] }[];
   readonly priceMinor: number;
+  /** When the price was seen (event_time_ms; -1 = never). */
+  readonly priceAtMs: number;
   readonly categoryId: string;
+  readonly categoryAtMs: number;
 }
 
 export interface StoredOffer {
@@ -191,16 +195,20 @@ export class FeatureStoreRepository {
   ): Promise<Map<string, StoredItem>> {
     const out = new Map<string, StoredItem>();
     if (itemIds.length === 0) return out;
-    for (const id of itemIds) out.set(id, { hours: [], priceMinor: 0, categoryId: '' });
+    for (const id of itemIds)
+      out.set(id, { hours: [], priceMinor: 0, priceAtMs: -1, categoryId: '', categoryAtMs: -1 });
     const [hours, latest] = await Promise.all([
       queryRows<Record<string, Int> & { item_id: string }>(
         this.client,
         featureQueries.itemHours(shopId, itemIds, fromMs),
       ),
-      queryRows<{ item_id: string; price_minor: Int; category_id: string }>(
-        this.client,
-        featureQueries.itemLatest(shopId, itemIds),
-      ),
+      queryRows<{
+        item_id: string;
+        price_minor: Int;
+        price_at: Int;
+        category_id: string;
+        category_at: Int;
+      }>(this.client, featureQueries.itemLatest(shopId, itemIds)),
     ]);
     for (const r of hours)
       out.get(r.item_id)?.hours.push({
@@ -215,7 +223,9 @@ export class FeatureStoreRepository {
         out.set(r.item_id, {
           ...item,
           priceMinor: toSafeInt(r.price_minor),
+          priceAtMs: toSafeInt(r.price_at),
           categoryId: r.category_id,
+          categoryAtMs: toSafeInt(r.category_at),
         });
     }
     return out;

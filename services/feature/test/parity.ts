@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { queryRows, sql, type ClickHouseClient } from '@offerstream/clickhouse';
+import { REPO_ROOT } from '../../../test/support/infra';
 
 /** Rows stored in `events` for a user of shop-f (ingest has taken them in). */
 export async function countRows(ch: ClickHouseClient, userId: string): Promise<number> {
@@ -7,4 +12,57 @@ export async function countRows(ch: ClickHouseClient, userId: string): Promise<n
     sql`SELECT count() AS n FROM events WHERE shop_id = 'shop-f' AND user_id = ${userId}`,
   );
   return Number(rows[0]?.n ?? 0);
+}
+
+/** What the trainer's offline computation answers (python -m offerstream_trainer features). */
+export interface OfflineFeatures {
+  spec_version: string;
+  user: number[];
+  user_cold_start: boolean;
+  candidates: { offer_id: string; values: number[]; cold_start: boolean }[];
+  sequence: { event_id: string; item_id: string; type: string; time_ms: number }[];
+}
+
+/** Runs the trainer's offline feature computation against ClickHouse at `request.as_of_ms`. */
+export function offlineFeatures(database: string, request: object): OfflineFeatures {
+  const dir = mkdtempSync(join(tmpdir(), 'parity-'));
+  const file = join(dir, 'request.json');
+  writeFileSync(file, JSON.stringify(request));
+  const python = join(REPO_ROOT, '.local', 'trainer-venv', 'bin', 'python');
+  const r = spawnSync(
+    python,
+    [
+      '-m',
+      'offerstream_trainer',
+      'features',
+      '--clickhouse-url',
+      process.env.CLICKHOUSE_URL ?? '',
+      '--database',
+      database,
+      '--request',
+      file,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.status !== 0)
+    throw new Error(`offline features failed (${r.status}): ${r.stderr || r.error?.message}`);
+  return JSON.parse(r.stdout) as OfflineFeatures;
+}
+
+/** Float32 online vs float64 offline: equal within a relative 1e-5 (absolute near zero). */
+export function expectSameVector(
+  names: readonly string[],
+  online: number[],
+  offline: number[],
+): void {
+  expect(online).toHaveLength(names.length);
+  expect(offline).toHaveLength(names.length);
+  const off = names.flatMap((n, i) => {
+    const a = online[i]!;
+    const b = offline[i]!;
+    return Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b))
+      ? []
+      : [`${n}: online ${a} offline ${b}`];
+  });
+  expect(off).toEqual([]);
 }

@@ -91,6 +91,10 @@ class ClickHouseHttp:
         except json.JSONDecodeError as e:
             raise ClickHouseError(f"unreadable answer from ClickHouse: {e}") from e
 
+    def execute(self, sql: str) -> None:
+        """Runs a statement that may write (DDL, INSERT ... FORMAT ... with its data)."""
+        self._post(sql, readonly=False)
+
     def version(self) -> str:
         rows = self.query_json_rows("SELECT version() AS v")
         return str(rows[0]["v"]) if rows else "unknown"

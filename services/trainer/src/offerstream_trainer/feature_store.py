@@ -1,12 +1,14 @@
 """Feature inputs read from ClickHouse as they stood at a point in time (`as_of_ms`).
 
-Builds the same UserState / ItemState / OfferState the feature service keeps in memory, from
-the hourly aggregates (migration 0002), `item_latest` (0003) and raw `events` (0001), so
+Builds the same UserState / ItemState / OfferState the feature service loads (the reads of
+services/feature/src/feature-store.repository.ts, bounded above by as_of), from the hourly
+aggregates (migration 0002), `item_latest` (0003) and raw `events` (0001), so
 `features.user_features` / `features.candidate_features` give the served values.
 
 Point in time: hour buckets are read up to and including the bucket of as_of (the spec counts
-that bucket in full), raw events up to as_of itself, lifetime totals up to as_of's bucket.
-`item_latest` has no time column: the item's price and category are the latest known now.
+that bucket in full, so events later in that hour are in it too), raw events up to as_of
+itself, lifetime totals up to as_of's bucket. `item_latest` has no time column: the item's
+price and category are the latest known when the query runs, not at as_of.
 
 Every query is plain SQL that ClickHouse 18.16 and current releases both run; values enter
 it only through `sql_literal`.
@@ -14,7 +16,6 @@ it only through `sql_literal`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -79,23 +80,22 @@ def user_hourly_sql(shop_id: str, user_id: str, from_hour: int, to_hour: int) ->
 
 
 def user_recency_sql(shop_id: str, user_id: str, from_ms: int, to_ms: int) -> str:
+    # No matching row gives 0, read as "none" (the service's positiveOrNaN).
     return (
-        "SELECT count() AS n_visit, max(event_time_ms) AS last_visit,"
-        " countIf(event_type = 'add_to_cart') AS n_cart,"
-        " maxIf(event_time_ms, event_type = 'add_to_cart') AS last_cart,"
-        " countIf(event_type = 'purchase') AS n_purchase,"
-        " maxIf(event_time_ms, event_type = 'purchase') AS last_purchase"
+        "SELECT max(event_time_ms) AS visit,"
+        " maxIf(event_time_ms, event_type = 'add_to_cart') AS cart,"
+        " maxIf(event_time_ms, event_type = 'purchase') AS purchase"
         f" FROM events WHERE shop_id = {sql_literal(shop_id)} AND user_id = {sql_literal(user_id)}"
         f" AND {_event_range(from_ms, to_ms)}"
     )
 
 
 def user_sequence_sql(shop_id: str, user_id: str, from_ms: int, to_ms: int, limit: int) -> str:
-    # FINAL: a re-delivered event `events` has not collapsed yet counts once, as in the stream
-    # the service reads (ingest de-duplicates before it publishes).
+    # DISTINCT: a re-delivered event `events` has not collapsed yet counts once (as the
+    # service reads it).
     return (
-        "SELECT event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor"
-        f" FROM events FINAL WHERE shop_id = {sql_literal(shop_id)}"
+        "SELECT DISTINCT event_id, event_type, event_time_ms, item_id, category_id, offer_id,"
+        f" price_minor FROM events WHERE shop_id = {sql_literal(shop_id)}"
         f" AND user_id = {sql_literal(user_id)} AND {_event_range(from_ms, to_ms)}"
         f" ORDER BY event_time_ms DESC, event_id DESC LIMIT {sql_literal(limit)}"
     )
@@ -137,8 +137,7 @@ def offer_hourly_sql(
 
 def offer_lifetime_sql(shop_id: str, campaign_id: str, offer_id: str, to_hour: int) -> str:
     return (
-        "SELECT sum(redemptions) AS lifetime_redemptions,"
-        " sum(discount_cost_minor) AS lifetime_discount_cost_minor FROM offer_hourly"
+        "SELECT sum(redemptions) AS lifetime_redemptions FROM offer_hourly"
         f" WHERE {_offer_where(shop_id, campaign_id, offer_id)}"
         f" AND hour <= {_hour_literal(to_hour)}"
     )
@@ -212,18 +211,16 @@ class FeatureStore:
             USER_FIELDS,
             self.ch.query_json_rows(user_hourly_sql(shop_id, user_id, from_hour, to_hour)),
         )
-        # Recency: the service remembers the latest times forever, but every feature caps them
-        # at recency_cap_hours, so events older than that change nothing.
-        recency_from = as_of_ms - math.floor(p.recency_cap_hours * HOUR_MS)
-        rows = self.ch.query_json_rows(user_recency_sql(shop_id, user_id, recency_from, as_of_ms))
+        # Recency and sequence from raw events of the lookback, as the service loads them.
+        from_ms = as_of_ms - p.lookback_hours * HOUR_MS
+        rows = self.ch.query_json_rows(user_recency_sql(shop_id, user_id, from_ms, as_of_ms))
         if rows:
-            r = rows[0]
             for kind in ("visit", "cart", "purchase"):
-                if _int_field(r, f"n_{kind}") > 0:
-                    setattr(state.last, kind, _int_field(r, f"last_{kind}"))
-        seq_from = as_of_ms - p.lookback_hours * HOUR_MS
+                t = _int_field(rows[0], kind)
+                if t > 0:
+                    setattr(state.last, kind, t)
         rows = self.ch.query_json_rows(
-            user_sequence_sql(shop_id, user_id, seq_from, as_of_ms, self.spec.sequence.max_length)
+            user_sequence_sql(shop_id, user_id, from_ms, as_of_ms, self.spec.sequence.max_length)
         )
         state.sequence = sequence_order(
             SequenceItem(
@@ -278,9 +275,6 @@ class FeatureStore:
             )
             if life:
                 state.lifetime_redemptions = float(_int_field(life[0], "lifetime_redemptions"))
-                state.lifetime_discount_cost_minor = float(
-                    _int_field(life[0], "lifetime_discount_cost_minor")
-                )
         self._offers[key] = state
         return state
 
@@ -300,9 +294,10 @@ class FeatureStore:
         catalog: CatalogOffer | None,
         as_of_ms: int,
     ) -> CandidateState:
-        # The campaign's spend only matters for a catalog offer with a budget (o_budget_left).
+        # The campaign's spend only matters for a catalog offer with a budget (o_budget_left);
+        # it is the catalog offer's campaign, as the service looks it up.
         spent = (
-            self.campaign_spent_minor(shop_id, catalog.campaign_id or cand.campaign_id, as_of_ms)
+            self.campaign_spent_minor(shop_id, catalog.campaign_id, as_of_ms)
             if catalog is not None and catalog.total_budget_minor > 0
             else 0.0
         )

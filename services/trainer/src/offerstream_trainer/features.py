@@ -446,7 +446,7 @@ class OfferState:
     def __init__(self, lookback_hours: int) -> None:
         self.buckets = HourBuckets(len(OFFER_FIELDS))
         self.lifetime_redemptions: float = 0
-        self.lifetime_discount_cost_minor: float = 0
+        """Redemptions of all time (flash-sale stock left = stock - this)."""
         self._lookback_hours = lookback_hours
 
     def apply(self, e: FeatureEvent) -> None:
@@ -457,7 +457,6 @@ class OfferState:
         self.buckets.add(hour, inc)
         self.buckets.prune(hour - self._lookback_hours)
         self.lifetime_redemptions += inc[O["redemptions"]]
-        self.lifetime_discount_cost_minor += inc[O["discount_cost_minor"]]
 
 
 # --- vectors (feature-vector.ts) ------------------------------------------------------------

@@ -1,0 +1,944 @@
+/**
+ * bench-features: the feature service (GetFeatures over its in-memory state) measured in one run.
+ *
+ * 1. Freshness: a VIEW event produced to events.v1, through the real ingest service and
+ *    events.valid.v1, until GetFeatures shows it in the user's u_views_24h (p50/p99).
+ * 2. Latency: GetFeatures with 50 candidates at a fixed open-loop 1,000 req/s over a pool of
+ *    warm users with history (p50/p99/p99.9), then rising rates until p99 passes 5 ms.
+ * 3. Memory: the feature process's RSS per 100,000 users in memory, then a stream of
+ *    distinct users past the FEATURE_MAX_USERS cap: RSS and users in memory stay bounded.
+ *
+ * Kafka, ClickHouse, ingest, the feature service and this process share the machine's cores.
+ * BENCH_SECONDS (default 30) sizes the timed phases; the last line is key=value figures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  clickhouseVars,
+  createClickHouse,
+  ensureDatabase,
+  execSql,
+  ident,
+  loadMigrations,
+  migrate,
+  queryRows,
+  sql,
+} from '@offerstream/clickhouse';
+import { env, loadConfig } from '@offerstream/config';
+import {
+  callUnary,
+  Event,
+  EventType,
+  FeatureServiceService,
+  grpcClient,
+  SERVICE_NAMES,
+  type Candidate,
+  type GetFeaturesRequest,
+  type GetFeaturesResponse,
+  type GrpcClientOf,
+} from '@offerstream/contracts';
+import { toEventMessage } from '@offerstream/events';
+import { loadFeatureSpec } from '@offerstream/features';
+import { createKafka, kafkaVars, provisionTopics, topicSpecs, TOPICS } from '@offerstream/kafka';
+import { createLogger } from '@offerstream/logging';
+import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { percentile, printReport } from './report';
+
+const ROOT = resolve(__dirname, '..', '..');
+const vars = {
+  ...kafkaVars,
+  ...clickhouseVars,
+  BENCH_SECONDS: env.int({
+    doc: 'Sizes the timed phases (freshness and 1,000 req/s each run a third of it)',
+    default: '30',
+    min: 3,
+    max: 3600,
+  }),
+  BENCH_USERS: env.int({
+    doc: 'Users with history in the latency pool',
+    default: '20000',
+    min: 100,
+    max: 1_000_000,
+  }),
+  BENCH_MEMORY_USERS: env.int({
+    doc: 'Users driven into memory for the RSS figure (also the FEATURE_MAX_USERS cap)',
+    default: '100000',
+    min: 1000,
+    max: 10_000_000,
+  }),
+  BENCH_STREAM_USERS: env.int({
+    doc: 'Distinct users of the stream pushed past the cap (time-bounded: 2 × BENCH_SECONDS)',
+    default: '1000000',
+    min: 1000,
+    max: 100_000_000,
+  }),
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+// ------------------------------------------------------------------ child services
+
+interface Service {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly serving: Promise<{ grpcPort: number; httpPort: number }>;
+  /** warn/error lines the service logged (also echoed to stderr, the first few). */
+  readonly problems: string[];
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+function startService(name: string, label: string, extraEnv: Record<string, string>): Service {
+  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      // info: the "is serving" line carries the ports.
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const problems: string[] = [];
+  const recent: string[] = [];
+  let resolveServing!: (p: { grpcPort: number; httpPort: number }) => void;
+  let rejectServing!: (e: Error) => void;
+  const serving = new Promise<{ grpcPort: number; httpPort: number }>((res, rej) => {
+    resolveServing = res;
+    rejectServing = rej;
+  });
+  const onLine = (line: string) => {
+    if (line.trim() === '') return;
+    recent.push(line);
+    if (recent.length > 30) recent.shift();
+    let rec: { level?: string; msg?: string; grpcPort?: number; httpPort?: number } = {};
+    try {
+      rec = JSON.parse(line) as typeof rec;
+    } catch {
+      rec = { level: 'warn', msg: line };
+    }
+    if (rec.msg?.endsWith('is serving') && rec.grpcPort && rec.httpPort)
+      resolveServing({ grpcPort: rec.grpcPort, httpPort: rec.httpPort });
+    if (rec.level === 'warn' || rec.level === 'error' || rec.level === 'fatal') {
+      problems.push(line);
+      if (problems.length <= 5) process.stderr.write(`  [${label}] ${line.slice(0, 600)}\n`);
+    }
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = '';
+    stream.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+  }
+  child.once('exit', (code, signal) =>
+    rejectServing(
+      new Error(`${label} exited (${code ?? signal}) before serving:\n${recent.join('\n')}`),
+    ),
+  );
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(hard);
+  };
+  return { name: label, child, serving, problems, stop };
+}
+
+async function scrapeMetrics(httpPort: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const sp = line.lastIndexOf(' ');
+    const name = line.slice(0, sp);
+    if (!name.includes('{')) out.set(name, Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ gRPC load helpers
+
+type FeatureClient = GrpcClientOf<typeof FeatureServiceService>;
+
+/** Several channels (each its own HTTP/2 connection), used round-robin. */
+function featureClients(grpcPort: number, n: number): FeatureClient[] {
+  return Array.from({ length: n }, () =>
+    grpcClient(FeatureServiceService, SERVICE_NAMES.features, `127.0.0.1:${grpcPort}`, {
+      'grpc.use_local_subchannel_pool': 1,
+    }),
+  );
+}
+
+let rr = 0;
+function getFeatures(
+  clients: FeatureClient[],
+  req: GetFeaturesRequest,
+  deadlineMs: number,
+): Promise<GetFeaturesResponse> {
+  const c = clients[rr++ % clients.length]!;
+  return callUnary(c.getFeatures.bind(c), req, { deadlineMs });
+}
+
+function request(
+  shopId: string,
+  userId: string,
+  candidates: Candidate[] = [],
+  sequenceLength?: number,
+): GetFeaturesRequest {
+  return {
+    shopId,
+    userId,
+    sessionId: '',
+    context: undefined,
+    candidates,
+    ...(sequenceLength === undefined ? {} : { sequenceLength }),
+    featureSpecVersion: '',
+  };
+}
+
+/** Runs fn(0..n-1) with at most `conc` in flight; stops early once `untilMs` passes. */
+async function forEachConcurrent(
+  n: number,
+  conc: number,
+  fn: (i: number) => Promise<void>,
+  opts: { untilMs?: number; progress?: (done: number) => void } = {},
+): Promise<number> {
+  let next = 0;
+  let done = 0;
+  let lastProgress = Date.now();
+  const worker = async () => {
+    while (next < n && (opts.untilMs === undefined || Date.now() < opts.untilMs)) {
+      await fn(next++);
+      done++;
+      if (opts.progress && Date.now() - lastProgress >= 5000) {
+        lastProgress = Date.now();
+        opts.progress(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, worker));
+  return done;
+}
+
+interface RateResult {
+  readonly rate: number;
+  readonly sent: number;
+  readonly achievedRate: number;
+  readonly errors: number;
+  readonly errorKinds: Map<string, number>;
+  readonly stale: number;
+  /** Latencies from send to answer, ms, sorted. */
+  readonly latencies: number[];
+  /** How late sends left against their schedule (bench-side lag), ms, sorted. */
+  readonly sendLag: number[];
+}
+
+/** Sends `rate` req/s on a fixed schedule (never waiting for answers) for `seconds`. */
+async function openLoop(
+  clients: FeatureClient[],
+  rate: number,
+  seconds: number,
+  make: (k: number) => GetFeaturesRequest,
+): Promise<RateResult> {
+  const total = Math.round(rate * seconds);
+  const lat = new Float64Array(total);
+  const lag = new Float64Array(total);
+  const errorKinds = new Map<string, number>();
+  let answered = 0;
+  let errors = 0;
+  let stale = 0;
+  let sent = 0;
+  let allAnswered!: () => void;
+  const finished = new Promise<void>((r) => (allAnswered = r));
+  const t0 = performance.now();
+  const send = (k: number) => {
+    const start = performance.now();
+    lag[k] = start - (t0 + (k * 1000) / rate);
+    getFeatures(clients, make(k), 1000).then(
+      (res) => {
+        lat[k] = performance.now() - start;
+        if (res.features?.user?.stale) stale++;
+        if (++answered === total) allAnswered();
+      },
+      (err: unknown) => {
+        lat[k] = performance.now() - start;
+        errors++;
+        const kind = err instanceof Error ? err.message.slice(0, 80) : String(err);
+        errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+        if (++answered === total) allAnswered();
+      },
+    );
+  };
+  await new Promise<void>((resolveSent) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
+      while (sent < due) send(sent++);
+      if (sent >= total) resolveSent();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const sendSeconds = (performance.now() - t0) / 1000;
+  await Promise.race([finished, sleep(5000)]);
+  return {
+    rate,
+    sent,
+    achievedRate: sent / Math.max(sendSeconds, seconds),
+    errors,
+    errorKinds,
+    stale,
+    latencies: Array.from(lat.sort()),
+    sendLag: Array.from(lag.sort()),
+  };
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(vars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
+  const logger = createLogger({ service: 'bench-features', level: 'warn' });
+  const B = cfg.BENCH_SECONDS;
+  const startedAt = Date.now();
+  const run = `benchf_${Date.now().toString(36)}`;
+  const prefix = `${run}.`;
+  const database = run;
+  const spec = loadFeatureSpec();
+  const VIEWS_24H = spec.userIndex.get('u_views_24h');
+  if (VIEWS_24H === undefined) throw new Error(`spec ${spec.version} has no u_views_24h`);
+
+  const kafka = createKafka(cfg, 'bench-features', logger);
+  const admin = kafka.admin();
+  const services: Service[] = [];
+  let producer: Producer | undefined;
+  const ch = createClickHouse({ url: cfg.CLICKHOUSE_URL, database });
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+    await producer?.disconnect().catch(() => undefined);
+    await admin
+      .deleteTopics({ topics: topicSpecs(prefix).map((t) => t.name) })
+      .catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await execSql(ch, sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
+    await ch.close().catch(() => undefined);
+  };
+  // Never leave a service behind, whatever ends this process.
+  process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    // Isolated topics (declared partitions) and database.
+    await admin.connect();
+    await provisionTopics(admin, topicSpecs(prefix), { replicationFactor: 1 });
+    await ensureDatabase({ url: cfg.CLICKHOUSE_URL }, database);
+    await migrate(ch, await loadMigrations(join(ROOT, 'deploy', 'clickhouse', 'migrations')));
+    producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    const p = producer;
+    const eventsTopic = prefix + TOPICS.events.name;
+    const validTopic = prefix + TOPICS.eventsValid.name;
+
+    /** Sends messages in batches of 2,000 with up to 8 sends in flight. */
+    const produceAll = async (topic: string, count: number, make: (i: number) => Event) => {
+      const inflight = new Set<Promise<unknown>>();
+      for (let i = 0; i < count;) {
+        const batch: Message[] = [];
+        for (let j = 0; j < 2000 && i < count; j++, i++) batch.push(toEventMessage(make(i)));
+        const s = p.send({ topic, messages: batch, acks: -1, compression: CompressionTypes.None });
+        inflight.add(s);
+        void s.finally(() => inflight.delete(s)).catch(() => undefined);
+        if (inflight.size >= 8) await Promise.race(inflight);
+      }
+      await Promise.all(inflight);
+    };
+
+    const common = {
+      KAFKA_TOPIC_PREFIX: prefix,
+      CLICKHOUSE_DATABASE: database,
+    };
+    const ingest = startService('ingest', 'ingest', {
+      ...common,
+      INGEST_CONSUMER_GROUP: `${run}.ingest`,
+    });
+    services.push(ingest);
+    const feature = startService('feature', 'feature', {
+      ...common,
+      FEATURE_CONSUMER_GROUP: `${run}.feature`,
+    });
+    services.push(feature);
+    const [, fPorts] = await Promise.all([ingest.serving, feature.serving]);
+    const clients = featureClients(fPorts.grpcPort, 4);
+    log(
+      `bench-features: ingest and feature serving (feature grpc :${fPorts.grpcPort}, http :${fPorts.httpPort}) after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+    );
+    const views24h = (res: GetFeaturesResponse) =>
+      Math.round(Math.expm1(res.features?.user?.values[VIEWS_24H] ?? 0));
+
+    // ------------------------------------------------------------ 1. freshness
+    const probeUser = 'probe-user';
+    const probeShop = 'bench-fresh';
+    let probeSeq = 0;
+    const probeEvent = (at: Date) =>
+      Event.fromPartial({
+        eventId: `${run}-probe-${probeSeq++}`,
+        type: EventType.EVENT_TYPE_VIEW,
+        shopId: probeShop,
+        userId: probeUser,
+        itemId: 'probe-item',
+        eventTime: at,
+      });
+    const probeCount = async () =>
+      views24h(await getFeatures(clients, request(probeShop, probeUser, [], 0), 2000));
+    const produceProbe = (at = new Date()) =>
+      p.send({ topic: eventsTopic, messages: [toEventMessage(probeEvent(at))], acks: -1 });
+    log(
+      `bench-features: phase 1 (freshness) — warming the probe user (loaded from ClickHouse) and waiting for both consumers …`,
+    );
+    // The first request loads the user from ClickHouse; the stream only reaches users in memory.
+    let count = await probeCount();
+    const warmStart = Date.now();
+    for (let visible = false; !visible;) {
+      if (Date.now() - warmStart > 90_000)
+        throw new Error('no probe event reached GetFeatures within 90 s');
+      const before = count;
+      await produceProbe();
+      for (const t = Date.now(); Date.now() - t < 2000; await sleep(20)) {
+        count = await probeCount();
+        if (count > before) {
+          visible = true;
+          break;
+        }
+      }
+    }
+    // Let stragglers of the warm-up land, then count from a stable base.
+    for (let stable = 0; stable < 5; await sleep(100)) {
+      const c = await probeCount();
+      stable = c === count ? stable + 1 : 0;
+      count = c;
+    }
+    log(`  probe path live after ${((Date.now() - warmStart) / 1000).toFixed(1)} s`);
+    const base = count;
+    const freshMs = Math.max(3, Math.round(B / 3)) * 1000;
+    const sentAt: number[] = [];
+    const fresh: number[] = [];
+    let producing = true;
+    let lastVisible = 0;
+    let polls = 0;
+    const poller = (async () => {
+      while (producing || lastVisible < sentAt.length) {
+        const c = (await probeCount().catch(() => NaN)) - base;
+        polls++;
+        const now = Date.now();
+        while (lastVisible < Math.min(c, sentAt.length) && sentAt[lastVisible] !== undefined) {
+          fresh.push(now - sentAt[lastVisible]!);
+          lastVisible++;
+        }
+        if (!producing && now - (sentAt.at(-1) ?? now) > 15_000) break;
+        await sleep(10);
+      }
+    })();
+    const t1 = Date.now();
+    const sends: Promise<unknown>[] = [];
+    let lastProgress = t1;
+    for (let k = 0; Date.now() - t1 < freshMs; k++) {
+      const due = t1 + k * 100;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const at = new Date();
+      sentAt.push(at.getTime());
+      sends.push(produceProbe(at));
+      if (Date.now() - lastProgress >= 5000) {
+        lastProgress = Date.now();
+        log(
+          `  ${Math.round((Date.now() - t1) / 1000)} s: ${sentAt.length} probes, ${fresh.length} visible`,
+        );
+      }
+    }
+    await Promise.all(sends);
+    producing = false;
+    await poller;
+    const freshSorted = [...fresh].sort((a, b) => a - b);
+    const freshLost = sentAt.length - fresh.length;
+    log(
+      `  ${sentAt.length} probes, ${fresh.length} visible, p50 ${percentile(freshSorted, 50)} ms, p99 ${percentile(freshSorted, 99)} ms (${polls} polls)`,
+    );
+
+    // ------------------------------------------------------------ 2. latency
+    const N = cfg.BENCH_USERS;
+    const latShop = 'bench-lat';
+    const ITEMS = 50;
+    const OFFERS = 5;
+    const candidates: Candidate[] = Array.from({ length: 50 }, (_, j) => ({
+      offerId: `offer-${j % OFFERS}`,
+      campaignId: `camp-${(j % OFFERS) % 2}`,
+      itemId: `item-${j % ITEMS}`,
+      categoryId: `cat-${j % 7}`,
+    }));
+    log(
+      `bench-features: phase 2 (latency) — ${N * 3} history events for ${N} users, ${ITEMS} items, ${OFFERS} offers through ingest …`,
+    );
+    const hNow = Date.now();
+    const historyEvent = (i: number): Event => {
+      const u = Math.floor(i / 3);
+      const kind = i % 3;
+      const item = `item-${(u * 7 + kind) % ITEMS}`;
+      const at = new Date(hNow - 60_000 - ((i * 7919) % (72 * 3600)) * 1000);
+      const offer = u % OFFERS;
+      const base = { eventId: `${run}-h-${i}`, shopId: latShop, userId: `lu-${u}`, eventTime: at };
+      if (kind === 2)
+        return Event.fromPartial({
+          ...base,
+          type: EventType.EVENT_TYPE_OFFER_IMPRESSION,
+          decisionId: `d-${u}`,
+          offerId: `offer-${offer}`,
+          campaignId: `camp-${offer % 2}`,
+        });
+      return Event.fromPartial({
+        ...base,
+        type: kind === 0 ? EventType.EVENT_TYPE_VIEW : EventType.EVENT_TYPE_CLICK,
+        itemId: item,
+        categoryId: `cat-${u % 7}`,
+      });
+    };
+    const h0 = Date.now();
+    await produceAll(eventsTopic, N * 3, historyEvent);
+    const stored = async () =>
+      Number(
+        (
+          await queryRows<{ n: string }>(
+            ch,
+            sql`SELECT count() AS n FROM ${ident('events')} WHERE shop_id = ${latShop}`,
+          )
+        )[0]?.n,
+      );
+    for (let n = 0; n < N * 3; await sleep(250)) {
+      n = await stored();
+      if (Date.now() - h0 > 180_000) throw new Error(`ingest stored ${n} of ${N * 3} in 180 s`);
+    }
+    log(`  history stored in ClickHouse after ${((Date.now() - h0) / 1000).toFixed(1)} s`);
+
+    // Warm: every user requested once (each a cold load from ClickHouse), 32 in flight.
+    const cold: number[] = [];
+    let coldStale = 0;
+    let coldErrors = 0;
+    const w0 = Date.now();
+    await forEachConcurrent(
+      N,
+      32,
+      async (i) => {
+        const t = performance.now();
+        try {
+          const res = await getFeatures(clients, request(latShop, `lu-${i}`, candidates), 5000);
+          if (res.features?.user?.stale) coldStale++;
+        } catch {
+          coldErrors++;
+        }
+        cold.push(performance.now() - t);
+      },
+      { progress: (d) => log(`  warming: ${d}/${N} users loaded`) },
+    );
+    const warmSeconds = (Date.now() - w0) / 1000;
+    const coldSorted = cold.sort((a, b) => a - b);
+    log(
+      `  ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(N / warmSeconds)}/s, 32 in flight): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, stale ${coldStale}, errors ${coldErrors}`,
+    );
+    const latReq = (k: number) => request(latShop, `lu-${(k * 7919 + 13) % N}`, candidates);
+    // A short warm-up of the open loop itself (JIT, connections).
+    await openLoop(clients, 500, 1, latReq);
+    const latSeconds = Math.max(2, Math.round(B / 3));
+    log(`  open loop: 1000 req/s × ${latSeconds} s, 50 candidates, 4 channels …`);
+    const main1000 = await openLoop(clients, 1000, latSeconds, latReq);
+    const pct = (r: RateResult, q: number) => round2(percentile(r.latencies, q));
+    log(
+      `  1000 req/s: p50 ${pct(main1000, 50)} ms, p99 ${pct(main1000, 99)} ms, p99.9 ${pct(main1000, 99.9)} ms, errors ${main1000.errors}, achieved ${Math.round(main1000.achievedRate)} req/s`,
+    );
+    const steps: RateResult[] = [];
+    const stepSeconds = Math.max(2, Math.round(B / 10));
+    let maxOk = pct(main1000, 99) <= 5 && main1000.errors === 0 ? 1000 : 0;
+    let brokeAt = maxOk === 0 ? 1000 : 0;
+    if (maxOk > 0) {
+      for (const rate of [1500, 2000, 3000, 4000, 6000, 8000]) {
+        await sleep(500);
+        const r = await openLoop(clients, rate, stepSeconds, latReq);
+        steps.push(r);
+        const ok = pct(r, 99) <= 5 && r.errors === 0 && r.achievedRate >= rate * 0.95;
+        log(
+          `  step ${rate} req/s × ${stepSeconds} s: p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, errors ${r.errors}, achieved ${Math.round(r.achievedRate)} req/s → ${ok ? 'ok' : 'over'}`,
+        );
+        if (!ok) {
+          brokeAt = rate;
+          break;
+        }
+        maxOk = rate;
+      }
+    }
+    const f1Rss = rssMb(feature.child.pid!);
+    for (const c of clients) c.close();
+    await feature.stop();
+    await ingest.stop();
+
+    // ------------------------------------------------------------ 3. memory
+    const M = cfg.BENCH_MEMORY_USERS;
+    const memShop = 'bench-mem';
+    const EVENTS_PER_USER = 3;
+    log(
+      `bench-features: phase 3 (memory) — ${M} users × ${EVENTS_PER_USER} history events inserted into ClickHouse directly …`,
+    );
+    // History rows straight into `events` (the views fill the hourly aggregates): a bench
+    // shortcut for this phase only. Event times spread over the last 48 h, ingested 2 h ago.
+    // No column aliases in the SELECT: on 18.16 they clash with item_latest_mv's aliases.
+    const insertHistory = async (userPrefix: string, users: number) => {
+      const nowMs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+      const rows = users * EVENTS_PER_USER;
+      await execSql(
+        ch,
+        sql`INSERT INTO ${ident('events')} (event_id, event_type, shop_id, user_id, session_id, event_time, event_time_ms, item_id, category_id, order_id, search_query, offer_id, campaign_id, decision_id, price_minor, currency, quantity, discount_minor, channel, device, attribute_keys, attribute_values, ingested_at)
+SELECT concat(${`${run}-${userPrefix}-`}, toString(number)),
+       arrayElement(['view', 'click', 'add_to_cart'], (number % 3) + 1),
+       ${memShop},
+       concat(${userPrefix}, toString(intDiv(number, ${EVENTS_PER_USER}))),
+       '',
+       toDateTime(intDiv(${nowMs} - (number % 48) * 3600000 - (number % 1000), 1000)),
+       ${nowMs} - (number % 48) * 3600000 - (number % 1000),
+       concat('item-', toString(number % 500)),
+       concat('cat-', toString(number % 20)),
+       '', '', '', '', '',
+       toInt64(1000 + number % 5000), 'EUR',
+       toInt32(1), toInt64(0), 'web', 'desktop',
+       emptyArrayString(), emptyArrayString(),
+       toDateTime(intDiv(${nowMs} - 3600000, 1000))
+FROM numbers(${rows})`,
+      );
+    };
+    const i0 = Date.now();
+    await insertHistory('mu-', M);
+    log(`  inserted ${M * EVENTS_PER_USER} rows in ${((Date.now() - i0) / 1000).toFixed(1)} s`);
+
+    const mem = startService('feature', 'feature-mem', {
+      ...common,
+      FEATURE_CONSUMER_GROUP: `${run}.feature-mem`,
+      FEATURE_MAX_USERS: String(M),
+    });
+    services.push(mem);
+    const mPorts = await mem.serving;
+    const mClients = featureClients(mPorts.grpcPort, 4);
+    const mPid = mem.child.pid!;
+    const metric = async (name: string) => (await scrapeMetrics(mPorts.httpPort)).get(name) ?? NaN;
+    // Wait until the memory instance's consumer reads the valid topic (a marker user).
+    await getFeatures(mClients, request(memShop, 'marker'), 5000);
+    for (const t = Date.now(); ; await sleep(500)) {
+      await produceAll(validTopic, 1, () =>
+        Event.fromPartial({
+          eventId: `${run}-marker-${Date.now()}`,
+          type: EventType.EVENT_TYPE_VIEW,
+          shopId: memShop,
+          userId: 'marker',
+          itemId: 'marker-item',
+          eventTime: new Date(),
+        }),
+      );
+      await sleep(300);
+      if ((await metric('offerstream_feature_events_applied')) > 0) break;
+      if (Date.now() - t > 60_000) throw new Error('feature-mem consumer did not start in 60 s');
+    }
+    await sleep(1000);
+    const rssBase = rssMb(mPid);
+    log(`  feature-mem serving, consumer live; RSS ${rssBase.toFixed(0)} MB before loading users`);
+
+    // Drive M users into memory: each requested once (a load from ClickHouse), 64 in flight.
+    const memLoad = async (userId: string) => {
+      const t = performance.now();
+      let stale = false;
+      let ok = true;
+      try {
+        const res = await getFeatures(mClients, request(memShop, userId, [], 0), 10_000);
+        stale = !!res.features?.user?.stale;
+      } catch {
+        ok = false;
+      }
+      return { ms: performance.now() - t, stale, ok };
+    };
+    let memStale = 0;
+    let memErrors = 0;
+    const l0 = Date.now();
+    const loadBound = l0 + Math.max(60, 4 * B) * 1000;
+    const loaded = await forEachConcurrent(
+      M,
+      64,
+      async (i) => {
+        const r = await memLoad(`mu-${i}`);
+        if (r.stale) memStale++;
+        if (!r.ok) memErrors++;
+      },
+      {
+        untilMs: loadBound,
+        progress: (d) =>
+          log(
+            `  loading: ${d}/${M} users requested, RSS ${rssMb(mPid).toFixed(0)} MB (${Math.round(d / ((Date.now() - l0) / 1000))}/s)`,
+          ),
+      },
+    );
+    const loadSeconds = (Date.now() - l0) / 1000;
+    await sleep(1000);
+    const inMemLoaded = await metric('offerstream_feature_users_in_memory');
+    const rssLoaded = rssMb(mPid);
+    log(
+      `  ${loaded} users requested in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)}/s); in memory ${inMemLoaded}; RSS ${rssLoaded.toFixed(0)} MB; stale ${memStale}, errors ${memErrors}`,
+    );
+    // A few live events per loaded user through the stream (straight onto events.valid.v1).
+    const STREAM_EVENTS = 2;
+    const applied0 = await metric('offerstream_feature_events_applied');
+    const s0 = Date.now();
+    const sNow = Date.now();
+    await produceAll(validTopic, loaded * STREAM_EVENTS, (i) =>
+      Event.fromPartial({
+        eventId: `${run}-live-${i}`,
+        type: i % 2 === 0 ? EventType.EVENT_TYPE_VIEW : EventType.EVENT_TYPE_ADD_TO_CART,
+        shopId: memShop,
+        userId: `mu-${Math.floor(i / STREAM_EVENTS)}`,
+        itemId: `item-${i % 500}`,
+        categoryId: `cat-${i % 20}`,
+        quantity: i % 2 === 0 ? 0 : 1,
+        eventTime: new Date(sNow - (loaded * STREAM_EVENTS - i)),
+      }),
+    );
+    for (;;) {
+      const applied = (await metric('offerstream_feature_events_applied')) - applied0;
+      if (applied >= loaded * STREAM_EVENTS) break;
+      if (Date.now() - s0 > 120_000) {
+        log(`  only ${applied} of ${loaded * STREAM_EVENTS} live events applied after 120 s`);
+        break;
+      }
+      await sleep(250);
+    }
+    log(
+      `  ${loaded * STREAM_EVENTS} live events applied in ${((Date.now() - s0) / 1000).toFixed(1)} s`,
+    );
+    await sleep(1000);
+    const rssUsers = rssMb(mPid);
+    const mbPer100k = ((rssUsers - rssBase) * 100_000) / Math.max(1, loaded);
+    log(
+      `  RSS ${rssUsers.toFixed(0)} MB with ${loaded} users (+ their live events): ${mbPer100k.toFixed(0)} MB per 100k users`,
+    );
+
+    // The stream of distinct users past the cap: each requested once, time-bounded.
+    const S = cfg.BENCH_STREAM_USERS;
+    const streamMs = Math.max(10, 2 * B) * 1000;
+    // History for the part of the stream that fits the time bound (at the measured load rate, ×2).
+    const streamHistUsers = Math.min(S, Math.ceil((loaded / loadSeconds) * (streamMs / 1000) * 2));
+    await insertHistory('su-', streamHistUsers);
+    log(
+      `  stream of ${S} distinct users past the cap of ${M} (bounded to ${streamMs / 1000} s; history inserted for the first ${streamHistUsers}) …`,
+    );
+    let maxInMem = 0;
+    let maxRss = rssUsers;
+    let overCap = 0;
+    const samples: [number, number, number][] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const u = await metric('offerstream_feature_users_in_memory').catch(() => NaN);
+        const r = rssMb(mPid);
+        if (u > M) overCap++;
+        maxInMem = Math.max(maxInMem, u || 0);
+        maxRss = Math.max(maxRss, r || 0);
+        samples.push([Date.now(), u, r]);
+        await sleep(500);
+      }
+    })();
+    const streamLat: number[] = [];
+    let streamStale = 0;
+    let streamErrors = 0;
+    const st0 = Date.now();
+    const streamed = await forEachConcurrent(
+      S,
+      64,
+      async (i) => {
+        const r = await memLoad(`su-${i}`);
+        streamLat.push(r.ms);
+        if (r.stale) streamStale++;
+        if (!r.ok) streamErrors++;
+      },
+      {
+        untilMs: st0 + streamMs,
+        progress: (d) => {
+          const last = samples.at(-1);
+          log(
+            `  stream: ${d} users, in memory ${last?.[1] ?? '?'}, RSS ${last?.[2]?.toFixed(0) ?? '?'} MB`,
+          );
+        },
+      },
+    );
+    const streamSeconds = (Date.now() - st0) / 1000;
+    await sleep(1000);
+    sampling = false;
+    await sampler;
+    const endMetrics = await scrapeMetrics(mPorts.httpPort);
+    const inMemEnd = endMetrics.get('offerstream_feature_users_in_memory') ?? NaN;
+    const evicted = endMetrics.get('offerstream_feature_users_evicted') ?? NaN;
+    const rssEnd = rssMb(mPid);
+    const hwm = rssMb(mPid, 'VmHWM');
+    const streamRate = streamed / streamSeconds;
+    const streamSorted = streamLat.sort((a, b) => a - b);
+    // RSS over the stream's second half vs its first: a bounded cache levels off.
+    const half = samples.filter(([t]) => t >= st0 + streamMs / 2).map(([, , r]) => r);
+    const firstHalf = samples.filter(([t]) => t < st0 + streamMs / 2).map(([, , r]) => r);
+    log(
+      `  ${streamed} stream users in ${streamSeconds.toFixed(1)} s (${Math.round(streamRate)}/s); in memory max ${maxInMem} (cap ${M}), evicted ${evicted}; RSS max ${maxRss.toFixed(0)} MB, end ${rssEnd.toFixed(0)} MB`,
+    );
+    for (const c of mClients) c.close();
+    const problems = services.map((s) => [s.name, s.problems.length] as const);
+
+    await cleanup();
+
+    const extrapolated1M = S / Math.max(1, streamRate);
+    const fig = (x: number) => (Number.isFinite(x) ? round2(x) : -1);
+    const rows: (string | number)[][] = [
+      ['figure', 'value'],
+      ['— 1. freshness: events.v1 → ingest → events.valid.v1 → feature memory → GetFeatures', ''],
+      ['probe events (1 VIEW per 100 ms, event_time = now)', sentAt.length],
+      ['probes not seen in u_views_24h (15 s after the last)', freshLost],
+      ['produced → visible p50 ms', fig(percentile(freshSorted, 50))],
+      ['produced → visible p99 ms (target ≤ 1000)', fig(percentile(freshSorted, 99))],
+      ['produced → visible max ms', fig(freshSorted.at(-1) ?? NaN)],
+      ['— 2. latency: GetFeatures, 50 candidates (50 items, 5 offers), 4 channels', ''],
+      [`user pool (history through ingest, ${N * 3} events)`, N],
+      ['cold loads while warming: users/s (32 in flight)', Math.round(N / warmSeconds)],
+      [
+        'cold load p50 / p99 ms',
+        `${round2(percentile(coldSorted, 50))} / ${round2(percentile(coldSorted, 99))}`,
+      ],
+      ['cold loads answered stale / errors', `${coldStale} / ${coldErrors}`],
+      [
+        `open loop 1000 req/s × ${latSeconds} s: requests sent / achieved req/s`,
+        `${main1000.sent} / ${Math.round(main1000.achievedRate)}`,
+      ],
+      ['p50 ms', pct(main1000, 50)],
+      ['p99 ms (target ≤ 5)', pct(main1000, 99)],
+      ['p99.9 ms', pct(main1000, 99.9)],
+      ['max ms', round2(main1000.latencies[main1000.latencies.length - 1] ?? NaN)],
+      ['errors / answered stale', `${main1000.errors} / ${main1000.stale}`],
+      [
+        'bench send lag p99 ms (client-side scheduling, same cores)',
+        round2(percentile(main1000.sendLag, 99)),
+      ],
+      ...steps.map((r) => [
+        `step ${r.rate} req/s × ${stepSeconds} s: p50 / p99 / p99.9 ms, errors, achieved`,
+        `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}`,
+      ]),
+      [
+        'max sustainable req/s with p99 ≤ 5 ms (step where it broke)',
+        `${maxOk} (${brokeAt > 0 ? `broke at ${brokeAt}` : 'did not break up to 8000'})`,
+      ],
+      ['feature RSS MB after phases 1–2', Math.round(f1Rss)],
+      [
+        '— 3. memory (history INSERTed into ClickHouse directly; live events put on events.valid.v1 directly)',
+        '',
+      ],
+      [`feature RSS MB before users (FEATURE_MAX_USERS=${M})`, Math.round(rssBase)],
+      [
+        `users driven into memory (${EVENTS_PER_USER} stored + ${STREAM_EVENTS} live events each)`,
+        loaded,
+      ],
+      ['users in memory (metric) after loading', inMemLoaded],
+      [
+        'user loads/s (64 in flight) / stale / errors',
+        `${Math.round(loaded / loadSeconds)} / ${memStale} / ${memErrors}`,
+      ],
+      ['feature RSS MB with them', Math.round(rssUsers)],
+      ['RSS MB per 100,000 users (target ≤ 500)', Math.round(mbPer100k)],
+      [
+        `stream users requested in ${Math.round(streamSeconds)} s (of ${S}; time-bounded)`,
+        streamed,
+      ],
+      [
+        'stream users/s; extrapolated time for the full stream, s',
+        `${Math.round(streamRate)}; ${Math.round(extrapolated1M)}`,
+      ],
+      [
+        'stream request p50 / p99 / max ms (cold loads)',
+        `${round2(percentile(streamSorted, 50))} / ${round2(percentile(streamSorted, 99))} / ${round2(streamSorted.at(-1) ?? NaN)}`,
+      ],
+      ['stream answered stale / errors', `${streamStale} / ${streamErrors}`],
+      [
+        `users in memory: max sampled / at end (cap ${M}); samples over cap`,
+        `${maxInMem} / ${inMemEnd}; ${overCap}`,
+      ],
+      ['users evicted', evicted],
+      [
+        'RSS MB: max / end / peak (VmHWM); mean 1st half → 2nd half of stream',
+        `${Math.round(maxRss)} / ${Math.round(rssEnd)} / ${Math.round(hwm)}; ${Math.round(mean(firstHalf))} → ${Math.round(mean(half))}`,
+      ],
+      ['warn/error log lines (per service)', problems.map(([n, c]) => `${n} ${c}`).join(', ')],
+      ['total run s', Math.round((Date.now() - startedAt) / 1000)],
+    ];
+    printReport(
+      'bench-features — ingest + feature service + Kafka + ClickHouse + this load generator on one 2-core machine',
+      rows,
+      {
+        freshness_p99_ms: fig(percentile(freshSorted, 99)),
+        p99_ms: pct(main1000, 99),
+        freshness_p50_ms: fig(percentile(freshSorted, 50)),
+        p50_ms: pct(main1000, 50),
+        p999_ms: pct(main1000, 99.9),
+        errors: main1000.errors,
+        max_rps_p99_5ms: maxOk,
+        rss_mb_per_100k_users: Math.round(mbPer100k),
+        users_in_memory_max: maxInMem,
+        user_cap: M,
+        stream_users: streamed,
+        rss_mb_max: Math.round(maxRss),
+      },
+    );
+    if (freshLost > 0 || main1000.errors > 0 || overCap > 0) process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+function mean(xs: number[]): number {
+  const v = xs.filter(Number.isFinite);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench-features failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
