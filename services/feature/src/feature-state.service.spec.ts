@@ -1,0 +1,143 @@
+import { createLogger } from '@offerstream/logging';
+import { HOUR_MS, loadFeatureSpec, type FeatureEvent } from '@offerstream/features';
+import { FeatureStateService, type FeatureStore } from './feature-state.service';
+import type { StoredUser } from './feature-store.repository';
+
+const spec = loadFeatureSpec('fs-1');
+const NOW = Date.UTC(2026, 10, 25, 12, 30);
+let n = 0;
+const view = (minutesAgo: number, over: Partial<FeatureEvent> = {}): FeatureEvent => ({
+  eventId: `e${n++}`,
+  type: 'view',
+  timeMs: NOW - minutesAgo * 60_000,
+  itemId: 'i1',
+  categoryId: 'c',
+  offerId: '',
+  campaignId: '',
+  priceMinor: 100,
+  quantity: 0,
+  discountMinor: 0,
+  ...over,
+});
+
+function makeFeatureState(
+  o: { stored?: Partial<StoredUser>; down?: boolean; maxUsers?: number } = {},
+) {
+  const loads: string[] = [];
+  let release: (() => void) | undefined;
+  let hold = false;
+  const store: FeatureStore = {
+    loadUser: async (_s, userId) => {
+      loads.push(userId);
+      if (hold) await new Promise<void>((r) => (release = r));
+      if (o.down) throw new Error('connect ECONNREFUSED');
+      return {
+        hours: [],
+        last: { visit: NaN, cart: NaN, purchase: NaN },
+        sequence: [],
+        recentIds: [],
+        ...o.stored,
+      };
+    },
+    loadItems: async (_s, ids) =>
+      new Map(
+        ids.map((id) => [
+          id,
+          { hours: [], priceMinor: 0, priceAtMs: -1, categoryId: '', categoryAtMs: -1 },
+        ]),
+      ),
+    loadOffers: async () => new Map(),
+    campaignSpent: async () => new Map(),
+    storedEventKeys: async () => new Set(),
+  };
+  const sut = new FeatureStateService(
+    spec,
+    store,
+    {
+      maxUsers: o.maxUsers ?? 100,
+      maxItems: 100,
+      maxOffers: 100,
+      tailMs: 60_000,
+      dedupKeys: 1000,
+      retryLoadAfterMs: 1000,
+    },
+    createLogger({ service: 'test', level: 'silent' }),
+    () => NOW,
+  );
+  return { sut, loads, hold: () => (hold = true), release: () => release?.() };
+}
+
+const views = (u: { state: { buckets: { sum(f: number, a: number, b: number): number } } }) =>
+  u.state.buckets.sum(0, 0, Number.MAX_SAFE_INTEGER);
+
+describe('FeatureStateService', () => {
+  it('merges streamed events the store did not have yet into a user loaded after them', async () => {
+    const inStore = view(3);
+    const { sut } = makeFeatureState({
+      stored: {
+        hours: [{ hour: Math.floor(inStore.timeMs / HOUR_MS), values: [1] }],
+        recentIds: [inStore.eventId],
+      },
+    });
+    sut.apply('s', 'u', inStore); // stored by ingest before the load
+    sut.apply('s', 'u', view(1)); // not yet stored
+    const u = await sut.user('s', 'u', 1000);
+    expect(u.source).toBe('clickhouse');
+    expect(views(u)).toBe(2);
+  });
+
+  it('never counts an event twice: re-deliveries and events the load already saw are dropped', async () => {
+    const e = view(2);
+    const { sut } = makeFeatureState({
+      stored: {
+        hours: [{ hour: Math.floor(e.timeMs / HOUR_MS), values: [1] }],
+        recentIds: [e.eventId],
+      },
+    });
+    await sut.user('s', 'u', 1000);
+    sut.apply('s', 'u', e); // reaches the stream after the load read it from the store
+    const fresh = view(1);
+    sut.apply('s', 'u', fresh);
+    sut.apply('s', 'u', fresh); // re-delivered
+    expect(views(await sut.user('s', 'u', 1000))).toBe(2);
+    expect(sut.duplicates).toBe(2);
+  });
+
+  it('keeps events that arrive during the load and applies them once it finishes', async () => {
+    const { sut, hold, release } = makeFeatureState();
+    hold();
+    const pending = sut.user('s', 'u', 5000);
+    await new Promise((r) => setImmediate(r));
+    sut.apply('s', 'u', view(1));
+    release();
+    expect(views(await pending)).toBe(1);
+  });
+
+  it('answers within the budget from what the stream brought, flagged stale, when the store is down', async () => {
+    const { sut } = makeFeatureState({ down: true });
+    sut.apply('s', 'u', view(1));
+    const u = await sut.user('s', 'u', 50);
+    expect(u.stale).toBe(true);
+    expect(u.source).toBe('memory');
+    expect(views(u)).toBe(1);
+    const nobody = await sut.user('s', 'nobody', 50);
+    expect([nobody.stale, nobody.source]).toEqual([true, 'default']);
+  });
+
+  it('evicts the least recently requested users beyond the cap and reloads them on demand', async () => {
+    const { sut, loads } = makeFeatureState({ maxUsers: 100 });
+    for (let i = 0; i < 150; i++) await sut.user('s', `u${i}`, 1000);
+    expect(sut.counts.users).toBeLessThanOrEqual(100);
+    expect(sut.counts.evictedUsers).toBeGreaterThanOrEqual(50);
+    loads.length = 0;
+    await sut.user('s', 'u149', 1000); // recent: still in memory
+    await sut.user('s', 'u0', 1000); // evicted: loaded again
+    expect(loads).toEqual(['u0']);
+  });
+
+  it('does not keep events of users nobody asked for', () => {
+    const { sut } = makeFeatureState();
+    for (let i = 0; i < 50; i++) sut.apply('s', `stranger-${i}`, view(1));
+    expect(sut.counts.users).toBe(0);
+  });
+});
