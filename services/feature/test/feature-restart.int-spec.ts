@@ -4,7 +4,6 @@ import type { Kafka } from '@offerstream/kafka';
 import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually, uniqueName } from '@offerstream/testing';
 import { countRows } from './parity';
-import type { featureVars } from '../src/feature.config';
 import type { ingestVars } from '../../ingest/src/ingest.config';
 import { FeatureStateService } from '../src/feature-state.service';
 import {

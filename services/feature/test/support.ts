@@ -4,7 +4,7 @@ import {
   CampaignRecord,
   CampaignChangeType,
   Event,
-  EventType,
+  type EventType,
 } from '@offerstream/contracts';
 import {
   callUnary,
