@@ -17,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .clickhouse_http import ClickHouseError, ClickHouseHttp, SqlBindError
 from .feature_request import RequestError, features_for_request, parse_request
-from .feature_spec import SPEC_DIR_ENV, FeatureSpecError, load_feature_spec
+from .feature_spec import SPEC_DIR_ENV, FeatureSpecError, load_feature_spec, resolve_spec_dir
 from .feature_store import FeatureStore
 from .features import ensure_computable
 
@@ -67,7 +67,7 @@ def read_request(path: str) -> object:
 
 def run_features(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
     req = parse_request(read_request(args.request))
-    spec = load_feature_spec(req.spec_version, args.spec_dir)
+    spec = load_feature_spec(req.spec_version, resolve_spec_dir(args.spec_dir, env))
     ensure_computable(spec)  # before any query: a spec this code cannot serve fails fast
     ch = clickhouse_from_env(env)
     ch = dataclasses.replace(
@@ -84,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "features":
         try:
-            # allow_nan=False: JSON has no NaN/Infinity; such a value is an error, not output.
-            text = json.dumps(run_features(args, dict(os.environ)), allow_nan=False)
-        except (RequestError, SqlBindError, FeatureSpecError, ClickHouseError, ValueError) as e:
+            out = run_features(args, dict(os.environ))
+            # JSON has no NaN/Infinity: such a value (a float32 overflow) is an error, not output.
+            text = json.dumps(out, allow_nan=False)
+        except (RequestError, SqlBindError, FeatureSpecError, ClickHouseError) as e:
             print(f"offerstream-trainer features: {e}", file=sys.stderr)
+            return 2
+        except ValueError as e:
+            print(f"offerstream-trainer features: cannot write the answer: {e}", file=sys.stderr)
             return 2
         print(text)
         return 0

@@ -7,8 +7,10 @@ aggregates (migration 0002), `item_latest` (0003) and raw `events` (0001), so
 
 Point in time: hour buckets are read up to and including the bucket of as_of (the spec counts
 that bucket in full, so events later in that hour are in it too), raw events up to as_of
-itself, lifetime totals up to as_of's bucket. `item_latest` has no time column: the item's
-price and category are the latest known when the query runs, not at as_of.
+itself, lifetime totals up to as_of's bucket. An item's latest price and category come from
+`item_latest` (as the service reads them) unless they were seen after as_of; then they are
+taken from the item's raw events up to as_of instead (a scan of the shop's events: only for
+items whose price or category changed since as_of).
 
 Every query is plain SQL that ClickHouse 18.16 and current releases both run; values enter
 it only through `sql_literal`.
@@ -26,6 +28,7 @@ from .features import (
     HOUR_MS,
     ITEM_FIELDS,
     OFFER_FIELDS,
+    PRICED,
     USER_FIELDS,
     CandidateInput,
     CandidateState,
@@ -111,10 +114,34 @@ def item_hourly_sql(shop_id: str, item_id: str, from_hour: int, to_hour: int) ->
 
 def item_latest_sql(shop_id: str, item_id: str) -> str:
     return (
-        "SELECT argMaxMerge(price_minor) AS latest_price_minor,"
-        " argMaxMerge(category_id) AS latest_category_id FROM item_latest"
+        "SELECT argMaxMerge(latest_price_minor) AS price_minor,"
+        " maxMerge(latest_price_at) AS price_at,"
+        " argMaxMerge(latest_category_id) AS category_id,"
+        " maxMerge(latest_category_at) AS category_at FROM item_latest"
         f" WHERE shop_id = {sql_literal(shop_id)} AND item_id = {sql_literal(item_id)}"
         " GROUP BY shop_id, item_id"
+    )
+
+
+_PRICED_EVENT = (
+    "price_minor > 0 AND event_type IN (" + ", ".join(sql_literal(t) for t in sorted(PRICED)) + ")"
+)
+
+
+def item_latest_at_sql(shop_id: str, item_id: str, to_ms: int) -> str:
+    """The item's latest price and category among its events up to `to_ms` (what item_latest
+    held then). Aliases differ from the columns: on 18.16 an alias equal to a column replaces
+    it in the other expressions."""
+    return (
+        f"SELECT countIf({_PRICED_EVENT}) AS n_price,"
+        f" argMaxIf(price_minor, event_time_ms, {_PRICED_EVENT}) AS latest_price,"
+        f" maxIf(event_time_ms, {_PRICED_EVENT}) AS latest_price_at,"
+        " countIf(category_id != '') AS n_category,"
+        " argMaxIf(category_id, event_time_ms, category_id != '') AS latest_category,"
+        " maxIf(event_time_ms, category_id != '') AS latest_category_at"
+        f" FROM events WHERE shop_id = {sql_literal(shop_id)} AND item_id = {sql_literal(item_id)}"
+        f" AND event_time <= toDateTime({sql_literal(max(0, to_ms) // 1000)})"
+        f" AND event_time_ms <= {sql_literal(to_ms)}"
     )
 
 
@@ -245,17 +272,33 @@ class FeatureStore:
             from_hour, to_hour = self._window(as_of_ms)
             rows = self.ch.query_json_rows(item_hourly_sql(shop_id, item_id, from_hour, to_hour))
             _fill_buckets(state, ITEM_FIELDS, rows)
-            latest = self.ch.query_json_rows(item_latest_sql(shop_id, item_id))
-            if latest:
-                price = _int_field(latest[0], "latest_price_minor")
-                category = _str_field(latest[0], "latest_category_id")
-                # The time of the latest value is not kept: only the value is ever read.
-                if price > 0:
-                    state.note_price(price, 0)
-                if category != "":
-                    state.note_category(category, 0)
+            self._note_latest(state, shop_id, item_id, as_of_ms)
         self._items[key] = state
         return state
+
+    def _note_latest(self, state: ItemState, shop_id: str, item_id: str, as_of_ms: int) -> None:
+        """The item's latest price and category as of `as_of_ms` (-1 = never seen)."""
+        rows = self.ch.query_json_rows(item_latest_sql(shop_id, item_id))
+        if not rows:
+            return
+        r = rows[0]
+        price, price_at = _int_field(r, "price_minor"), _int_field(r, "price_at")
+        category, category_at = _str_field(r, "category_id"), _int_field(r, "category_at")
+        if price_at > as_of_ms or category_at > as_of_ms:
+            # Seen after as_of: item_latest no longer holds the value of then.
+            [b] = self.ch.query_json_rows(item_latest_at_sql(shop_id, item_id, as_of_ms))
+            if price_at > as_of_ms:
+                seen = _int_field(b, "n_price") > 0
+                price = _int_field(b, "latest_price") if seen else 0
+                price_at = _int_field(b, "latest_price_at") if seen else -1
+            if category_at > as_of_ms:
+                seen = _int_field(b, "n_category") > 0
+                category = _str_field(b, "latest_category") if seen else ""
+                category_at = _int_field(b, "latest_category_at") if seen else -1
+        if price > 0:
+            state.note_price(price, price_at)
+        if category != "":
+            state.note_category(category, category_at)
 
     def offer_state(
         self, shop_id: str, campaign_id: str, offer_id: str, as_of_ms: int
