@@ -122,9 +122,11 @@ test-compat: build $(COMPAT_VENV)/.installed ## run offerstream's SQL on a curre
 	node test/compat/make-corpus.js $(RESULTS)/clickhouse-corpus.json
 	$(COMPAT_VENV)/bin/python test/compat/run_corpus.py $(RESULTS)/clickhouse-corpus.json | tee $(RESULTS)/compat.txt
 
-test-trainer: trainer-venv
+# The trainer's ClickHouse tests use the local stack (or CLICKHOUSE_URL), so none is skipped here.
+test-trainer: trainer-venv stack-up
 	@mkdir -p $(RESULTS)
-	cd $(TRAINER) && $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
+	url=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')}; \
+	  cd $(TRAINER) && OFFERSTREAM_TRAINER_IT_CLICKHOUSE_URL=$$url $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
 
 test: deps build typecheck lint docs-check test-unit test-trainer test-compat test-int ## lint, unit and integration tests against the real stack
 	@node tools/test-summary.js $(RESULTS)
