@@ -100,13 +100,21 @@ interface Service {
   readonly serving: Promise<{ grpcPort: number; httpPort: number }>;
   /** warn/error lines the service logged (also echoed to stderr, the first few). */
   readonly problems: string[];
+  /** The last lines it logged. */
+  recent(): string;
   stop(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
 
 function startService(name: string, label: string, extraEnv: Record<string, string>): Service {
-  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'main.js')], {
+  // BENCH_PROFILE=1 writes a V8 CPU profile of each feature process to .local/prof/.
+  const profile =
+    process.env.BENCH_PROFILE === '1' && name === 'feature'
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local', 'prof')}`]
+      : [];
+  const main = join(ROOT, 'services', name, 'dist', 'main.js');
+  const child = spawn(process.execPath, [...profile, main], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -170,17 +178,20 @@ function startService(name: string, label: string, extraEnv: Record<string, stri
     await exited;
     clearTimeout(hard);
   };
-  return { name: label, child, serving, problems, stop };
+  return { name: label, child, serving, problems, recent: () => recent.join('\n'), stop };
 }
 
+/** The service's Prometheus metrics, by name. */
 async function scrapeMetrics(httpPort: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  // Series summed by metric name (every series carries the default label service="feature").
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;
     const sp = line.lastIndexOf(' ');
-    const name = line.slice(0, sp);
-    if (!name.includes('{')) out.set(name, Number(line.slice(sp + 1)));
+    const brace = line.indexOf('{');
+    const name = line.slice(0, brace >= 0 && brace < sp ? brace : sp);
+    out.set(name, (out.get(name) ?? 0) + Number(line.slice(sp + 1)));
   }
   return out;
 }
@@ -644,9 +655,18 @@ async function main(): Promise<void> {
         candBytes,
       ]);
     const raw = rawClients(fPorts.grpcPort, 4);
+    /** Waits until single requests are answered quickly again (the service's queue is empty). */
+    const waitIdle = async () => {
+      for (let quick = 0, t = Date.now(); quick < 5 && Date.now() - t < 30_000;) {
+        const s = performance.now();
+        await getFeatures(clients, request(latShop, 'lu-0', candidates), 5000).catch(() => 0);
+        quick = performance.now() - s < 20 ? quick + 1 : 0;
+        await sleep(50);
+      }
+    };
     // A short warm-up of the open loop itself (JIT, connections).
     await openLoop(raw, 300, 2, latReq);
-    await sleep(500);
+    await waitIdle();
     const latSeconds = Math.max(2, Math.round(B / 3));
     log(`  open loop: 1000 req/s × ${latSeconds} s, 50 candidates, 4 channels …`);
     const main1000 = await openLoop(raw, 1000, latSeconds, latReq);
@@ -663,7 +683,7 @@ async function main(): Promise<void> {
     let brokeAt = maxOk === 0 ? 1000 : 0;
     const ladder = maxOk > 0 ? [1500, 2000, 3000, 4000, 6000, 8000] : [750, 500, 250, 100];
     for (const rate of ladder) {
-      await sleep(1500); // let a previous step's queue drain
+      await waitIdle(); // a previous step's backlog must not count against this one
       const r = await openLoop(raw, rate, stepSeconds, latReq);
       steps.push(r);
       const ok = passes(r);
@@ -758,7 +778,14 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       );
       await sleep(300);
       if ((await metric('offerstream_feature_events_applied')) > 0) break;
-      if (Date.now() - t > 60_000) throw new Error('feature-mem consumer did not start in 60 s');
+      if (Date.now() - t > 60_000) {
+        const m = [...(await scrapeMetrics(mPorts.httpPort))].filter(([k]) =>
+          k.includes('feature'),
+        );
+        throw new Error(
+          `feature-mem consumer did not start in 60 s: ${JSON.stringify(m)}\n${mem.recent()}`,
+        );
+      }
     }
     await sleep(1000);
     const rssBase = rssMb(mPid);
