@@ -139,7 +139,7 @@ bench-ingest: build stack-up ## sustained ingest events/s, event→queryable p50
 	node bench/dist/ingest.bench.js
 
 bench-features: build stack-up ## feature service: event→GetFeatures freshness p99, GetFeatures p99 at 1,000 req/s (50 candidates), RSS per 100k users and the user cap (BENCH_SECONDS=30)
-	node bench/dist/features.bench.js
+	node --experimental-websocket bench/dist/features.bench.js
 
 .PHONY: demo docs clean
 demo: build stack-up migrate topics ## start the stack and services and run the main job

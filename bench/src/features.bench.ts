@@ -102,19 +102,31 @@ interface Service {
   readonly problems: string[];
   /** The last lines it logged. */
   recent(): string;
+  /** The V8 inspector's WebSocket URL (started with inspect: true). */
+  inspector(): string | undefined;
   stop(): Promise<void>;
 }
 
 const children = new Set<ChildProcess>();
 
-function startService(name: string, label: string, extraEnv: Record<string, string>): Service {
+/** As k8s/base/feature/deployment.yaml runs the feature service. */
+const FEATURE_NODE_OPTIONS = '--max-old-space-size=1536';
+
+function startService(
+  name: string,
+  label: string,
+  extraEnv: Record<string, string>,
+  opts: { inspect?: boolean } = {},
+): Service {
   // BENCH_PROFILE=1 writes a V8 CPU profile of each feature process to .local/prof/.
-  const profile =
+  const nodeArgs =
     process.env.BENCH_PROFILE === '1' && name === 'feature'
       ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local', 'prof')}`]
       : [];
+  // The inspector (loopback, random port) lets the bench force a full GC before reading memory.
+  if (opts.inspect) nodeArgs.push('--inspect=127.0.0.1:0');
   const main = join(ROOT, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, [...profile, main], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -123,6 +135,7 @@ function startService(name: string, label: string, extraEnv: Record<string, stri
       HTTP_PORT: '0',
       // info: the "is serving" line carries the ports.
       LOG_LEVEL: 'info',
+      ...(name === 'feature' ? { NODE_OPTIONS: FEATURE_NODE_OPTIONS } : {}),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,6 +144,7 @@ function startService(name: string, label: string, extraEnv: Record<string, stri
   child.once('exit', () => children.delete(child));
   const problems: string[] = [];
   const recent: string[] = [];
+  let inspector: string | undefined;
   let resolveServing!: (p: { grpcPort: number; httpPort: number }) => void;
   let rejectServing!: (e: Error) => void;
   const serving = new Promise<{ grpcPort: number; httpPort: number }>((res, rej) => {
@@ -141,6 +155,9 @@ function startService(name: string, label: string, extraEnv: Record<string, stri
     if (line.trim() === '') return;
     recent.push(line);
     if (recent.length > 30) recent.shift();
+    const ws = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
+    if (ws) inspector = ws[1];
+    if (/^(Debugger |For help, see)/.test(line)) return;
     let rec: { level?: string; msg?: string; grpcPort?: number; httpPort?: number } = {};
     try {
       rec = JSON.parse(line) as typeof rec;
@@ -178,7 +195,15 @@ function startService(name: string, label: string, extraEnv: Record<string, stri
     await exited;
     clearTimeout(hard);
   };
-  return { name: label, child, serving, problems, recent: () => recent.join('\n'), stop };
+  return {
+    name: label,
+    child,
+    serving,
+    problems,
+    recent: () => recent.join('\n'),
+    inspector: () => inspector,
+    stop,
+  };
 }
 
 /** The service's Prometheus metrics, by name. */
@@ -194,6 +219,50 @@ async function scrapeMetrics(httpPort: number): Promise<Map<string, number>> {
     out.set(name, (out.get(name) ?? 0) + Number(line.slice(sp + 1)));
   }
   return out;
+}
+
+interface MiniWebSocket {
+  onopen: (() => void) | null;
+  onerror: (() => void) | null;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  send(data: string): void;
+  close(): void;
+}
+
+/**
+ * Two full garbage collections in a process, through its inspector (Chrome DevTools
+ * protocol over the global WebSocket: Node 22+, or Node 20 with --experimental-websocket, as
+ * `make bench-features` runs it). False when that is not available.
+ */
+async function collectGarbage(url: string | undefined): Promise<boolean> {
+  const Ctor = (globalThis as unknown as { WebSocket?: new (u: string) => MiniWebSocket })
+    .WebSocket;
+  if (!url || !Ctor) return false;
+  const ws = new Ctor(url);
+  const run = (async () => {
+    await new Promise<void>((res, rej) => {
+      ws.onopen = () => res();
+      ws.onerror = () => rej(new Error('inspector connection failed'));
+    });
+    const waiting = new Map<number, () => void>();
+    ws.onmessage = (e) => {
+      const m = JSON.parse(String(e.data)) as { id?: number };
+      if (m.id !== undefined) waiting.get(m.id)?.();
+    };
+    for (const id of [1, 2])
+      await new Promise<void>((res) => {
+        waiting.set(id, res);
+        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
+      });
+    return true;
+  })();
+  try {
+    return await Promise.race([run, sleep(30_000).then(() => false)]);
+  } catch {
+    return false;
+  } finally {
+    ws.close();
+  }
 }
 
 // ------------------------------------------------------------------ gRPC load helpers
@@ -363,6 +432,27 @@ async function openLoop(
     latencies: Array.from(lat.sort()),
     sendLag: Array.from(lag.sort()),
   };
+}
+
+/**
+ * Waits until a never-seen user is loaded within the request budget, i.e. no loads are queued
+ * ahead of it; returns how long that took (NaN: not within `boundMs`).
+ */
+async function waitLoadsDrained(
+  clients: FeatureClient[],
+  shopId: string,
+  boundMs: number,
+): Promise<number> {
+  const t0 = Date.now();
+  for (let k = 0; Date.now() - t0 < boundMs; k++) {
+    const s = performance.now();
+    const res = await getFeatures(clients, request(shopId, `drain-${t0}-${k}`, [], 0), 5000).catch(
+      () => undefined,
+    );
+    if (res && !res.features?.user?.stale && performance.now() - s < 100) return Date.now() - t0;
+    await sleep(200);
+  }
+  return NaN;
 }
 
 // ------------------------------------------------------------------ main
@@ -596,7 +686,7 @@ async function main(): Promise<void> {
     }
     log(`  history stored in ClickHouse after ${((Date.now() - h0) / 1000).toFixed(1)} s`);
 
-    // Warm: each user requested once (a cold load from ClickHouse), 64 in flight, time-bounded;
+    // Warm: each user requested once (a cold load from ClickHouse), 32 in flight, time-bounded;
     // the pool is the users warmed.
     const cold: number[] = [];
     let coldStale = 0;
@@ -605,7 +695,7 @@ async function main(): Promise<void> {
     const warmBoundS = Math.max(20, 2 * B);
     const pool = await forEachConcurrent(
       N,
-      64,
+      32,
       async (i) => {
         const t = performance.now();
         try {
@@ -625,6 +715,7 @@ async function main(): Promise<void> {
     const warmRate = pool / warmSeconds;
     const coldSorted = cold.sort((a, b) => a - b);
     // Loads that outlived the request's budget finish in the background: wait for them.
+    const warmDrainMs = await waitLoadsDrained(clients, latShop, 60_000);
     let notInMemory = 0;
     for (const t = Date.now(); Date.now() - t < 15_000; await sleep(500)) {
       notInMemory = 0;
@@ -643,7 +734,7 @@ async function main(): Promise<void> {
       if (notInMemory === 0) break;
     }
     log(
-      `  ${pool} of ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(warmRate)}/s, 64 in flight${pool < N ? ', time-bounded' : ''}): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, answered stale ${coldStale}, errors ${coldErrors}; sample of 200 not in memory: ${notInMemory}`,
+      `  ${pool} of ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(warmRate)}/s, 32 in flight${pool < N ? ', time-bounded' : ''}): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, answered stale ${coldStale}, errors ${coldErrors}; sample of 200 not in memory: ${notInMemory}`,
     );
 
     // Requests pre-encoded as two protobuf parts (concatenated messages merge): the user part
@@ -711,12 +802,13 @@ async function main(): Promise<void> {
     const LIVE_EVENTS = 2;
     const loadBoundS = Math.max(20, 2 * B);
     const streamBoundS = Math.max(20, 2 * B);
+    const drainBoundMs = Math.max(15, B) * 1000;
     // Every user enters memory through a ClickHouse load (4 queries). When the load rate seen
     // while warming cannot reach M users in the time bound, the cap is scaled down to what can
     // (and the stream still passes it): the table says so.
     const cap = Math.min(M, Math.max(1000, Math.floor((warmRate * loadBoundS) / 1000) * 1000));
     log(
-      `bench-features: phase 3 (memory) — feature with FEATURE_MAX_USERS=${cap}${cap < M ? ` (scaled down from ${M}: ~${Math.round(warmRate)} loads/s × ${loadBoundS} s)` : ''}; ${cap} users × ${EVENTS_PER_USER} history rows inserted into ClickHouse directly …`,
+      `bench-features: phase 3 (memory) — feature with FEATURE_MAX_USERS=${cap}${cap < M ? ` (scaled down from ${M}: ~${Math.round(warmRate)} loads/s × ${loadBoundS} s)` : ''}, NODE_OPTIONS=${FEATURE_NODE_OPTIONS}; history rows inserted into ClickHouse directly …`,
     );
     // History rows straight into `events` (the views fill the hourly aggregates): a bench
     // shortcut for this phase only. Event times spread over the last 48 h, ingested 2 h ago.
@@ -744,25 +836,35 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       );
     };
     const S = cfg.BENCH_STREAM_USERS;
-    // History for as much of the stream as can be requested in its time bound (2× margin).
-    const streamHist = Math.min(S, Math.ceil(warmRate * 2 * streamBoundS));
+    // History for as much of the stream as can be requested in its time bound (3× margin).
+    const streamHist = Math.min(S, Math.ceil(warmRate * 3 * streamBoundS));
     const i0 = Date.now();
     await insertHistory('mu-', cap);
     await insertHistory('su-', streamHist);
     log(
-      `  inserted ${(cap + streamHist) * EVENTS_PER_USER} rows in ${((Date.now() - i0) / 1000).toFixed(1)} s`,
+      `  inserted ${(cap + streamHist) * EVENTS_PER_USER} rows (${cap} + ${streamHist} users × ${EVENTS_PER_USER}) in ${((Date.now() - i0) / 1000).toFixed(1)} s`,
     );
 
-    const mem = startService('feature', 'feature-mem', {
-      ...common,
-      FEATURE_CONSUMER_GROUP: `${run}.feature-mem`,
-      FEATURE_MAX_USERS: String(cap),
-    });
+    const mem = startService(
+      'feature',
+      'feature-mem',
+      { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature-mem`, FEATURE_MAX_USERS: String(cap) },
+      { inspect: true },
+    );
     services.push(mem);
     const mPorts = await mem.serving;
     const mClients = featureClients(mPorts.grpcPort, 4);
     const mPid = mem.child.pid!;
     const metric = async (name: string) => (await scrapeMetrics(mPorts.httpPort)).get(name) ?? NaN;
+    /** RSS and V8 heap in use (MB), after two full GCs when `gc` (and the inspector allows). */
+    const memoryNow = async (gc: boolean) => {
+      const collected = gc && (await collectGarbage(mem.inspector()));
+      return {
+        rss: rssMb(mPid),
+        heap: (await metric('nodejs_heap_size_used_bytes')) / 2 ** 20,
+        collected,
+      };
+    };
     // Wait until the instance's consumer reads the valid topic (a marker user in memory).
     await getFeatures(mClients, request(memShop, 'marker'), 5000);
     for (const t = Date.now(); ; await sleep(500)) {
@@ -788,30 +890,39 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       }
     }
     await sleep(1000);
-    const rssBase = rssMb(mPid);
-    log(`  feature-mem serving, consumer live; RSS ${rssBase.toFixed(0)} MB before users`);
+    const before = await memoryNow(true);
+    log(
+      `  feature-mem serving, consumer live; before users: RSS ${before.rss.toFixed(0)} MB, heap ${before.heap.toFixed(0)} MB${before.collected ? ' (after a full GC)' : ' (no forced GC: run with --experimental-websocket on Node 20)'}`,
+    );
 
-    // users_in_memory and RSS sampled every 500 ms from here to the end.
+    // users_in_memory, RSS and heap sampled every 500 ms from here to the end.
     let maxInMem = 0;
     let overCap = 0;
-    let maxRss = rssBase;
-    const samples: [number, number, number][] = [];
+    let maxRss = before.rss;
+    let maxHeap = before.heap;
+    const samples: { t: number; users: number; rss: number; heap: number }[] = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const u = await metric('offerstream_feature_users_in_memory').catch(() => NaN);
-        const r = rssMb(mPid);
-        if (u > cap) overCap++;
-        if (u > maxInMem) maxInMem = u;
-        if (r > maxRss) maxRss = r;
-        samples.push([Date.now(), u, r]);
+        const m = await scrapeMetrics(mPorts.httpPort).catch(() => new Map<string, number>());
+        const users = m.get('offerstream_feature_users_in_memory') ?? NaN;
+        const heap = (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20;
+        const rss = rssMb(mPid);
+        if (users > cap) overCap++;
+        if (users > maxInMem) maxInMem = users;
+        if (rss > maxRss) maxRss = rss;
+        if (heap > maxHeap) maxHeap = heap;
+        samples.push({ t: Date.now(), users, rss, heap });
         await sleep(500);
       }
     })();
-    const lastSample = () => samples.at(-1) ?? [0, NaN, NaN];
+    const lastSample = () => samples.at(-1) ?? { t: 0, users: NaN, rss: NaN, heap: NaN };
+    const progressLine = () =>
+      `in memory ${lastSample().users}, RSS ${lastSample().rss.toFixed(0)} MB, heap ${lastSample().heap.toFixed(0)} MB`;
 
-    // Each user requested once, 128 in flight: a load from ClickHouse puts it in memory (an
-    // answer may come back stale when the load outlives the 250 ms budget; the load goes on).
+    // Each user requested once: a load from ClickHouse puts it in memory. 32 in flight keeps the
+    // loads about as fast as ClickHouse answers them (an answer past the 250 ms budget comes
+    // back stale while its load goes on).
     const memLoad = async (userId: string) => {
       const t = performance.now();
       let stale = false;
@@ -829,7 +940,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     const l0 = Date.now();
     const loaded = await forEachConcurrent(
       cap,
-      128,
+      32,
       async (i) => {
         const r = await memLoad(`mu-${i}`);
         if (r.stale) memStale++;
@@ -839,16 +950,15 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         untilMs: l0 + loadBoundS * 1500,
         progress: (d) =>
           log(
-            `  loading: ${d}/${cap} users requested (${Math.round(d / ((Date.now() - l0) / 1000))}/s), in memory ${lastSample()[1]}, RSS ${lastSample()[2].toFixed(0)} MB`,
+            `  loading: ${d}/${cap} users requested (${Math.round(d / ((Date.now() - l0) / 1000))}/s), ${progressLine()}`,
           ),
       },
     );
     const loadSeconds = (Date.now() - l0) / 1000;
-    await sleep(2000);
+    const loadDrainMs = await waitLoadsDrained(mClients, memShop, drainBoundMs);
     const inMemLoaded = await metric('offerstream_feature_users_in_memory');
-    const rssLoaded = rssMb(mPid);
     log(
-      `  ${loaded} users requested in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)}/s); in memory ${inMemLoaded}; RSS ${rssLoaded.toFixed(0)} MB; answered stale ${memStale}, errors ${memErrors}`,
+      `  ${loaded} users requested in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)}/s), loads drained ${(loadDrainMs / 1000).toFixed(1)} s later; in memory ${inMemLoaded}; answered stale ${memStale}, errors ${memErrors}`,
     );
     // A few live events per loaded user through the stream (straight onto events.valid.v1).
     const applied0 = await metric('offerstream_feature_events_applied');
@@ -874,16 +984,18 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     log(
       `  ${liveApplied} of ${liveTotal} live events applied in ${((Date.now() - s0) / 1000).toFixed(1)} s`,
     );
-    await sleep(1000);
-    const rssUsers = rssMb(mPid);
-    const mbPer100k = ((rssUsers - rssBase) * 100_000) / Math.max(1, loaded);
+    const withUsers = await memoryNow(true);
+    const per100k = (mb: number) => (mb * 100_000) / Math.max(1, loaded);
+    const rssPer100k = per100k(withUsers.rss - before.rss);
+    const heapPer100k = per100k(withUsers.heap - before.heap);
     log(
-      `  RSS ${rssUsers.toFixed(0)} MB with ${loaded} users (+ their live events): ${mbPer100k.toFixed(0)} MB per 100k users`,
+      `  with ${loaded} users: RSS ${withUsers.rss.toFixed(0)} MB, heap ${withUsers.heap.toFixed(0)} MB → per 100k users: RSS ${rssPer100k.toFixed(0)} MB, heap ${heapPer100k.toFixed(0)} MB`,
     );
 
-    // The stream of distinct users past the cap, each requested once, time-bounded.
+    // The stream of distinct users past the cap, each requested once, 128 in flight (faster
+    // than ClickHouse loads them: the loads queue up in the service), time-bounded.
     log(
-      `  stream of up to ${S} distinct users past the cap of ${cap} (${streamBoundS} s bound; ${streamHist} of them with history) …`,
+      `  stream of up to ${S} distinct users past the cap of ${cap}, 128 in flight, ${streamBoundS} s bound (${streamHist} with history) …`,
     );
     const streamLat: number[] = [];
     let streamStale = 0;
@@ -900,30 +1012,24 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       },
       {
         untilMs: st0 + streamBoundS * 1000,
-        progress: (d) =>
-          log(
-            `  stream: ${d} users, in memory ${lastSample()[1]}, RSS ${lastSample()[2].toFixed(0)} MB`,
-          ),
+        progress: (d) => log(`  stream: ${d} users requested, ${progressLine()}`),
       },
     );
-    const streamSeconds = (Date.now() - st0) / 1000;
-    await sleep(2000);
+    const streamEnd = Date.now();
+    const streamSeconds = (streamEnd - st0) / 1000;
+    const streamAtEnd = lastSample();
+    const streamDrainMs = await waitLoadsDrained(mClients, memShop, drainBoundMs);
+    const afterStream = await memoryNow(true);
     sampling = false;
     await sampler;
     const endMetrics = await scrapeMetrics(mPorts.httpPort);
     const inMemEnd = endMetrics.get('offerstream_feature_users_in_memory') ?? NaN;
     const evicted = endMetrics.get('offerstream_feature_users_evicted') ?? NaN;
-    const rssEnd = rssMb(mPid);
     const hwm = rssMb(mPid, 'VmHWM');
     const streamRate = streamed / streamSeconds;
     const streamSorted = streamLat.sort((a, b) => a - b);
-    const during = (from: number, to: number) =>
-      mean(samples.filter(([t]) => t >= from && t < to).map(([, , r]) => r));
-    const mid = st0 + (streamSeconds * 1000) / 2;
-    const rssFirstHalf = during(st0, mid);
-    const rssSecondHalf = during(mid, st0 + streamSeconds * 1000);
     log(
-      `  ${streamed} stream users in ${streamSeconds.toFixed(1)} s (${Math.round(streamRate)}/s); in memory max ${maxInMem} (cap ${cap}), end ${inMemEnd}, evicted ${evicted}; RSS max ${maxRss.toFixed(0)} MB, end ${rssEnd.toFixed(0)} MB`,
+      `  ${streamed} stream users in ${streamSeconds.toFixed(1)} s (${Math.round(streamRate)}/s); in memory max ${maxInMem} (cap ${cap}), evicted ${evicted}; RSS max ${maxRss.toFixed(0)} MB; queued loads drained ${Number.isFinite(streamDrainMs) ? `${(streamDrainMs / 1000).toFixed(1)} s` : `not within ${drainBoundMs / 1000} s`} after the stream; then RSS ${afterStream.rss.toFixed(0)} MB, heap ${afterStream.heap.toFixed(0)} MB`,
     );
     for (const c of mClients) c.close();
     const problems = services.map((s) => `${s.name} ${s.problems.length}`).join(', ');
@@ -932,6 +1038,9 @@ FROM numbers(${users * EVENTS_PER_USER})`,
 
     const fig = (x: number) => (Number.isFinite(x) ? round2(x) : -1);
     const fp = (q: number) => fig(percentile(freshSorted, q));
+    const secs = (ms: number) =>
+      Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : `not within ${drainBoundMs / 1000} s`;
+    const gcNote = withUsers.collected ? 'after full GC' : 'no forced GC';
     const rows: (string | number)[][] = [
       ['figure', 'value'],
       ['1. FRESHNESS — events.v1 → ingest → events.valid.v1 → feature memory → GetFeatures', ''],
@@ -950,16 +1059,19 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${N} / ${pool}`,
       ],
       [
-        'cold loads while warming: users/s (64 in flight), p50 / p99 ms',
+        'cold loads while warming: users/s (32 in flight), p50 / p99 ms',
         `${Math.round(warmRate)}, ${round2(percentile(coldSorted, 50))} / ${round2(percentile(coldSorted, 99))}`,
       ],
-      ['cold loads answered stale (load > 250 ms budget) / errors', `${coldStale} / ${coldErrors}`],
+      [
+        'cold loads answered stale (load > 250 ms budget) / errors; queued loads drained after',
+        `${coldStale} / ${coldErrors}; ${secs(warmDrainMs)}`,
+      ],
       [
         `1000 req/s × ${latSeconds} s: sent / achieved req/s`,
         `${main1000.sent} / ${Math.round(main1000.achievedRate)}`,
       ],
       [
-        '1000 req/s: p50 / p99 / p99.9 / max ms (target p99 ≤ 5)',
+        '1000 req/s: p50 / p99 / p99.9 / max ms (target p99 ≤ 5; 1 s deadline)',
         `${pct(main1000, 50)} / ${pct(main1000, 99)} / ${pct(main1000, 99.9)} / ${round2(main1000.latencies.at(-1) ?? NaN)}`,
       ],
       [
@@ -987,25 +1099,29 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         'FEATURE_MAX_USERS of this instance',
         `${cap}${cap < M ? ` (scaled down from ${M} to fit the time bound)` : ''}`,
       ],
-      ['feature RSS MB before users', Math.round(rssBase)],
+      [
+        `RSS / heap MB before users (${gcNote})`,
+        `${Math.round(before.rss)} / ${Math.round(before.heap)}`,
+      ],
       [
         `users driven into memory (${EVENTS_PER_USER} stored + ${LIVE_EVENTS} live events each)`,
         `${loaded} (in memory: ${inMemLoaded})`,
       ],
       [
-        'user loads/s (128 in flight) / answered stale / errors',
-        `${Math.round(loaded / loadSeconds)} / ${memStale} / ${memErrors}`,
+        'user loads/s (32 in flight) / answered stale / errors; queued loads drained after',
+        `${Math.round(loaded / loadSeconds)} / ${memStale} / ${memErrors}; ${secs(loadDrainMs)}`,
       ],
       [
-        'feature RSS MB with them (after loading / after live events)',
-        `${Math.round(rssLoaded)} / ${Math.round(rssUsers)}`,
+        `RSS / heap MB with them (${gcNote})`,
+        `${Math.round(withUsers.rss)} / ${Math.round(withUsers.heap)}`,
       ],
       [
         `RSS MB per 100,000 users (target ≤ 500)${loaded < 100_000 ? `, extrapolated from ${loaded}` : ''}`,
-        Math.round(mbPer100k),
+        Math.round(rssPer100k),
       ],
+      ['V8 heap MB per 100,000 users (live data)', Math.round(heapPer100k)],
       [
-        `stream: distinct users requested in ${Math.round(streamSeconds)} s (of ${S}, time-bounded)`,
+        `stream: distinct users requested in ${Math.round(streamSeconds)} s, 128 in flight (of ${S}, time-bounded)`,
         streamed,
       ],
       [
@@ -1023,8 +1139,13 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       ],
       ['users evicted', evicted],
       [
-        'RSS MB: max sampled / end / VmHWM; mean 1st → 2nd half of the stream',
-        `${Math.round(maxRss)} / ${Math.round(rssEnd)} / ${Math.round(hwm)}; ${Math.round(rssFirstHalf)} → ${Math.round(rssSecondHalf)}`,
+        'RSS / heap MB at the end of the stream; max sampled; VmHWM',
+        `${Math.round(streamAtEnd.rss)} / ${Math.round(streamAtEnd.heap)}; ${Math.round(maxRss)} / ${Math.round(maxHeap)}; ${Math.round(hwm)}`,
+      ],
+      ['loads still queued when the stream stopped: drained after', secs(streamDrainMs)],
+      [
+        `RSS / heap MB after the drain (${afterStream.collected ? 'after full GC' : 'no forced GC'})`,
+        `${Math.round(afterStream.rss)} / ${Math.round(afterStream.heap)}`,
       ],
       ['warn/error log lines per service', problems],
       ['total run s', Math.round((Date.now() - startedAt) / 1000)],
@@ -1040,7 +1161,8 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         p999_ms: pct(main1000, 99.9),
         errors: main1000.errors,
         max_rps_p99_5ms: maxOk,
-        rss_mb_per_100k_users: Math.round(mbPer100k),
+        rss_mb_per_100k_users: Math.round(rssPer100k),
+        heap_mb_per_100k_users: Math.round(heapPer100k),
         user_cap: cap,
         users_in_memory_max: maxInMem,
         stream_users: streamed,
@@ -1051,11 +1173,6 @@ FROM numbers(${users * EVENTS_PER_USER})`,
   } finally {
     await cleanup();
   }
-}
-
-function mean(xs: number[]): number {
-  const v = xs.filter(Number.isFinite);
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
 }
 
 main().catch((err: unknown) => {

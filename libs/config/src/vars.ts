@@ -30,6 +30,18 @@ export const env = {
       o,
     ),
   int: (o: Opts & { min: number; max: number }) => envVar(intString(o.min, o.max), o),
+  /** A decimal number in [min, max], e.g. a share of traffic. */
+  number: (o: Opts & { min: number; max: number }) =>
+    envVar(
+      z
+        .string()
+        .regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, 'must be a number')
+        .transform(Number)
+        .pipe(
+          z.number().min(o.min, `must be at least ${o.min}`).max(o.max, `must be at most ${o.max}`),
+        ),
+      o,
+    ),
   port: (o: Opts) => envVar(intString(0, 65535), o),
   bool: (o: Opts) =>
     envVar(

@@ -37,3 +37,5 @@ export type {
 } from './feature-vector';
 export { HOUR_MS, HourBuckets, hourOf } from './hour-buckets';
 export { catalogOffers, toFeatureEvent } from './catalog';
+export { encodeRows, fnv1a32, idBucket, MODEL_INPUT_NAMES } from './model-inputs';
+export type { EncodedRows, InputPlan, ModelInputName, SequenceInput } from './model-inputs';

@@ -1,4 +1,5 @@
 export { createKafka } from './client';
+export { CompactedTopicFollower } from './compacted-topic';
 export { Coalescer } from './coalescer';
 export type { CoalescerClock, CoalescerOptions } from './coalescer';
 export { backoffMs, chunk, DEFAULT_RETRY, DurableConsumer, makeBatchRunner } from './consumer';

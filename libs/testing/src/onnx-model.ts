@@ -60,7 +60,12 @@ function tensor(w: BinaryWriter, t: OnnxInitializer): void {
   w.uint32((9 << 3) | 2).bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 
-function attribute(w: BinaryWriter, name: string, v: number | readonly number[] | string, int: boolean): void {
+function attribute(
+  w: BinaryWriter,
+  name: string,
+  v: number | readonly number[] | string,
+  int: boolean,
+): void {
   w.uint32((1 << 3) | 2).string(name);
   if (typeof v === 'string') {
     w.uint32((4 << 3) | 2).bytes(new TextEncoder().encode(v));
@@ -142,21 +147,38 @@ const HEADS: readonly OnnxValue[] = [
   { name: 'uplift', type: 'float', shape: ['batch', 1] },
 ];
 
-function headNodes(hidden: string, width: number, seed: number): { nodes: OnnxNode[]; inits: OnnxInitializer[] } {
+function headNodes(
+  hidden: string,
+  width: number,
+  seed: number,
+): { nodes: OnnxNode[]; inits: OnnxInitializer[] } {
   const nodes: OnnxNode[] = [];
   const inits: OnnxInitializer[] = [];
   for (const [i, h] of HEADS.entries()) {
     inits.push({ name: `w_${h.name}`, dims: [width, 1], data: weights(width, seed + 10 + i, 0.3) });
     inits.push({ name: `b_${h.name}`, dims: [1], data: new Float32Array([0]) });
     nodes.push({ op: 'MatMul', inputs: [hidden, `w_${h.name}`], outputs: [`${h.name}_mm`] });
-    nodes.push({ op: 'Add', inputs: [`${h.name}_mm`, `b_${h.name}`], outputs: [`${h.name}_logit`] });
-    nodes.push({ op: h.name === 'uplift' ? 'Tanh' : 'Sigmoid', inputs: [`${h.name}_logit`], outputs: [h.name] });
+    nodes.push({
+      op: 'Add',
+      inputs: [`${h.name}_mm`, `b_${h.name}`],
+      outputs: [`${h.name}_logit`],
+    });
+    nodes.push({
+      op: h.name === 'uplift' ? 'Tanh' : 'Sigmoid',
+      inputs: [`${h.name}_logit`],
+      outputs: [h.name],
+    });
   }
   return { nodes, inits };
 }
 
 /** An MLP over [user ‖ candidate] with the three heads: the scorer's small model. */
-export function mlpModel(o: { userFeatures: number; candidateFeatures: number; hidden?: number; seed?: number }): Uint8Array {
+export function mlpModel(o: {
+  userFeatures: number;
+  candidateFeatures: number;
+  hidden?: number;
+  seed?: number;
+}): Uint8Array {
   const hidden = o.hidden ?? 64;
   const seed = o.seed ?? 1;
   const d = o.userFeatures + o.candidateFeatures;
@@ -173,7 +195,13 @@ export function mlpModel(o: { userFeatures: number; candidateFeatures: number; h
       ...heads.inits,
     ],
     nodes: [
-      { op: 'Concat', inputs: ['user', 'candidate'], outputs: ['x'], attrs: { axis: 1 }, intAttrs: ['axis'] },
+      {
+        op: 'Concat',
+        inputs: ['user', 'candidate'],
+        outputs: ['x'],
+        attrs: { axis: 1 },
+        intAttrs: ['axis'],
+      },
       { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h1_mm'] },
       { op: 'Add', inputs: ['h1_mm', 'b1'], outputs: ['h1_pre'] },
       { op: 'Relu', inputs: ['h1_pre'], outputs: ['h1'] },
@@ -205,7 +233,11 @@ export function sequenceModel(o: {
   const f = (name: string, dims: number[], s: number, scale: number): OnnxInitializer => ({
     name,
     dims,
-    data: weights(dims.reduce((a, b) => a * b, 1), s, scale),
+    data: weights(
+      dims.reduce((a, b) => a * b, 1),
+      s,
+      scale,
+    ),
   });
   return encodeOnnxModel({
     inputs: [
@@ -230,8 +262,20 @@ export function sequenceModel(o: {
       ...heads.inits,
     ],
     nodes: [
-      { op: 'Gather', inputs: ['emb_item', 'seq_item'], outputs: ['e_item'], attrs: { axis: 0 }, intAttrs: ['axis'] },
-      { op: 'Gather', inputs: ['emb_type', 'seq_type'], outputs: ['e_type'], attrs: { axis: 0 }, intAttrs: ['axis'] },
+      {
+        op: 'Gather',
+        inputs: ['emb_item', 'seq_item'],
+        outputs: ['e_item'],
+        attrs: { axis: 0 },
+        intAttrs: ['axis'],
+      },
+      {
+        op: 'Gather',
+        inputs: ['emb_type', 'seq_type'],
+        outputs: ['e_type'],
+        attrs: { axis: 0 },
+        intAttrs: ['axis'],
+      },
       { op: 'Unsqueeze', inputs: ['seq_age', 'age_axis'], outputs: ['age3'] },
       { op: 'MatMul', inputs: ['age3', 'w_age'], outputs: ['e_age'] },
       { op: 'Add', inputs: ['e_item', 'e_type'], outputs: ['e_it'] },
@@ -239,13 +283,37 @@ export function sequenceModel(o: {
       { op: 'MatMul', inputs: ['x', 'wq'], outputs: ['q'] },
       { op: 'MatMul', inputs: ['x', 'wk'], outputs: ['k'] },
       { op: 'MatMul', inputs: ['x', 'wv'], outputs: ['v'] },
-      { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: { perm: [0, 2, 1] }, intAttrs: ['perm'] },
+      {
+        op: 'Transpose',
+        inputs: ['k'],
+        outputs: ['kt'],
+        attrs: { perm: [0, 2, 1] },
+        intAttrs: ['perm'],
+      },
       { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['qk'] },
       { op: 'Mul', inputs: ['qk', 'scale'], outputs: ['qk_scaled'] },
-      { op: 'Softmax', inputs: ['qk_scaled'], outputs: ['att'], attrs: { axis: -1 }, intAttrs: ['axis'] },
+      {
+        op: 'Softmax',
+        inputs: ['qk_scaled'],
+        outputs: ['att'],
+        attrs: { axis: -1 },
+        intAttrs: ['axis'],
+      },
       { op: 'MatMul', inputs: ['att', 'v'], outputs: ['ctx'] },
-      { op: 'ReduceMean', inputs: ['ctx'], outputs: ['pooled'], attrs: { axes: [1], keepdims: 0 }, intAttrs: ['axes', 'keepdims'] },
-      { op: 'Concat', inputs: ['pooled', 'user', 'candidate'], outputs: ['z'], attrs: { axis: 1 }, intAttrs: ['axis'] },
+      {
+        op: 'ReduceMean',
+        inputs: ['ctx'],
+        outputs: ['pooled'],
+        attrs: { axes: [1], keepdims: 0 },
+        intAttrs: ['axes', 'keepdims'],
+      },
+      {
+        op: 'Concat',
+        inputs: ['pooled', 'user', 'candidate'],
+        outputs: ['z'],
+        attrs: { axis: 1 },
+        intAttrs: ['axis'],
+      },
       { op: 'MatMul', inputs: ['z', 'w1'], outputs: ['h1_mm'] },
       { op: 'Add', inputs: ['h1_mm', 'b1'], outputs: ['h1_pre'] },
       { op: 'Relu', inputs: ['h1_pre'], outputs: ['h1'] },

@@ -2,7 +2,7 @@ import { Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@
 import type { ClickHouseClient } from '@offerstream/clickhouse';
 import { AggregatesRepository } from '@offerstream/events';
 import { loadFeatureSpec, type FeatureSpec } from '@offerstream/features';
-import type { Kafka } from '@offerstream/kafka';
+import { CompactedTopicFollower, TOPICS, type Kafka } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import { METRICS_REGISTRY, type Registry } from '@offerstream/observability';
 import {
@@ -13,7 +13,6 @@ import {
   SERVICE_CONFIG,
 } from '@offerstream/service-kit';
 import { CampaignCatalog } from './campaign-catalog.service';
-import { CampaignsRepository } from './campaigns.repository';
 import { FeatureEventsConsumer } from './events.consumer';
 import type { FeatureConfig } from './feature.config';
 import { FeatureMetrics } from './feature.metrics';
@@ -22,22 +21,21 @@ import { FeatureStoreRepository } from './feature-store.repository';
 import { FEATURE_METRICS, FEATURE_SPECS } from './feature.tokens';
 import { FeaturesController } from './features.controller';
 
-/** Follows the campaign catalog while the service is up. */
+/** Follows the campaign catalog (the compacted campaigns.v1) while the service is up. */
 class CatalogLifecycle implements OnModuleInit, OnApplicationShutdown {
-  private readonly repo: CampaignsRepository;
+  private readonly repo: CompactedTopicFollower;
   constructor(
     @Inject(KAFKA) kafka: Kafka,
     @Inject(SERVICE_CONFIG) cfg: FeatureConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     catalog: CampaignCatalog,
   ) {
-    this.repo = new CampaignsRepository(
-      kafka,
-      cfg.KAFKA_TOPIC_PREFIX,
-      `${cfg.FEATURE_CONSUMER_GROUP}.catalog`,
-      catalog,
+    this.repo = new CompactedTopicFollower(kafka, {
+      topic: cfg.KAFKA_TOPIC_PREFIX + TOPICS.campaigns.name,
+      groupId: `${cfg.FEATURE_CONSUMER_GROUP}.catalog`,
       logger,
-    );
+      onRecord: (key, value) => catalog.apply(value, key),
+    });
   }
   onModuleInit(): void {
     // Must not block the boot while Kafka is down.
