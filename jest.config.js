@@ -15,7 +15,8 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   // Workspace packages resolve to their sources, so tests never need a build first.
   moduleNameMapper: { '^@offerstream/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' },
-  testEnvironment: 'node',
+  // Node, with the process's typed arrays (native addons such as onnxruntime need them).
+  testEnvironment: '<rootDir>/test/setup/node-environment.js',
   rootDir: __dirname,
 };
 

@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -80,6 +81,33 @@ const vars = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy and total CPU ticks of the machine (all cores), from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
@@ -366,6 +394,13 @@ interface RateResult {
   readonly latencies: number[];
   /** How late sends left against their schedule (bench-side lag), ms, sorted. */
   readonly sendLag: number[];
+  /** CPU use over the step, % of one core: the feature process and this load generator. */
+  readonly featureCpu: number;
+  readonly benchCpu: number;
+  /** Share of the whole machine (all cores) busy over the step, %. */
+  readonly machineBusy: number;
+  /** CPU of everything else on the machine (Kafka, ClickHouse, other work), % of one core. */
+  readonly otherCpu: number;
 }
 
 /** Sends `rate` req/s on a fixed schedule (never waiting for answers) for `seconds`. */
@@ -374,7 +409,14 @@ async function openLoop(
   rate: number,
   seconds: number,
   make: (k: number) => Buffer,
+  featurePid: number,
 ): Promise<RateResult> {
+  const cpu0 = {
+    feature: cpuSeconds(featurePid),
+    bench: process.cpuUsage(),
+    machine: machineTicks(),
+    at: Date.now(),
+  };
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   const lag = new Float64Array(total);
@@ -420,7 +462,18 @@ async function openLoop(
   });
   const sendSeconds = (performance.now() - t0) / 1000;
   await Promise.race([finished, sleep(5000)]);
+  const wall = (Date.now() - cpu0.at) / 1000;
+  const bench = process.cpuUsage(cpu0.bench);
+  const machine = machineTicks();
+  const machineBusy =
+    ((machine.busy - cpu0.machine.busy) / (machine.total - cpu0.machine.total)) * 100;
+  const featureCpu = ((cpuSeconds(featurePid) - cpu0.feature) / wall) * 100;
+  const benchCpu = ((bench.user + bench.system) / 1e6 / wall) * 100;
   return {
+    machineBusy,
+    otherCpu: Math.max(0, machineBusy * cpus().length - featureCpu - benchCpu),
+    featureCpu,
+    benchCpu,
     rate,
     seconds,
     sent,
@@ -494,6 +547,14 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 
+  // Other work on the machine skews every figure: measure it before starting.
+  const idle0 = machineTicks();
+  await sleep(2000);
+  const idle1 = machineTicks();
+  const busyBefore = (100 * (idle1.busy - idle0.busy)) / (idle1.total - idle0.total);
+  log(
+    `bench-features: machine ${Math.round(busyBefore)} % busy before starting (${cpus().length} cores)${busyBefore > 15 ? ' — other work is running: figures will be skewed' : ''}`,
+  );
   try {
     // Isolated topics (declared partitions) and database.
     await admin.connect();
@@ -688,15 +749,24 @@ async function main(): Promise<void> {
 
     // Warm: each user requested once (a cold load from ClickHouse), 32 in flight, time-bounded;
     // the pool is the users warmed.
+    // The first 100 one at a time: what a first request costs on an otherwise idle service.
+    const coldAlone: number[] = [];
+    for (let i = 0; i < Math.min(100, N); i++) {
+      const t = performance.now();
+      await getFeatures(clients, request(latShop, `lu-${i}`, candidates), 5000).catch(() => 0);
+      coldAlone.push(performance.now() - t);
+    }
+    const coldAloneSorted = coldAlone.sort((a, b) => a - b);
     const cold: number[] = [];
     let coldStale = 0;
     let coldErrors = 0;
     const w0 = Date.now();
     const warmBoundS = Math.max(20, 2 * B);
-    const pool = await forEachConcurrent(
-      N,
+    const warmed = await forEachConcurrent(
+      N - coldAlone.length,
       32,
-      async (i) => {
+      async (j) => {
+        const i = j + coldAlone.length;
         const t = performance.now();
         try {
           const res = await getFeatures(clients, request(latShop, `lu-${i}`, candidates), 5000);
@@ -712,7 +782,8 @@ async function main(): Promise<void> {
       },
     );
     const warmSeconds = (Date.now() - w0) / 1000;
-    const warmRate = pool / warmSeconds;
+    const warmRate = warmed / warmSeconds;
+    const pool = warmed + coldAlone.length;
     const coldSorted = cold.sort((a, b) => a - b);
     // Loads that outlived the request's budget finish in the background: wait for them.
     const warmDrainMs = await waitLoadsDrained(clients, latShop, 60_000);
@@ -737,6 +808,12 @@ async function main(): Promise<void> {
       `  ${pool} of ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(warmRate)}/s, 32 in flight${pool < N ? ', time-bounded' : ''}): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, answered stale ${coldStale}, errors ${coldErrors}; sample of 200 not in memory: ${notInMemory}`,
     );
 
+    const parts = await queryRows<{ table: string; n: string }>(
+      ch,
+      sql`SELECT table, count() AS n FROM system.parts WHERE active AND database = ${database} GROUP BY table ORDER BY table`,
+    );
+    log(`  ClickHouse active parts: ${parts.map((r) => `${r.table} ${r.n}`).join(', ')}`);
+
     // Requests pre-encoded as two protobuf parts (concatenated messages merge): the user part
     // and the 50 candidates, encoded once.
     const candBytes = Buffer.from(GetFeaturesRequest.encode(request('', '', candidates)).finish());
@@ -756,14 +833,14 @@ async function main(): Promise<void> {
       }
     };
     // A short warm-up of the open loop itself (JIT, connections).
-    await openLoop(raw, 300, 2, latReq);
+    await openLoop(raw, 300, 2, latReq, feature.child.pid!);
     await waitIdle();
     const latSeconds = Math.max(2, Math.round(B / 3));
     log(`  open loop: 1000 req/s × ${latSeconds} s, 50 candidates, 4 channels …`);
-    const main1000 = await openLoop(raw, 1000, latSeconds, latReq);
+    const main1000 = await openLoop(raw, 1000, latSeconds, latReq, feature.child.pid!);
     const pct = (r: RateResult, q: number) => round2(percentile(r.latencies, q));
     const describe = (r: RateResult) =>
-      `p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, p99.9 ${pct(r, 99.9)} ms, errors ${r.errors}${r.errors ? ` (${[...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''}, achieved ${Math.round(r.achievedRate)} req/s`;
+      `p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, p99.9 ${pct(r, 99.9)} ms, CPU % feature ${Math.round(r.featureCpu)} / bench ${Math.round(r.benchCpu)} / rest ${Math.round(r.otherCpu)}, errors ${r.errors}${r.errors ? ` (${[...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''}, achieved ${Math.round(r.achievedRate)} req/s`;
     log(`  1000 req/s: ${describe(main1000)}`);
     const passes = (r: RateResult) =>
       pct(r, 99) <= 5 && r.errors === 0 && r.achievedRate >= r.rate * 0.95;
@@ -775,7 +852,7 @@ async function main(): Promise<void> {
     const ladder = maxOk > 0 ? [1500, 2000, 3000, 4000, 6000, 8000] : [750, 500, 250, 100];
     for (const rate of ladder) {
       await waitIdle(); // a previous step's backlog must not count against this one
-      const r = await openLoop(raw, rate, stepSeconds, latReq);
+      const r = await openLoop(raw, rate, stepSeconds, latReq, feature.child.pid!);
       steps.push(r);
       const ok = passes(r);
       log(`  step ${rate} req/s × ${stepSeconds} s: ${describe(r)} → ${ok ? 'ok' : 'over'}`);
@@ -1059,7 +1136,11 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${N} / ${pool}`,
       ],
       [
-        'cold loads while warming: users/s (32 in flight), p50 / p99 ms',
+        'first request of a user (cold load), one at a time: p50 / p99 ms',
+        `${round2(percentile(coldAloneSorted, 50))} / ${round2(percentile(coldAloneSorted, 99))}`,
+      ],
+      [
+        'cold loads while warming: users/s (32 in flight), p50 / p99 ms (queueing)',
         `${Math.round(warmRate)}, ${round2(percentile(coldSorted, 50))} / ${round2(percentile(coldSorted, 99))}`,
       ],
       [
@@ -1079,12 +1160,16 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${main1000.errors} / ${main1000.stale} of ${main1000.sampled}`,
       ],
       [
+        '1000 req/s: CPU % of one core — feature / this load generator / rest of the machine',
+        `${Math.round(main1000.featureCpu)} / ${Math.round(main1000.benchCpu)} / ${Math.round(main1000.otherCpu)}`,
+      ],
+      [
         '1000 req/s: bench send lag p99 ms (load generator on the same cores)',
         round2(percentile(main1000.sendLag, 99)),
       ],
       ...steps.map((r) => [
-        `step ${r.rate} req/s × ${r.seconds} s: p50 / p99 / p99.9 ms, errors, achieved req/s`,
-        `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}`,
+        `step ${r.rate} req/s × ${r.seconds} s: p50 / p99 / p99.9 ms, errors, achieved req/s, CPU % feature / bench / rest`,
+        `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}, ${Math.round(r.featureCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
       ]),
       [
         'max sustainable req/s with p99 ≤ 5 ms and no errors (0 = none tried held)',
@@ -1148,6 +1233,10 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${Math.round(afterStream.rss)} / ${Math.round(afterStream.heap)}`,
       ],
       ['warn/error log lines per service', problems],
+      [
+        `machine busy before the run, % of ${cpus().length} cores (other work skews the figures)`,
+        Math.round(busyBefore),
+      ],
       ['total run s', Math.round((Date.now() - startedAt) / 1000)],
     ];
     printReport(
