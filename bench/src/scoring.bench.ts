@@ -1,0 +1,361 @@
+/**
+ * bench-scoring: ScoringService.Score against a raw onnxruntime `session.run` loop on the same
+ * model, in one run: candidate-scores/s and p50/p99 latency for K = 20 and 100 candidates per
+ * call at rising concurrency, for a small MLP and for a behaviour-sequence (BST-like) model.
+ * The service runs as its own process; the load generator (this process) shares the cores.
+ * BENCH_SECONDS (default 30) sizes every cell; the last line is key=value figures.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { env, loadConfig } from '@offerstream/config';
+import {
+  callUnary,
+  FeatureSet,
+  grpcClient,
+  ModelAnnouncement,
+  RolloutStage,
+  ScoringServiceService,
+  SERVICE_NAMES,
+  TensorDataType,
+} from '@offerstream/contracts';
+import {
+  encodeRows,
+  loadFeatureSpec,
+  type InputPlan,
+  type ModelInputName,
+} from '@offerstream/features';
+import {
+  createKafka,
+  IdempotentProducer,
+  kafkaVars,
+  provisionTopics,
+  topicSpecs,
+  TOPICS,
+} from '@offerstream/kafka';
+import { createLogger } from '@offerstream/logging';
+import { mlpModel, sequenceModel } from '@offerstream/testing';
+import * as ort from 'onnxruntime-node';
+import { percentile, printReport } from './report';
+import { startService } from './service-process';
+
+const spec = loadFeatureSpec('fs-1');
+const U = spec.user.length;
+const C = spec.candidate.length;
+const L = spec.sequence.max_length;
+const BUCKETS = 100_003;
+const THREADS = cpus().length;
+
+interface BenchModel {
+  readonly name: string;
+  readonly label: string;
+  readonly bytes: Uint8Array;
+  readonly inputs: ModelInputName[];
+}
+
+const MODELS: BenchModel[] = [
+  {
+    name: 'bench-mlp',
+    label: 'MLP (108→64→3 heads)',
+    bytes: mlpModel({ userFeatures: U, candidateFeatures: C, hidden: 64 }),
+    inputs: ['user', 'candidate'],
+  },
+  {
+    name: 'bench-seq',
+    label: `sequence model (BST-like, L=${L}, d=32)`,
+    bytes: sequenceModel({
+      userFeatures: U,
+      candidateFeatures: C,
+      sequenceLength: L,
+      itemBuckets: BUCKETS,
+    }),
+    inputs: ['user', 'candidate', 'seq_item', 'seq_type', 'seq_age'],
+  },
+];
+
+function writeStore(root: string, m: BenchModel): ModelAnnouncement {
+  const dir = join(root, m.name, 'v1');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.onnx'), m.bytes);
+  const seq = (name: string, t: TensorDataType) => ({ name, dataType: t, shape: [-1, L] });
+  const a = ModelAnnouncement.fromPartial({
+    modelName: m.name,
+    modelVersion: 'v1',
+    uri: `${m.name}/v1/model.onnx`,
+    sha256: createHash('sha256').update(m.bytes).digest('hex'),
+    featureSpecVersion: spec.version,
+    inputs: [
+      { name: 'user', dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32, shape: [-1, U] },
+      { name: 'candidate', dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32, shape: [-1, C] },
+      ...(m.inputs.includes('seq_item')
+        ? [
+            seq('seq_item', TensorDataType.TENSOR_DATA_TYPE_INT64),
+            seq('seq_type', TensorDataType.TENSOR_DATA_TYPE_INT64),
+            seq('seq_age', TensorDataType.TENSOR_DATA_TYPE_FLOAT32),
+          ]
+        : []),
+    ],
+    outputs: ['p_click', 'p_purchase', 'uplift'].map((name) => ({
+      name,
+      dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32,
+      shape: [-1, 1],
+    })),
+    rollout: { stage: RolloutStage.ROLLOUT_STAGE_PRODUCTION, trafficShare: 1 },
+  });
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({ ...(ModelAnnouncement.toJSON(a) as object), sequence_id_buckets: BUCKETS }),
+  );
+  return a;
+}
+
+/** A FeatureSet of K candidates with a full sequence, as GetFeatures returns it. */
+function featureSet(k: number): FeatureSet {
+  let s = 12345;
+  const r = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  return FeatureSet.fromPartial({
+    featureSpecVersion: spec.version,
+    user: { values: Array.from({ length: U }, r) },
+    sequence: Array.from({ length: L }, (_, i) => ({
+      itemId: `sku-${Math.floor(r() * 5000)}`,
+      categoryId: `cat-${i % 7}`,
+      type: 1 + (i % 6),
+      ageSeconds: (L - i) * 600,
+    })),
+    candidates: Array.from({ length: k }, (_, i) => ({
+      offerId: `o-${i}`,
+      campaignId: 'c',
+      values: Array.from({ length: C }, r),
+    })),
+  });
+}
+
+/** The raw baseline: session.run on pre-built tensors of `k` rows, back to back, for `ms`. */
+async function rawLoop(m: BenchModel, k: number, ms: number) {
+  const session = await ort.InferenceSession.create(m.bytes, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: THREADS,
+    graphOptimizationLevel: 'all',
+  });
+  const fs = featureSet(k);
+  const plan: InputPlan = { names: m.inputs, sequenceLength: L, idBuckets: BUCKETS };
+  const enc = encodeRows(
+    spec,
+    plan,
+    fs.user!.values,
+    fs.candidates.map((c) => c.values),
+    fs.sequence.map((e) => ({
+      itemId: e.itemId,
+      categoryId: e.categoryId,
+      type: e.type,
+      ageSeconds: e.ageSeconds,
+    })),
+  );
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const n of m.inputs) {
+    const d = enc.data[n]!;
+    feeds[n] = new ort.Tensor(d instanceof Float32Array ? 'float32' : 'int64', d, [
+      k,
+      d.length / k,
+    ]);
+  }
+  for (let i = 0; i < 20; i++) await session.run(feeds); // warm-up
+  const lat: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    const s = performance.now();
+    await session.run(feeds);
+    lat.push(performance.now() - s);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  await session.release();
+  lat.sort((a, b) => a - b);
+  return {
+    scoresPerS: (lat.length * k) / secs,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+  };
+}
+
+/** Closed-loop load: `concurrency` callers over 4 channels, each calling back to back for `ms`. */
+async function serviceLoop(port: number, k: number, concurrency: number, ms: number) {
+  const clients = Array.from({ length: Math.min(4, concurrency) }, (_, i) =>
+    grpcClient(ScoringServiceService, SERVICE_NAMES.scoring, `127.0.0.1:${port}`, {
+      'grpc.channel_id': i,
+    }),
+  );
+  const req = { modelName: '', modelVersion: '', features: featureSet(k), returnShadow: false };
+  const lat: number[] = [];
+  let errors = 0;
+  let batchJobs = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      const c = clients[w % clients.length]!;
+      while (performance.now() - t0 < ms) {
+        const s = performance.now();
+        try {
+          const res = await callUnary(c.score.bind(c), req, { deadlineMs: 5000 });
+          lat.push(performance.now() - s);
+          batchJobs += res.latency?.batchSize ?? 1;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  lat.sort((a, b) => a - b);
+  return {
+    scoresPerS: (lat.length * k) / secs,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    errors,
+    meanBatch: batchJobs / Math.max(1, lat.length),
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(
+    {
+      ...kafkaVars,
+      BENCH_SECONDS: env.int({ doc: 'Bench length', default: '30', min: 1, max: 3600 }),
+    },
+    { KAFKA_LOG_LEVEL: 'nothing', ...process.env },
+  );
+  const cellMs = Math.max(1500, (cfg.BENCH_SECONDS * 1000) / 10);
+  const logger = createLogger({ service: 'bench-scoring', level: 'warn' });
+  const kafka = createKafka(cfg, 'bench-scoring', logger);
+  const prefix = `bench_scoring_${Date.now().toString(36)}.`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(
+    admin,
+    topicSpecs(prefix).filter((t) => t.name.endsWith(TOPICS.models.name)),
+    { replicationFactor: 1 },
+  );
+  const store = mkdtempSync(join(tmpdir(), 'bench-models-'));
+  const producer = new IdempotentProducer(kafka);
+  await producer.connect();
+  for (const m of MODELS) {
+    const a = writeStore(store, m);
+    await producer.send(prefix + TOPICS.models.name, [
+      { key: `${m.name}@v1`, value: Buffer.from(ModelAnnouncement.encode(a).finish()) },
+    ]);
+  }
+  await producer.disconnect();
+
+  const rows: (string | number)[][] = [
+    [
+      'model',
+      'path',
+      'K',
+      'concurrency',
+      'scores/s',
+      'p50 ms',
+      'p99 ms',
+      'mean calls/batch',
+      'errors',
+    ],
+  ];
+  const best: Record<string, Record<number, { raw: number; service: number }>> = {};
+  for (const m of MODELS) {
+    best[m.name] = {};
+    for (const k of [20, 100]) {
+      process.stdout.write(`bench-scoring: ${m.label}, raw session.run, K=${k} …\n`);
+      const r = await rawLoop(m, k, cellMs);
+      rows.push([
+        m.label,
+        'raw session.run',
+        k,
+        1,
+        Math.round(r.scoresPerS),
+        +r.p50.toFixed(3),
+        +r.p99.toFixed(3),
+        '-',
+        0,
+      ]);
+      best[m.name]![k] = { raw: r.scoresPerS, service: 0 };
+    }
+    const svc = startService('scoring', `scoring/${m.name}`, {
+      KAFKA_BROKERS: cfg.KAFKA_BROKERS.join(','),
+      KAFKA_LOG_LEVEL: 'nothing',
+      KAFKA_TOPIC_PREFIX: prefix,
+      MODEL_STORE_URI: store,
+      SCORING_MODEL_NAME: m.name,
+      SCORING_EXECUTION_PROVIDER: 'cpu',
+      LOG_LEVEL: 'info',
+    });
+    const { grpcPort } = await svc.serving;
+    for (const k of [20, 100]) {
+      for (const c of [1, 4, 16, 64]) {
+        process.stdout.write(
+          `bench-scoring: ${m.label}, ScoringService.Score, K=${k}, ${c} in flight …\n`,
+        );
+        await serviceLoop(grpcPort, k, c, 300); // warm-up
+        const s = await serviceLoop(grpcPort, k, c, cellMs);
+        rows.push([
+          m.label,
+          'ScoringService.Score',
+          k,
+          c,
+          Math.round(s.scoresPerS),
+          +s.p50.toFixed(3),
+          +s.p99.toFixed(3),
+          +s.meanBatch.toFixed(1),
+          s.errors,
+        ]);
+        best[m.name]![k]!.service = Math.max(best[m.name]![k]!.service, s.scoresPerS);
+      }
+    }
+    await svc.stop();
+  }
+  await admin.deleteTopics({ topics: [prefix + TOPICS.models.name] }).catch(() => undefined);
+  await admin.disconnect();
+  rmSync(store, { recursive: true, force: true });
+
+  const mlp = best['bench-mlp']!;
+  const seq = best['bench-seq']!;
+  const overhead = mlp[100]!.raw / mlp[100]!.service;
+  rows.push(['', '', '', '', '', '', '', '', '']);
+  rows.push([
+    'MLP: raw / service scores/s at K=100 (best concurrency)',
+    '',
+    100,
+    '',
+    +overhead.toFixed(2),
+    '',
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    'sequence: raw / service scores/s at K=100',
+    '',
+    100,
+    '',
+    +(seq[100]!.raw / seq[100]!.service).toFixed(2),
+    '',
+    '',
+    '',
+    '',
+  ]);
+  printReport(
+    `bench-scoring — ScoringService.Score vs raw session.run, CPU (${THREADS} cores, load generator on the same machine); targets: overhead ≤ 1.3×, MLP ≥ 1,000,000 scores/s, sequence ≥ 50,000/s`,
+    rows,
+    {
+      overhead_vs_raw: overhead,
+      mlp_scores_per_s: Math.round(mlp[100]!.service),
+      seq_scores_per_s: Math.round(seq[100]!.service),
+    },
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench-scoring failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
