@@ -6,6 +6,7 @@ import {
   O,
   U,
   USER_COUNT_FIELDS,
+  USER_FIELDS,
   type ItemState,
   type OfferState,
   type SequenceItem,
@@ -73,18 +74,8 @@ const WINDOWS: readonly [string, number][] = [
   ['7d', 168],
   ['30d', 720],
 ];
-const COUNT_NAMES = [
-  'views',
-  'clicks',
-  'searches',
-  'add_to_carts',
-  'remove_from_carts',
-  'purchases',
-  'refunds',
-  'offer_impressions',
-  'offer_clicks',
-  'offer_redeems',
-];
+/** The ten per-type counters (u_<name>_<window>), in bucket order. */
+const COUNT_NAMES = USER_FIELDS.slice(0, 10);
 const OFFER_KINDS: readonly OfferKind[] = [
   'percent',
   'amount',

@@ -102,13 +102,7 @@ export class HourBuckets {
     toHour: number,
     fn: (hour: number, value: number) => void,
   ): void {
-    const hs = this.hours;
-    for (let i = 0; i < hs.length; i++) {
-      const h = hs[i]!;
-      if (h < fromHour) continue;
-      if (h > toHour) break;
-      fn(h, this.values[i * this.fields + field]!);
-    }
+    this.forEachTotal([field], fromHour, toHour, fn);
   }
 
   /** Sum of all fields `fieldsToSum` per hour, as above. */

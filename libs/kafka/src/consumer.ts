@@ -198,6 +198,28 @@ export class DurableConsumer {
     this.running = true;
   }
 
+  /**
+   * Starts without blocking the caller (a service's boot must not wait for Kafka; readiness
+   * reports it meanwhile), retrying with backoff until it runs or `stop()` is called.
+   */
+  startInBackground(): void {
+    void (async () => {
+      for (let attempt = 1; !this.stopping; attempt++) {
+        try {
+          await this.start();
+          return;
+        } catch (err) {
+          const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
+          this.opts.logger.error(
+            { err, attempt, retryInMs: delay, groupId: this.opts.groupId },
+            'consumer could not start; retrying',
+          );
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })();
+  }
+
   /** Waits until the member has partitions assigned (tests, readiness). */
   async waitForAssignment(timeoutMs = 30000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

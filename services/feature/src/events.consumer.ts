@@ -23,7 +23,6 @@ import type { FeatureMetrics } from './feature.metrics';
 @Injectable()
 export class FeatureEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
-  private stopped = false;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -66,23 +65,7 @@ export class FeatureEventsConsumer implements OnApplicationBootstrap, OnModuleDe
         }
       },
     });
-    void this.startWithRetry(this.consumer);
-  }
-
-  private async startWithRetry(consumer: DurableConsumer): Promise<void> {
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await consumer.start();
-        return;
-      } catch (err) {
-        const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
-        this.logger.error(
-          { err, attempt, retryInMs: delay },
-          'events consumer could not start; retrying',
-        );
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    this.consumer.startInBackground();
   }
 
   /** Waits until the consumer joined its group (tests, readiness). */
@@ -91,7 +74,6 @@ export class FeatureEventsConsumer implements OnApplicationBootstrap, OnModuleDe
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     await this.consumer?.stop();
   }
 }

@@ -27,7 +27,6 @@ function header(m: KafkaMessage, name: string): string | undefined {
 @Injectable()
 export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: DurableConsumer | undefined;
-  private stopped = false;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -69,27 +68,10 @@ export class EventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         ),
     });
     // Joining the group must not block the boot: readiness reports Kafka meanwhile.
-    void this.startWithRetry(this.consumer);
-  }
-
-  private async startWithRetry(consumer: DurableConsumer): Promise<void> {
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await consumer.start();
-        return;
-      } catch (err) {
-        const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
-        this.logger.error(
-          { err, attempt, retryInMs: delay },
-          'events consumer could not start; retrying',
-        );
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    this.consumer.startInBackground();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     await this.consumer?.stop();
   }
 }
