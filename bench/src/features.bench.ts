@@ -11,10 +11,9 @@
  * Kafka, ClickHouse, ingest, the feature service and this process share the machine's cores.
  * BENCH_SECONDS (default 30) sizes the timed phases; the last line is key=value figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   clickhouseVars,
@@ -47,8 +46,8 @@ import { createKafka, kafkaVars, provisionTopics, topicSpecs, TOPICS } from '@of
 import { createLogger } from '@offerstream/logging';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
 import { percentile, printReport } from './report';
+import { ROOT, startService, type ServiceProcess } from './service-process';
 
-const ROOT = resolve(__dirname, '..', '..');
 const vars = {
   ...kafkaVars,
   ...clickhouseVars,
@@ -122,117 +121,8 @@ function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
 
 // ------------------------------------------------------------------ child services
 
-interface Service {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly serving: Promise<{ grpcPort: number; httpPort: number }>;
-  /** warn/error lines the service logged (also echoed to stderr, the first few). */
-  readonly problems: string[];
-  /** The last lines it logged. */
-  recent(): string;
-  /** The V8 inspector's WebSocket URL (started with inspect: true). */
-  inspector(): string | undefined;
-  stop(): Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
-
-/** As k8s/base/feature/deployment.yaml runs the feature service. */
-const FEATURE_NODE_OPTIONS = '--max-old-space-size=1536';
-
-function startService(
-  name: string,
-  label: string,
-  extraEnv: Record<string, string>,
-  opts: { inspect?: boolean } = {},
-): Service {
-  // BENCH_PROFILE=1 writes a V8 CPU profile of each feature process to .local/prof/.
-  const nodeArgs =
-    process.env.BENCH_PROFILE === '1' && name === 'feature'
-      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, '.local', 'prof')}`]
-      : [];
-  // The inspector (loopback, random port) lets the bench force a full GC before reading memory.
-  if (opts.inspect) nodeArgs.push('--inspect=127.0.0.1:0');
-  const main = join(ROOT, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: '0',
-      HTTP_PORT: '0',
-      // info: the "is serving" line carries the ports.
-      LOG_LEVEL: 'info',
-      ...(name === 'feature' ? { NODE_OPTIONS: FEATURE_NODE_OPTIONS } : {}),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const problems: string[] = [];
-  const recent: string[] = [];
-  let inspector: string | undefined;
-  let resolveServing!: (p: { grpcPort: number; httpPort: number }) => void;
-  let rejectServing!: (e: Error) => void;
-  const serving = new Promise<{ grpcPort: number; httpPort: number }>((res, rej) => {
-    resolveServing = res;
-    rejectServing = rej;
-  });
-  const onLine = (line: string) => {
-    if (line.trim() === '') return;
-    recent.push(line);
-    if (recent.length > 30) recent.shift();
-    const ws = /^Debugger listening on (ws:\/\/\S+)/.exec(line);
-    if (ws) inspector = ws[1];
-    if (/^(Debugger |For help, see)/.test(line)) return;
-    let rec: { level?: string; msg?: string; grpcPort?: number; httpPort?: number } = {};
-    try {
-      rec = JSON.parse(line) as typeof rec;
-    } catch {
-      rec = { level: 'warn', msg: line };
-    }
-    if (rec.msg?.endsWith('is serving') && rec.grpcPort && rec.httpPort)
-      resolveServing({ grpcPort: rec.grpcPort, httpPort: rec.httpPort });
-    if (rec.level === 'warn' || rec.level === 'error' || rec.level === 'fatal') {
-      problems.push(line);
-      if (problems.length <= 5) process.stderr.write(`  [${label}] ${line.slice(0, 600)}\n`);
-    }
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = '';
-    stream.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-  }
-  child.once('exit', (code, signal) =>
-    rejectServing(
-      new Error(`${label} exited (${code ?? signal}) before serving:\n${recent.join('\n')}`),
-    ),
-  );
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(hard);
-  };
-  return {
-    name: label,
-    child,
-    serving,
-    problems,
-    recent: () => recent.join('\n'),
-    inspector: () => inspector,
-    stop,
-  };
-}
+/** As k8s/base/feature/deployment.yaml runs the feature service (NODE_OPTIONS). */
+const FEATURE_NODE_ARGS = ['--max-old-space-size=1536'];
 
 /** The service's Prometheus metrics, by name. */
 async function scrapeMetrics(httpPort: number): Promise<Map<string, number>> {
@@ -524,7 +414,7 @@ async function main(): Promise<void> {
 
   const kafka = createKafka(cfg, 'bench-features', logger);
   const admin = kafka.admin();
-  const services: Service[] = [];
+  const services: ServiceProcess[] = [];
   let producer: Producer | undefined;
   const ch = createClickHouse({ url: cfg.CLICKHOUSE_URL, database });
   let cleaned = false;
@@ -536,22 +426,25 @@ async function main(): Promise<void> {
     await admin
       .deleteTopics({ topics: topicSpecs(prefix).map((t) => t.name) })
       .catch(() => undefined);
+    // The services' consumer groups (ingest, feature, their catalog readers) are all `${run}.*`.
+    const groups = await admin.listGroups().catch(() => ({ groups: [] }));
+    const ours = groups.groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await execSql(ch, sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
     await ch.close().catch(() => undefined);
   };
-  // Never leave a service behind, whatever ends this process.
-  process.once('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-  });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+  // Services are killed whatever ends this process (service-process.ts); topics and the
+  // database are removed by the `finally` below on any normal or failed end.
 
   // Other work on the machine skews every figure: measure it before starting.
-  const idle0 = machineTicks();
+  const idle0 = { machine: machineTicks(), own: process.cpuUsage() };
   await sleep(2000);
   const idle1 = machineTicks();
-  const busyBefore = (100 * (idle1.busy - idle0.busy)) / (idle1.total - idle0.total);
+  const own = process.cpuUsage(idle0.own);
+  const busyBefore =
+    (100 * (idle1.busy - idle0.machine.busy)) / (idle1.total - idle0.machine.total) -
+    (own.user + own.system) / 1e6 / 2 / cpus().length;
   log(
     `bench-features: machine ${Math.round(busyBefore)} % busy before starting (${cpus().length} cores)${busyBefore > 15 ? ' — other work is running: figures will be skewed' : ''}`,
   );
@@ -593,10 +486,12 @@ async function main(): Promise<void> {
       INGEST_CONSUMER_GROUP: `${run}.ingest`,
     });
     services.push(ingest);
-    const feature = startService('feature', 'feature', {
-      ...common,
-      FEATURE_CONSUMER_GROUP: `${run}.feature`,
-    });
+    const feature = startService(
+      'feature',
+      'feature',
+      { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature` },
+      { nodeArgs: FEATURE_NODE_ARGS },
+    );
     services.push(feature);
     const [, fPorts] = await Promise.all([ingest.serving, feature.serving]);
     const clients = featureClients(fPorts.grpcPort, 4);
@@ -885,7 +780,7 @@ async function main(): Promise<void> {
     // (and the stream still passes it): the table says so.
     const cap = Math.min(M, Math.max(1000, Math.floor((warmRate * loadBoundS) / 1000) * 1000));
     log(
-      `bench-features: phase 3 (memory) — feature with FEATURE_MAX_USERS=${cap}${cap < M ? ` (scaled down from ${M}: ~${Math.round(warmRate)} loads/s × ${loadBoundS} s)` : ''}, NODE_OPTIONS=${FEATURE_NODE_OPTIONS}; history rows inserted into ClickHouse directly …`,
+      `bench-features: phase 3 (memory) — feature with FEATURE_MAX_USERS=${cap}${cap < M ? ` (scaled down from ${M}: ~${Math.round(warmRate)} loads/s × ${loadBoundS} s)` : ''}, ${FEATURE_NODE_ARGS.join(' ')}; history rows inserted into ClickHouse directly …`,
     );
     // History rows straight into `events` (the views fill the hourly aggregates): a bench
     // shortcut for this phase only. Event times spread over the last 48 h, ingested 2 h ago.
@@ -926,7 +821,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       'feature',
       'feature-mem',
       { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature-mem`, FEATURE_MAX_USERS: String(cap) },
-      { inspect: true },
+      { inspect: true, nodeArgs: FEATURE_NODE_ARGS },
     );
     services.push(mem);
     const mPorts = await mem.serving;
@@ -1034,6 +929,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     const loadSeconds = (Date.now() - l0) / 1000;
     const loadDrainMs = await waitLoadsDrained(mClients, memShop, drainBoundMs);
     const inMemLoaded = await metric('offerstream_feature_users_in_memory');
+    const afterLoads = await memoryNow(true);
     log(
       `  ${loaded} users requested in ${loadSeconds.toFixed(1)} s (${Math.round(loaded / loadSeconds)}/s), loads drained ${(loadDrainMs / 1000).toFixed(1)} s later; in memory ${inMemLoaded}; answered stale ${memStale}, errors ${memErrors}`,
     );
@@ -1197,7 +1093,11 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${Math.round(loaded / loadSeconds)} / ${memStale} / ${memErrors}; ${secs(loadDrainMs)}`,
       ],
       [
-        `RSS / heap MB with them (${gcNote})`,
+        `RSS / heap MB after loading them, before live events (${gcNote})`,
+        `${Math.round(afterLoads.rss)} / ${Math.round(afterLoads.heap)}`,
+      ],
+      [
+        `RSS / heap MB with their live events too (${gcNote})`,
         `${Math.round(withUsers.rss)} / ${Math.round(withUsers.heap)}`,
       ],
       [
