@@ -223,12 +223,15 @@ interface Latest<T> {
 /** Everything kept about one item (all users). */
 export class ItemState {
   readonly buckets = new HourBuckets(ITEM_FIELDS.length);
+  /** Bumped on every change (memoised feature blocks check it). */
+  version = 0;
   price: Latest<number> = { value: 0, timeMs: -Infinity };
   category: Latest<string> = { value: '', timeMs: -Infinity };
 
   constructor(private readonly lookbackHours: number) {}
 
   apply(e: FeatureEvent): void {
+    this.version++;
     const inc = itemIncrements(e);
     const hour = hourOf(e.timeMs);
     if (inc) {
@@ -241,10 +244,12 @@ export class ItemState {
   }
 
   notePrice(value: number, timeMs: number): void {
+    this.version++;
     if (timeMs >= this.price.timeMs) this.price = { value, timeMs };
   }
 
   noteCategory(value: string, timeMs: number): void {
+    this.version++;
     if (timeMs >= this.category.timeMs) this.category = { value, timeMs };
   }
 }
@@ -260,6 +265,8 @@ export const PRICED: ReadonlySet<EventTypeName> = new Set([
 /** Everything kept about one offer, and its lifetime totals. */
 export class OfferState {
   readonly buckets = new HourBuckets(OFFER_FIELDS.length);
+  /** Bumped on every change (memoised feature blocks check it). */
+  version = 0;
   /** Redemptions of all time (flash-sale stock left = stock − this). */
   lifetimeRedemptions = 0;
 
@@ -268,6 +275,7 @@ export class OfferState {
   apply(e: FeatureEvent): void {
     const inc = offerIncrements(e);
     if (!inc) return;
+    this.version++;
     const hour = hourOf(e.timeMs);
     this.buckets.add(hour, inc);
     this.buckets.prune(hour - this.lookbackHours);

@@ -1,6 +1,7 @@
 import { ItemState, OfferState, UserState, type FeatureEvent } from './feature-event';
 import { loadFeatureSpec, parseFeatureSpec, FeatureSpecError } from './feature-spec';
 import {
+  candidateContext,
   candidateFeatures,
   EMPTY_CONTEXT,
   userFeatures,
@@ -162,12 +163,9 @@ describe('candidateFeatures', () => {
       ev('view', 3),
     ]);
     const { values, coldStart } = candidateFeatures(
-      spec,
+      candidateContext(spec, user, EMPTY_CONTEXT, AS_OF),
       { offerId: 'o1', campaignId: 'c1', itemId: 'i1', categoryId: '' },
       { item, offer, catalog: flash, campaignSpentMinor: 25_000 },
-      user,
-      EMPTY_CONTEXT,
-      AS_OF,
     );
     expect(coldStart).toBe(false);
     expect(c(values, 'i_price')).toBeCloseTo(Math.log1p(80), 5); // the latest price
@@ -185,12 +183,9 @@ describe('candidateFeatures', () => {
 
   it('falls back to defaults for an unknown offer and item and flags the cold start', () => {
     const { values, coldStart } = candidateFeatures(
-      spec,
+      candidateContext(spec, undefined, EMPTY_CONTEXT, AS_OF),
       { offerId: 'nope', campaignId: 'c', itemId: '', categoryId: '' },
       { item: undefined, offer: undefined, catalog: undefined, campaignSpentMinor: 0 },
-      undefined,
-      EMPTY_CONTEXT,
-      AS_OF,
     );
     expect(coldStart).toBe(true);
     expect(c(values, 'o_known')).toBe(0);

@@ -227,94 +227,244 @@ function discountDepth(c: CatalogOffer, itemPrice: number, cartValue: number): n
   }
 }
 
-/** One candidate's item, offer and cross features at `asOfMs`, in spec order. */
-export function candidateFeatures(
+/** 2^(−k / half-life) for k = 0..lookback: the decay weights, computed once per spec. */
+const decayTables = new WeakMap<FeatureSpec, Float64Array>();
+function decayTable(spec: FeatureSpec): Float64Array {
+  let t = decayTables.get(spec);
+  if (!t) {
+    const half = spec.params.decay_half_life_hours;
+    t = new Float64Array(spec.params.lookback_hours + 1);
+    for (let k = 0; k < t.length; k++) t[k] = Math.pow(2, -k / half);
+    decayTables.set(spec, t);
+  }
+  return t;
+}
+
+/**
+ * The user side of candidate features, computed once per request: the visible sequence
+ * and its counts by category, item and offer (each candidate then costs O(1) lookups).
+ */
+export interface CandidateContext {
+  readonly spec: FeatureSpec;
+  readonly asOfMs: number;
+  readonly hour: number;
+  readonly ctx: ContextInput;
+  readonly withCategory: number;
+  readonly byCategory: ReadonlyMap<string, number>;
+  readonly byItem: ReadonlyMap<string, number>;
+  readonly byOffer: ReadonlyMap<string, number>;
+  readonly cart: ReadonlySet<string>;
+}
+
+const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+
+export function candidateContext(
   spec: FeatureSpec,
-  cand: CandidateInput,
-  st: CandidateState,
   user: UserState | undefined,
   ctx: ContextInput,
   asOfMs: number,
-): { values: Float32Array; coldStart: boolean } {
-  const v = new Map<string, number>();
-  const H = hourOf(asOfMs);
-  const L = spec.params.lookback_hours;
-  const half = spec.params.decay_half_life_hours;
-  const ib = st.item?.buckets;
-  const ob = st.offer?.buckets;
-  const isum = (f: number, hours: number) => (ib ? ib.sum(f, H - hours + 1, H) : 0);
-  const idec = (f: number) => (ib ? ib.decayed(f, H - L + 1, H, half) : 0);
-  const osum = (f: number, hours: number) => (ob ? ob.sum(f, H - hours + 1, H) : 0);
-  const odec = (f: number) => (ob ? ob.decayed(f, H - L + 1, H, half) : 0);
+): CandidateContext {
+  const byCategory = new Map<string, number>();
+  const byItem = new Map<string, number>();
+  const byOffer = new Map<string, number>();
+  let withCategory = 0;
+  for (const s of visibleSequence(spec, user, asOfMs)) {
+    if (s.categoryId !== '') {
+      withCategory++;
+      bump(byCategory, s.categoryId);
+    }
+    if (s.itemId !== '') bump(byItem, s.itemId);
+    if (s.offerId !== '') bump(byOffer, s.offerId);
+  }
+  return {
+    spec,
+    asOfMs,
+    hour: hourOf(asOfMs),
+    ctx,
+    withCategory,
+    byCategory,
+    byItem,
+    byOffer,
+    cart: new Set(ctx.cartItemIds),
+  };
+}
 
-  const price = st.item?.price.value ?? 0;
-  v.set('i_price', log1p0(price / 100));
-  v.set('i_price_known', price > 0 ? 1 : 0);
+/** Item features at hour H: [i_price … i_trend] plus the raw price and 7-day views. */
+interface ItemBlock {
+  readonly price: number;
+  readonly views7d: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+/** Offer usage features at hour H, plus the raw 7-day impressions. */
+interface OfferBlock {
+  readonly impressions7d: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+const itemMemo = new WeakMap<ItemState, { hour: number; version: number; block: ItemBlock }>();
+const offerMemo = new WeakMap<OfferState, { hour: number; version: number; block: OfferBlock }>();
+const NO_ITEM = new WeakMap<FeatureSpec, Map<number, ItemBlock>>();
+const NO_OFFER = new WeakMap<FeatureSpec, Map<number, OfferBlock>>();
+
+/** The item's block, recomputed only when the item changed or the hour moved on. */
+function itemBlock(spec: FeatureSpec, item: ItemState | undefined, H: number): ItemBlock {
+  if (item) {
+    const m = itemMemo.get(item);
+    if (m && m.hour === H && m.version === item.version) return m.block;
+  } else {
+    const m = NO_ITEM.get(spec)?.get(H);
+    if (m) return m;
+  }
+  const L = spec.params.lookback_hours;
+  const table = decayTable(spec);
+  const ib = item?.buckets;
+  const isum = (f: number, hours: number) => (ib ? ib.sum(f, H - hours + 1, H) : 0);
+  const idec = (f: number) => (ib ? ib.decayedBy(f, H - L + 1, H, table) : 0);
+  const price = item?.price.value ?? 0;
   const views24 = isum(I.views, 24);
   const views7d = isum(I.views, 168);
-  v.set('i_views_24h', log1p0(views24));
-  v.set('i_views_7d', log1p0(views7d));
-  v.set('i_clicks_7d', log1p0(isum(I.clicks, 168)));
-  v.set('i_carts_7d', log1p0(isum(I.add_to_carts, 168)));
-  v.set('i_purchases_7d', log1p0(isum(I.purchases, 168)));
   const dViews = idec(I.views);
-  v.set('i_ctr', (idec(I.clicks) + 20 * 0.05) / (dViews + 20));
-  v.set('i_cvr', (idec(I.purchases) + 20 * 0.01) / (dViews + 20));
-  v.set('i_cart_rate', (idec(I.add_to_carts) + 20 * 0.03) / (dViews + 20));
-  v.set('i_trend', Math.log((views24 + 1) / (views7d / 7 + 1)));
+  const block: ItemBlock = {
+    price,
+    views7d,
+    values: {
+      i_price: log1p0(price / 100),
+      i_price_known: price > 0 ? 1 : 0,
+      i_views_24h: log1p0(views24),
+      i_views_7d: log1p0(views7d),
+      i_clicks_7d: log1p0(isum(I.clicks, 168)),
+      i_carts_7d: log1p0(isum(I.add_to_carts, 168)),
+      i_purchases_7d: log1p0(isum(I.purchases, 168)),
+      i_ctr: (idec(I.clicks) + 20 * 0.05) / (dViews + 20),
+      i_cvr: (idec(I.purchases) + 20 * 0.01) / (dViews + 20),
+      i_cart_rate: (idec(I.add_to_carts) + 20 * 0.03) / (dViews + 20),
+      i_trend: Math.log((views24 + 1) / (views7d / 7 + 1)),
+    },
+  };
+  if (item) itemMemo.set(item, { hour: H, version: item.version, block });
+  else {
+    const byHour = new Map([[H, block]]);
+    NO_ITEM.set(spec, byHour);
+  }
+  return block;
+}
 
+/** The offer's usage block, recomputed only when the offer changed or the hour moved on. */
+function offerBlock(spec: FeatureSpec, offer: OfferState | undefined, H: number): OfferBlock {
+  if (offer) {
+    const m = offerMemo.get(offer);
+    if (m && m.hour === H && m.version === offer.version) return m.block;
+  } else {
+    const m = NO_OFFER.get(spec)?.get(H);
+    if (m) return m;
+  }
+  const L = spec.params.lookback_hours;
+  const table = decayTable(spec);
+  const ob = offer?.buckets;
+  const osum = (f: number, hours: number) => (ob ? ob.sum(f, H - hours + 1, H) : 0);
+  const odec = (f: number) => (ob ? ob.decayedBy(f, H - L + 1, H, table) : 0);
+  const impressions7d = osum(O.impressions, 168);
+  const dImpr = odec(O.impressions);
+  const block: OfferBlock = {
+    impressions7d,
+    values: {
+      o_impressions_7d: log1p0(impressions7d),
+      o_clicks_7d: log1p0(osum(O.clicks, 168)),
+      o_redeems_7d: log1p0(osum(O.redemptions, 168)),
+      o_click_rate: (odec(O.clicks) + 20 * 0.05) / (dImpr + 20),
+      o_redeem_rate: (odec(O.redemptions) + 20 * 0.02) / (dImpr + 20),
+    },
+  };
+  if (offer) offerMemo.set(offer, { hour: H, version: offer.version, block });
+  else NO_OFFER.set(spec, new Map([[H, block]]));
+  return block;
+}
+
+/** Specs whose candidate features have all been checked to have a computation. */
+const checkedCandidateSpecs = new WeakSet<FeatureSpec>();
+
+/**
+ * One candidate's item, offer and cross features, in spec order. `pre` (from
+ * `candidateContext`) carries the user side and the instant; item and offer blocks are
+ * memoised per hour and state version, since they do not depend on the user.
+ */
+export function candidateFeatures(
+  pre: CandidateContext,
+  cand: CandidateInput,
+  st: CandidateState,
+): { values: Float32Array; coldStart: boolean } {
+  const { spec, hour: H } = pre;
+  if (!checkedCandidateSpecs.has(spec)) {
+    // A spec naming a feature no code computes fails here, once, with its name.
+    const empty = candidateContext(spec, undefined, EMPTY_CONTEXT, pre.asOfMs);
+    const all = new Map<string, number>();
+    collectCandidate(
+      empty,
+      cand,
+      st,
+      itemBlock(spec, undefined, H),
+      offerBlock(spec, undefined, H),
+      (k, x) => all.set(k, x),
+    );
+    ordered(spec.candidate, all);
+    checkedCandidateSpecs.add(spec);
+  }
+  const out = new Float32Array(spec.candidate.length);
+  const ix = spec.candidateIndex;
+  const item = itemBlock(spec, st.item, H);
+  const offer = offerBlock(spec, st.offer, H);
+  collectCandidate(pre, cand, st, item, offer, (k, x) => {
+    const i = ix.get(k);
+    if (i !== undefined) out[i] = Number.isFinite(x) ? x : spec.candidate[i]!.default;
+  });
+  return {
+    values: out,
+    coldStart: item.views7d + offer.impressions7d <= spec.params.candidate_cold_start_max_events,
+  };
+}
+
+function collectCandidate(
+  pre: CandidateContext,
+  cand: CandidateInput,
+  st: CandidateState,
+  item: ItemBlock,
+  offer: OfferBlock,
+  set: (name: string, value: number) => void,
+): void {
+  const { ctx } = pre;
+  for (const k in item.values) set(k, item.values[k]!);
+  for (const k in offer.values) set(k, offer.values[k]!);
   const c = st.catalog;
-  for (const k of OFFER_KINDS) v.set(`o_type_${k}`, c?.kind === k ? 1 : 0);
-  v.set('o_discount_depth', c ? discountDepth(c, price, ctx.cartValueMinor) : 0);
-  v.set(
+  for (const k of OFFER_KINDS) set(`o_type_${k}`, c?.kind === k ? 1 : 0);
+  set('o_discount_depth', c ? discountDepth(c, item.price, ctx.cartValueMinor) : 0);
+  set(
     'o_min_spend',
     c && (c.kind === 'spend_save' || c.kind === 'free_shipping')
       ? log1p0(c.thresholdMinor / 100)
       : 0,
   );
-  const impressions7d = osum(O.impressions, 168);
-  v.set('o_impressions_7d', log1p0(impressions7d));
-  v.set('o_clicks_7d', log1p0(osum(O.clicks, 168)));
-  v.set('o_redeems_7d', log1p0(osum(O.redemptions, 168)));
-  const dImpr = odec(O.impressions);
-  v.set('o_click_rate', (odec(O.clicks) + 20 * 0.05) / (dImpr + 20));
-  v.set('o_redeem_rate', (odec(O.redemptions) + 20 * 0.02) / (dImpr + 20));
-  v.set(
+  set(
     'o_budget_left',
     c && c.totalBudgetMinor > 0 ? clamp01(1 - st.campaignSpentMinor / c.totalBudgetMinor) : 1,
   );
   const stockKnown = c?.kind === 'flash' && c.stock !== undefined;
-  v.set('o_stock_left', stockKnown ? log1p0(c.stock - (st.offer?.lifetimeRedemptions ?? 0)) : 0);
-  v.set('o_stock_known', stockKnown ? 1 : 0);
-  v.set('o_known', c ? 1 : 0);
-
-  const seq = visibleSequence(spec, user, asOfMs);
+  set('o_stock_left', stockKnown ? log1p0(c.stock - (st.offer?.lifetimeRedemptions ?? 0)) : 0);
+  set('o_stock_known', stockKnown ? 1 : 0);
+  set('o_known', c ? 1 : 0);
   const category = cand.categoryId || st.item?.category.value || '';
-  const withCategory = seq.filter((s) => s.categoryId !== '');
-  v.set(
+  set(
     'x_category_affinity',
-    category !== '' && withCategory.length > 0
-      ? withCategory.filter((s) => s.categoryId === category).length / withCategory.length
+    category !== '' && pre.withCategory > 0
+      ? (pre.byCategory.get(category) ?? 0) / pre.withCategory
       : 0,
   );
-  v.set(
-    'x_item_seen',
-    cand.itemId ? Math.log1p(seq.filter((s) => s.itemId === cand.itemId).length) : 0,
-  );
-  v.set(
-    'x_offer_seen',
-    cand.offerId ? Math.log1p(seq.filter((s) => s.offerId === cand.offerId).length) : 0,
-  );
-  v.set('x_item_in_cart', cand.itemId && ctx.cartItemIds.includes(cand.itemId) ? 1 : 0);
-  v.set(
+  set('x_item_seen', cand.itemId ? Math.log1p(pre.byItem.get(cand.itemId) ?? 0) : 0);
+  set('x_offer_seen', cand.offerId ? Math.log1p(pre.byOffer.get(cand.offerId) ?? 0) : 0);
+  set('x_item_in_cart', cand.itemId && pre.cart.has(cand.itemId) ? 1 : 0);
+  set(
     'x_cart_meets_threshold',
     c && c.thresholdMinor > 0 && ctx.cartValueMinor >= c.thresholdMinor ? 1 : 0,
   );
-  const history = views7d + impressions7d;
-  return {
-    values: ordered(spec.candidate, v),
-    coldStart: history <= spec.params.candidate_cold_start_max_events,
-  };
 }
 
 /** Every event type name, for validation of spec.sequence.event_types. */

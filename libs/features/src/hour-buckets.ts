@@ -95,6 +95,19 @@ export class HourBuckets {
     return s;
   }
 
+  /** As `decayed`, with the weights precomputed: `weights[k]` = 2^(−k / half-life). */
+  decayedBy(field: number, fromHour: number, toHour: number, weights: Float64Array): number {
+    let s = 0;
+    const hs = this.hours;
+    for (let i = hs.length - 1; i >= 0; i--) {
+      const h = hs[i]!;
+      if (h > toHour) continue;
+      if (h < fromHour) break;
+      s += this.values[i * this.fields + field]! * weights[toHour - h]!;
+    }
+    return s;
+  }
+
   /** Calls `fn` for each hour in [fromHour, toHour] with the value of `field` there. */
   forEach(
     field: number,

@@ -22,6 +22,7 @@ export {
 } from './feature-event';
 export type { EventTypeName, FeatureEvent, LastSeen, SequenceItem } from './feature-event';
 export {
+  candidateContext,
   candidateFeatures,
   EMPTY_CONTEXT,
   KNOWN_EVENT_TYPES,
@@ -29,6 +30,7 @@ export {
   visibleSequence,
 } from './feature-vector';
 export type {
+  CandidateContext,
   CandidateInput,
   CandidateState,
   CatalogOffer,

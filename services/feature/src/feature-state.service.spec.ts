@@ -24,12 +24,13 @@ function makeFeatureState(
   o: { stored?: Partial<StoredUser>; down?: boolean; maxUsers?: number } = {},
 ) {
   const loads: string[] = [];
-  let release: (() => void) | undefined;
+  const releases: (() => void)[] = [];
   let hold = false;
+  let clock = NOW;
   const store: FeatureStore = {
     loadUser: async (_s, userId) => {
       loads.push(userId);
-      if (hold) await new Promise<void>((r) => (release = r));
+      if (hold) await new Promise<void>((r) => releases.push(r));
       if (o.down) throw new Error('connect ECONNREFUSED');
       return {
         hours: [],
@@ -60,11 +61,18 @@ function makeFeatureState(
       tailMs: 60_000,
       dedupKeys: 1000,
       retryLoadAfterMs: 1000,
+      maxConcurrentLoads: 4,
     },
     createLogger({ service: 'test', level: 'silent' }),
-    () => NOW,
+    () => clock,
   );
-  return { sut, loads, hold: () => (hold = true), release: () => release?.() };
+  return {
+    sut,
+    loads,
+    hold: (on = true) => (hold = on),
+    release: () => releases.shift()?.(),
+    advance: (ms: number) => (clock += ms),
+  };
 }
 
 const views = (u: { state: { buckets: { sum(f: number, a: number, b: number): number } } }) =>
@@ -133,6 +141,34 @@ describe('FeatureStateService', () => {
     await sut.user('s', 'u149', 1000); // recent: still in memory
     await sut.user('s', 'u0', 1000); // evicted: loaded again
     expect(loads).toEqual(['u0']);
+  });
+
+  it('merges only recently streamed events: an old one is in the store already, not counted twice', async () => {
+    const e = view(0);
+    // The store has it in its aggregates, but it was stored too long ago to be among the
+    // recent ids the load checks the stream against.
+    const { sut, advance } = makeFeatureState({
+      stored: { hours: [{ hour: Math.floor(e.timeMs / HOUR_MS), values: [1] }], recentIds: [] },
+    });
+    sut.apply('s', 'u', e);
+    advance(10 * 60_000); // a quiet stream
+    expect(views(await sut.user('s', 'u', 1000))).toBe(1);
+  });
+
+  it('does not queue loads beyond its limit: the excess is answered from memory at once, flagged stale', async () => {
+    const { sut, hold, release } = makeFeatureState();
+    hold();
+    const running = [1, 2, 3, 4].map((i) => sut.user('s', `busy-${i}`, 5000));
+    await new Promise((r) => setImmediate(r));
+    const started = Date.now();
+    const shed = await sut.user('s', 'one-too-many', 5000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect([shed.stale, shed.source]).toEqual([true, 'default']);
+    hold(false);
+    for (let i = 0; i < 4; i++) release();
+    for (const u of await Promise.all(running)) expect(u.stale).toBe(false);
+    // Once the others finished, it is loaded on its next request.
+    expect((await sut.user('s', 'one-too-many', 1000)).stale).toBe(false);
   });
 
   it('does not keep events of users nobody asked for', () => {

@@ -45,6 +45,16 @@ export interface FeatureStateOptions {
   readonly dedupKeys: number;
   /** After a failed load, the next attempt waits this long (requests meanwhile get memory). */
   readonly retryLoadAfterMs: number;
+  /** User loads from ClickHouse at the same time; more are not queued but answered from memory. */
+  readonly maxConcurrentLoads: number;
+}
+
+/** A load not started because too many run (the request is answered from memory). */
+class LoadShed extends Error {
+  constructor() {
+    super('too many loads running');
+    this.name = 'LoadShed';
+  }
 }
 
 /** Where a user's values came from (maps to FeatureSource). */
@@ -93,8 +103,7 @@ export interface CandidateView {
 }
 
 interface TailEntry {
-  readonly shopId: string;
-  readonly userId: string;
+  readonly key: string;
   readonly event: FeatureEvent;
   readonly at: number;
 }
@@ -130,8 +139,14 @@ export class FeatureStateService {
   private readonly offers: EntityCache<OfferEntry>;
   private readonly campaigns: EntityCache<CampaignEntry>;
   private readonly seen: RecentIds;
+  /** Streamed events of the last tailMs, oldest first, and the same per user. */
   private readonly tail: TailEntry[] = [];
   private tailStart = 0;
+  private readonly tailByUser = new Map<string, TailEntry[]>();
+  /** User loads running now (bounded: beyond it, requests are answered from memory). */
+  private loadsInFlight = 0;
+  /** Loads refused because too many were running (a metric). */
+  loadsShed = 0;
   /** Events applied (not duplicates), for metrics. */
   applied = 0;
   duplicates = 0;
@@ -157,6 +172,7 @@ export class FeatureStateService {
       offers: this.offers.size,
       evictedUsers: this.users.evicted,
       tail: this.tail.length - this.tailStart,
+      loadsInFlight: this.loadsInFlight,
     };
   }
 
@@ -176,7 +192,7 @@ export class FeatureStateService {
     }
     this.seen.add(k, now);
     this.applied++;
-    this.pushTail({ shopId, userId, event: e, at: now });
+    this.pushTail({ key: key2(shopId, userId), event: e, at: now });
 
     const user = this.users.peek(key2(shopId, userId));
     if (user) {
@@ -213,9 +229,23 @@ export class FeatureStateService {
 
   private pushTail(t: TailEntry): void {
     this.tail.push(t);
-    const cutoff = t.at - this.opts.tailMs;
-    while (this.tailStart < this.tail.length && this.tail[this.tailStart]!.at < cutoff)
-      this.tailStart++;
+    const mine = this.tailByUser.get(t.key);
+    if (mine) mine.push(t);
+    else this.tailByUser.set(t.key, [t]);
+    this.trimTail(t.at);
+  }
+
+  /** Forgets streamed events older than tailMs (on every push and every read). */
+  private trimTail(now: number): void {
+    const cutoff = now - this.opts.tailMs;
+    while (this.tailStart < this.tail.length && this.tail[this.tailStart]!.at < cutoff) {
+      const old = this.tail[this.tailStart++]!;
+      const mine = this.tailByUser.get(old.key);
+      if (mine) {
+        mine.shift(); // a user's entries are in time order too: the oldest is first
+        if (mine.length === 0) this.tailByUser.delete(old.key);
+      }
+    }
     // Compact once the dead prefix is large (keeps push O(1) amortised).
     if (this.tailStart > 4096 && this.tailStart * 2 > this.tail.length) {
       this.tail.splice(0, this.tailStart);
@@ -224,12 +254,8 @@ export class FeatureStateService {
   }
 
   private tailOf(shopId: string, userId: string): FeatureEvent[] {
-    const out: FeatureEvent[] = [];
-    for (let i = this.tailStart; i < this.tail.length; i++) {
-      const t = this.tail[i]!;
-      if (t.userId === userId && t.shopId === shopId) out.push(t.event);
-    }
-    return out;
+    this.trimTail(this.now());
+    return (this.tailByUser.get(key2(shopId, userId)) ?? []).map((t) => t.event);
   }
 
   // ------------------------------------------------------------------ loading
@@ -258,6 +284,7 @@ export class FeatureStateService {
         entry.failedAt = 0;
       })
       .catch((err: unknown) => {
+        if (err instanceof LoadShed) throw err; // not a store failure: the next request may load
         entry.failedAt = this.now();
         this.logger.warn({ err, what }, 'could not load feature state from ClickHouse');
         throw err;
@@ -309,6 +336,19 @@ export class FeatureStateService {
   }
 
   private async loadUser(entry: UserEntry): Promise<void> {
+    if (this.loadsInFlight >= this.opts.maxConcurrentLoads) {
+      this.loadsShed++;
+      throw new LoadShed();
+    }
+    this.loadsInFlight++;
+    try {
+      await this.loadUserNow(entry);
+    } finally {
+      this.loadsInFlight--;
+    }
+  }
+
+  private async loadUserNow(entry: UserEntry): Promise<void> {
     const now = this.now();
     const stored = await this.store.loadUser(entry.shopId, entry.userId, {
       fromMs: now - this.spec.params.lookback_hours * HOUR_MS,

@@ -51,6 +51,12 @@ export const featureVars = {
     min: 1000,
     max: 50_000_000,
   }),
+  FEATURE_MAX_CONCURRENT_LOADS: env.int({
+    doc: 'Users loaded from ClickHouse at the same time; beyond it a new user is answered from memory (stale) instead of queueing',
+    default: '16',
+    min: 1,
+    max: 1024,
+  }),
   FEATURE_LOAD_BUDGET_MS: env.int({
     doc: 'Longest a request waits for ClickHouse to load state it lacks (then it is answered from memory, flagged stale; never past the caller deadline)',
     default: '250',

@@ -102,6 +102,7 @@ let current: FeatureStateService | undefined;
             tailMs: cfg.FEATURE_TAIL_SECONDS * 1000,
             dedupKeys: cfg.FEATURE_DEDUP_KEYS,
             retryLoadAfterMs: 1000,
+            maxConcurrentLoads: cfg.FEATURE_MAX_CONCURRENT_LOADS,
           },
           logger,
         );

@@ -17,6 +17,7 @@ import {
 } from '@offerstream/contracts';
 import { idProblem } from '@offerstream/events';
 import {
+  candidateContext,
   candidateFeatures,
   userFeatures,
   visibleSequence,
@@ -112,16 +113,13 @@ export class FeaturesController implements FeatureServiceController {
     const asOf = Date.now();
     const ctx = toContext(req.context);
     const u = userFeatures(spec, user.state, ctx, asOf);
+    const pre = candidateContext(spec, user.state, ctx, asOf);
     const out: CandidateFeatures[] = candidates.map((c, i) => {
       const view = cands[i]!;
-      const r = candidateFeatures(
-        spec,
-        c,
-        { ...view, catalog: this.catalog.get(shopId, c.offerId) },
-        user.state,
-        ctx,
-        asOf,
-      );
+      const r = candidateFeatures(pre, c, {
+        ...view,
+        catalog: this.catalog.get(shopId, c.offerId),
+      });
       return {
         offerId: c.offerId,
         campaignId: c.campaignId,
