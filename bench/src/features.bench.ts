@@ -657,19 +657,25 @@ async function main(): Promise<void> {
     let coldErrors = 0;
     const w0 = Date.now();
     const warmBoundS = Math.max(20, 2 * B);
+    // 12 in flight: below FEATURE_MAX_CONCURRENT_LOADS (16), so no load is shed; a user
+    // answered stale anyway is asked again until it is in memory (warm = loaded).
     const warmed = await forEachConcurrent(
       N - coldAlone.length,
-      32,
+      12,
       async (j) => {
         const i = j + coldAlone.length;
         const t = performance.now();
-        try {
-          const res = await getFeatures(clients, request(latShop, `lu-${i}`, candidates), 5000);
-          if (res.features?.user?.stale) coldStale++;
-        } catch {
-          coldErrors++;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            const res = await getFeatures(clients, request(latShop, `lu-${i}`, candidates), 5000);
+            if (attempt === 0) cold.push(performance.now() - t);
+            if (!res.features?.user?.stale) break;
+            if (attempt === 0) coldStale++;
+          } catch {
+            coldErrors++;
+          }
+          await sleep(20);
         }
-        cold.push(performance.now() - t);
       },
       {
         untilMs: w0 + warmBoundS * 1000,
@@ -700,7 +706,7 @@ async function main(): Promise<void> {
       if (notInMemory === 0) break;
     }
     log(
-      `  ${pool} of ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(warmRate)}/s, 32 in flight${pool < N ? ', time-bounded' : ''}): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, answered stale ${coldStale}, errors ${coldErrors}; sample of 200 not in memory: ${notInMemory}`,
+      `  ${pool} of ${N} users warmed in ${warmSeconds.toFixed(1)} s (${Math.round(warmRate)}/s, 12 in flight${pool < N ? ', time-bounded' : ''}): cold p50 ${round2(percentile(coldSorted, 50))} ms, p99 ${round2(percentile(coldSorted, 99))} ms, answered stale ${coldStale}, errors ${coldErrors}; sample of 200 not in memory: ${notInMemory}`,
     );
 
     const parts = await queryRows<{ table: string; n: string }>(

@@ -1,5 +1,5 @@
 import { EventType, OfferType, type Campaign, type Event } from '@offerstream/contracts';
-import type { EventTypeName, FeatureEvent } from './feature-event';
+import { ids, type EventTypeName, type FeatureEvent } from './feature-event';
 import type { CatalogOffer, OfferKind } from './feature-vector';
 
 const KIND: Partial<Record<OfferType, OfferKind>> = {
@@ -42,10 +42,10 @@ export function toFeatureEvent(e: Event): FeatureEvent {
       ? name.replace('EVENT_TYPE_', '').toLowerCase()
       : 'unknown') as EventTypeName,
     timeMs: e.eventTime?.getTime() ?? 0,
-    itemId: e.itemId,
-    categoryId: e.categoryId,
-    offerId: e.offerId,
-    campaignId: e.campaignId,
+    itemId: ids.get(e.itemId),
+    categoryId: ids.get(e.categoryId),
+    offerId: ids.get(e.offerId),
+    campaignId: ids.get(e.campaignId),
     priceMinor: e.priceMinor,
     quantity: e.quantity,
     discountMinor: e.discountMinor,

@@ -141,6 +141,29 @@ export function offerIncrements(e: FeatureEvent): number[] | null {
   }
 }
 
+/**
+ * Shares one string per distinct id (items, categories, offers repeat across millions of
+ * events; every decoded event would otherwise bring its own copies). Bounded: past the cap
+ * ids are kept as they come.
+ */
+export class Interner {
+  private readonly pool = new Map<string, string>();
+  constructor(private readonly cap = 1_000_000) {}
+  get(s: string): string {
+    if (s === '') return s;
+    const hit = this.pool.get(s);
+    if (hit !== undefined) return hit;
+    if (this.pool.size < this.cap) this.pool.set(s, s);
+    return s;
+  }
+  get size(): number {
+    return this.pool.size;
+  }
+}
+
+/** The process-wide interner for item, category, offer and campaign ids. */
+export const ids = new Interner();
+
 /** One kept event of a user's behaviour sequence. */
 export interface SequenceItem {
   readonly eventId: string;

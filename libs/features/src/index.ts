@@ -8,6 +8,8 @@ export {
 export type { FeatureDef, FeatureSpec } from './feature-spec';
 export {
   EVENT_TYPES,
+  ids,
+  Interner,
   ITEM_FIELDS,
   ItemState,
   itemIncrements,
