@@ -19,9 +19,11 @@ describe('HourBuckets', () => {
     const b = new HourBuckets(1);
     b.add(100, [8]);
     b.add(76, [8]);
-    expect(b.decayed(0, 0, 100, 24)).toBeCloseTo(8 + 4, 12);
-    expect(b.decayed(0, 0, 124, 24)).toBeCloseTo(4 + 2, 12);
-    expect(b.decayed(0, 0, 99, 24)).toBeCloseTo(8 * 2 ** (-23 / 24), 12);
+    const w = Float64Array.from({ length: 200 }, (_, k) => 2 ** (-k / 24));
+    expect(b.decayedBy(0, 0, 100, w)).toBeCloseTo(8 + 4, 12);
+    expect(b.decayedBy(0, 0, 124, w)).toBeCloseTo(4 + 2, 12);
+    expect(b.decayedBy(0, 0, 99, w)).toBeCloseTo(8 * 2 ** (-23 / 24), 12);
+    expect(b.decayedBy(0, 90, 100, w)).toBeCloseTo(8, 12); // the window leaves hour 76 out
   });
 
   it('drops old hours on prune and keeps the rest intact', () => {

@@ -82,20 +82,10 @@ export class HourBuckets {
     return s;
   }
 
-  /** Σ value × 2^(−(toHour − hour) / halfLife) over hours in [fromHour, toHour]. */
-  decayed(field: number, fromHour: number, toHour: number, halfLifeHours: number): number {
-    let s = 0;
-    const hs = this.hours;
-    for (let i = hs.length - 1; i >= 0; i--) {
-      const h = hs[i]!;
-      if (h > toHour) continue;
-      if (h < fromHour) break;
-      s += this.values[i * this.fields + field]! * Math.pow(2, -(toHour - h) / halfLifeHours);
-    }
-    return s;
-  }
-
-  /** As `decayed`, with the weights precomputed: `weights[k]` = 2^(−k / half-life). */
+  /**
+   * Σ value × weights[toHour − hour] over hours in [fromHour, toHour]: exponential decay
+   * with `weights[k]` = 2^(−k / half-life), precomputed once (toHour − fromHour < length).
+   */
   decayedBy(field: number, fromHour: number, toHour: number, weights: Float64Array): number {
     let s = 0;
     const hs = this.hours;
