@@ -14,8 +14,19 @@ import {
   serverVersion,
   sql,
   ident,
+  type ClickHouseClient,
 } from '@offerstream/clickhouse';
 import { ConfigError, env, loadConfig } from '@offerstream/config';
+import {
+  callUnary,
+  EventType,
+  FeatureServiceService,
+  FeatureSource,
+  GetFeaturesRequest,
+  grpcClient,
+  SERVICE_NAMES,
+} from '@offerstream/contracts';
+import { loadFeatureSpec } from '@offerstream/features';
 import { EventsRepository, toEventMessage } from '@offerstream/events';
 import { createKafka, IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
@@ -61,6 +72,80 @@ const table = (rows: (string | number)[][]) => {
           .join('  '),
     );
 };
+
+/** GetFeatures for the shop's most active user and its three most viewed items. */
+async function showFeatures(ch: ClickHouseClient, shopId: string, port: number): Promise<void> {
+  const top = await queryRows<{ user_id: string; n: string }>(
+    ch,
+    sql`SELECT user_id, count() AS n FROM ${ident('events')} WHERE shop_id = ${shopId}
+        GROUP BY user_id ORDER BY n DESC, user_id LIMIT 1`,
+  );
+  const items = await queryRows<{ item_id: string }>(
+    ch,
+    sql`SELECT item_id FROM ${ident('events')} WHERE shop_id = ${shopId} AND item_id != ''
+        GROUP BY item_id ORDER BY count() DESC, item_id LIMIT 3`,
+  );
+  const userId = top[0]?.user_id ?? '';
+  out(
+    `\n5. GetFeatures for the most active user (${userId}, ${top[0]?.n} events) and the 3 most viewed items`,
+  );
+  const client = grpcClient(FeatureServiceService, SERVICE_NAMES.features, `127.0.0.1:${port}`);
+  try {
+    const ask = async () => {
+      const t = performance.now();
+      const res = await callUnary(
+        client.getFeatures.bind(client),
+        GetFeaturesRequest.fromPartial({
+          shopId,
+          userId,
+          candidates: items.map((i, k) => ({
+            offerId: `demo-offer-${k}`,
+            campaignId: 'demo',
+            itemId: i.item_id,
+          })),
+          sequenceLength: 5,
+        }),
+        { deadlineMs: 2000 },
+      );
+      return { res, ms: performance.now() - t };
+    };
+    const cold = await ask();
+    const warm = await ask();
+    const f = warm.res.features!;
+    const spec = loadFeatureSpec(f.featureSpecVersion);
+    const u = (name: string) => f.user!.values[spec.userIndex.get(name)!]!;
+    const c = (k: number, name: string) => f.candidates[k]!.values[spec.candidateIndex.get(name)!]!;
+    out(
+      `   spec ${f.featureSpecVersion}: ${f.user!.values.length} user values, ${f.candidates[0]?.values.length ?? 0} per candidate; source ${FeatureSource[f.freshness!.source]}, stale ${f.user!.stale}, cold start ${f.user!.coldStart}`,
+    );
+    out(
+      `   first call (loads the user from ClickHouse) ${cold.ms.toFixed(1)} ms, second (from memory) ${warm.ms.toFixed(1)} ms`,
+    );
+    table([
+      ['feature', 'value'],
+      ['views in 24 h (count)', Math.round(Math.expm1(u('u_views_24h')))],
+      ['purchases in 30 d (count)', Math.round(Math.expm1(u('u_purchases_30d')))],
+      ['spend in 30 d (EUR)', Math.expm1(u('u_spend_30d')).toFixed(2)],
+      ['share of spend discounted', u('u_discount_share_30d').toFixed(3)],
+      ['churn risk', u('u_churn_risk').toFixed(3)],
+      [
+        'recent sequence (newest last)',
+        f.sequence
+          .map(
+            (e) =>
+              `${EventType[e.type].replace('EVENT_TYPE_', '').toLowerCase()}:${e.itemId || '-'}`,
+          )
+          .join(' '),
+      ],
+      ...items.map((i, k) => [
+        `item ${i.item_id}: views 24 h / smoothed CTR / user affinity`,
+        `${Math.round(Math.expm1(c(k, 'i_views_24h')))} / ${c(k, 'i_ctr').toFixed(3)} / ${c(k, 'x_category_affinity').toFixed(2)}`,
+      ]),
+    ]);
+  } finally {
+    client.close();
+  }
+}
 
 async function main(): Promise<number> {
   // kafkajs logs retried, harmless coordinator errors on a fresh broker; quiet unless asked.
@@ -204,9 +289,12 @@ async function main(): Promise<number> {
       `  produced ${produced} distinct events (+ ${retried.length} retries), ${raw} rows stored: ${ok ? 'none lost, none doubled' : 'MISMATCH'}`,
     );
     if (!ok) return 1;
+
+    // 5. What the feature service makes of the most active user (one GetFeatures call).
+    await showFeatures(ch, shopId, DEMO_SERVICES[1].grpcPort);
   } finally {
-    // 5. Graceful shutdown
-    out('\n5. stopping the services (SIGTERM)');
+    // 6. Graceful shutdown
+    out('\n6. stopping the services (SIGTERM)');
     const stops = await Promise.all(procs.map((p) => stopGracefully(p)));
     table([
       ['service', 'exit code', 'shutdown ms'],
