@@ -12,6 +12,7 @@ export {
   PROTO_FILES,
   protoRoot,
   PROTO_PACKAGE,
+  SERVICE_DEFINITIONS,
   SERVICE_NAMES,
 } from './proto-files';
 export type { GrpcClientOf, ServiceName } from './proto-files';

@@ -12,6 +12,11 @@ import {
 } from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CampaignServiceService } from './gen/offerstream/v1/campaigns';
+import { IngestServiceService } from './gen/offerstream/v1/events';
+import { FeatureServiceService } from './gen/offerstream/v1/features';
+import { OfferServiceService } from './gen/offerstream/v1/offers';
+import { ScoringServiceService } from './gen/offerstream/v1/scoring';
 
 /** The proto package every offerstream service lives in. */
 export const PROTO_PACKAGE = 'offerstream.v1';
@@ -25,6 +30,19 @@ export const SERVICE_NAMES = {
   scoring: 'offerstream.v1.ScoringService',
 } as const;
 export type ServiceName = (typeof SERVICE_NAMES)[keyof typeof SERVICE_NAMES];
+
+/**
+ * The generated (ts-proto) definitions of every offerstream service: their binary codecs
+ * decode straight into the generated message shapes (Dates for timestamps, numbers for
+ * int64) and encode them back, with no intermediate protobufjs objects.
+ */
+export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
+  IngestServiceService,
+  OfferServiceService,
+  CampaignServiceService,
+  FeatureServiceService,
+  ScoringServiceService,
+];
 
 /** The .proto files, relative to `protoRoot()`. */
 export const PROTO_FILES = [

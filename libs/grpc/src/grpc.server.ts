@@ -1,4 +1,10 @@
-import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ChannelOptions,
+  type MethodDefinition,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
@@ -24,6 +30,44 @@ export interface OfferstreamGrpcOptions {
   readonly channelOptions?: ChannelOptions;
   /** How long close() waits for in-flight calls before cancelling them. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Generated service definitions whose codecs replace proto-loader's for the same method
+   * paths: requests decode straight into the generated types and responses encode from
+   * them (proto-loader builds and converts protobufjs objects on every call).
+   */
+  readonly codecs?: readonly ServiceDefinition[];
+}
+
+type AnyMethod = MethodDefinition<unknown, unknown>;
+
+/** Puts the generated codecs on the loaded methods with the same path (see `codecs`). */
+export function useGeneratedCodecs(
+  pkg: PackageDefinition,
+  defs: readonly ServiceDefinition[],
+): number {
+  const byPath = new Map<string, AnyMethod>();
+  for (const d of defs) for (const m of Object.values(d)) byPath.set(m.path, m as AnyMethod);
+  let n = 0;
+  for (const service of Object.values(pkg)) {
+    if (!service || 'format' in service) continue; // a message type, not a service
+    for (const m of Object.values(service) as AnyMethod[]) {
+      const gen = byPath.get(m.path);
+      if (!gen) continue;
+      const loaderSerialize = m.responseSerialize;
+      m.requestDeserialize = gen.requestDeserialize;
+      // A handler that returns a partial object still gets an answer: proto-loader's
+      // serializer fills what the generated one requires.
+      m.responseSerialize = (value: unknown) => {
+        try {
+          return gen.responseSerialize(value);
+        } catch {
+          return loaderSerialize(value);
+        }
+      };
+      n++;
+    }
+  }
+  return n;
 }
 
 /**
@@ -52,6 +96,7 @@ export class OfferstreamGrpcServer extends ServerGrpc {
         objects: true,
       },
       onLoadPackageDefinition: (pkg: PackageDefinition, server: Pick<Server, 'addService'>) => {
+        if (o.codecs) useGeneratedCodecs(pkg, o.codecs);
         // List what this process serves (and health), not every service in the loaded protos.
         new ReflectionService(pkg, {
           services: [...o.serviceNames, 'grpc.health.v1.Health'],

@@ -8,6 +8,6 @@ export {
 export { commonStatusMapper, REASON_TRAILER, toGrpcError } from './grpc-errors';
 export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
-export { healthProtoPath, OfferstreamGrpcServer } from './grpc.server';
+export { healthProtoPath, OfferstreamGrpcServer, useGeneratedCodecs } from './grpc.server';
 export type { OfferstreamGrpcOptions } from './grpc.server';
 export { checkHealth, listServices } from './grpc-probe';

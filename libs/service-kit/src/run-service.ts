@@ -16,7 +16,13 @@ import {
   type ConfigOf,
   type EnvSpec,
 } from '@offerstream/config';
-import { PROTO_FILES, PROTO_PACKAGE, protoRoot, type ServiceName } from '@offerstream/contracts';
+import {
+  PROTO_FILES,
+  PROTO_PACKAGE,
+  protoRoot,
+  SERVICE_DEFINITIONS,
+  type ServiceName,
+} from '@offerstream/contracts';
 import {
   DeadlineInterceptor,
   GrpcExceptionFilter,
@@ -102,6 +108,7 @@ export async function startService<S extends EnvSpec>(
     protoPath: [...PROTO_FILES],
     includeDirs: [protoRoot()],
     serviceNames: def.grpcServices,
+    codecs: SERVICE_DEFINITIONS,
     shutdownGraceMs: Math.max(
       100,
       config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_DELAY_MS - 500,
