@@ -9,9 +9,17 @@ export const EVENT_CONTENT_TYPE = {
 
 /** Frames an event as a Kafka message: key = user id (per-user order), protobuf value. */
 export function toEventMessage(e: Event): Message {
+  return encodedEventMessage(e, Buffer.from(Event.encode(e).finish()));
+}
+
+/**
+ * The same with the event's protobuf encoding already in hand (re-encoding what arrived
+ * unchanged would cost the pipeline CPU for nothing).
+ */
+export function encodedEventMessage(e: Event, encoded: Buffer): Message {
   return {
     key: e.userId,
-    value: Buffer.from(Event.encode(e).finish()),
+    value: encoded,
     headers: { 'content-type': EVENT_CONTENT_TYPE.protobuf, 'event-id': e.eventId },
   };
 }

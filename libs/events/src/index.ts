@@ -1,6 +1,11 @@
 export { toEventRow } from './event-row';
 export type { EventRow } from './event-row';
-export { decodeEvent, EVENT_CONTENT_TYPE, toEventMessage } from './event-message';
+export {
+  decodeEvent,
+  encodedEventMessage,
+  EVENT_CONTENT_TYPE,
+  toEventMessage,
+} from './event-message';
 export { eventsQueries, EventsRepository } from './events.repository';
 export {
   aggregatesQueries,

@@ -1,5 +1,5 @@
 import { DeadLetter, RejectReason, type Event } from '@offerstream/contracts';
-import { toEventMessage } from '@offerstream/events';
+import { encodedEventMessage, toEventMessage } from '@offerstream/events';
 import { IdempotentProducer, TOPICS, type Kafka, type Message } from '@offerstream/kafka';
 import type { EventBus } from './ingest-pipeline.service';
 
@@ -49,11 +49,15 @@ export class EventBusRepository implements EventBus {
     target: 'valid' | 'raw',
     events: readonly Event[],
     deadLetters: readonly DeadLetter[],
+    encoded?: readonly (Buffer | undefined)[],
   ): Promise<void> {
     await this.producer.sendBatch([
       {
         topic: target === 'valid' ? this.topics.valid : this.topics.raw,
-        messages: events.map(toEventMessage),
+        messages: events.map((e, i) => {
+          const bytes = encoded?.[i];
+          return bytes ? encodedEventMessage(e, bytes) : toEventMessage(e);
+        }),
       },
       { topic: this.topics.dlq, messages: deadLetters.map(deadLetterMessage) },
     ]);

@@ -1,6 +1,7 @@
 import {
   type DeadLetter,
   Event,
+  EventType,
   IngestSource,
   IngestStatus,
   RejectReason,
@@ -33,14 +34,24 @@ function makeIngestPipeline(
 ) {
   let answersLost = 0;
   let transient = 0;
-  const published: { target: string; events: Event[]; dead: DeadLetter[] }[] = [];
+  const published: {
+    target: string;
+    events: Event[];
+    dead: DeadLetter[];
+    encoded?: (Buffer | undefined)[];
+  }[] = [];
   const inserted: Event[] = [];
   const rejected: RejectReason[] = [];
   /** Event ids looked up in the raw table (storedAmong). */
   const lookedUp: string[] = [];
   const bus: EventBus = {
-    publish: async (target, events, dead) => {
-      published.push({ target, events: [...events], dead: [...dead] });
+    publish: async (target, events, dead, encoded) => {
+      published.push({
+        target,
+        events: [...events],
+        dead: [...dead],
+        ...(encoded ? { encoded: [...encoded] } : {}),
+      });
     },
   };
   const store: EventStore = {
@@ -196,6 +207,23 @@ describe('IngestPipeline.processRecords', () => {
     lookedUp.length = 0;
     await sut.processRecords([proto(view('e'), 2, 1), proto(view('f'), 2, 3)]);
     expect(lookedUp).toEqual([]);
+  });
+
+  it('republishes an event that arrived in normal form with its own bytes, and re-encodes a normalised one', async () => {
+    const { sut, published } = makeIngestPipeline();
+    const asIs = proto(view('a'), 1);
+    const lowerCase = view('b', {
+      type: EventType.EVENT_TYPE_PURCHASE,
+      orderId: 'o-1',
+      priceMinor: 100,
+      currency: 'eur',
+      quantity: 1,
+    });
+    await sut.processRecords([asIs, proto(lowerCase, 2)]);
+    const [p] = published;
+    expect(p!.encoded?.[0]).toBe(asIs.payload); // the very buffer, not a copy
+    expect(p!.encoded?.[1]).toBeUndefined();
+    expect(p!.events[1]!.currency).toBe('EUR');
   });
 
   it('isolates a record the store refuses so it cannot stall the partition', async () => {

@@ -9,7 +9,7 @@ import {
 import { CommonErrorCode, CommonException } from '@offerstream/grpc';
 import type { Logger } from '@offerstream/logging';
 import { validateEvent, type ValidationPolicy } from './event-validator.service';
-import { decodeIncoming } from './incoming-event.decoder';
+import { decodeIncoming, isJsonContentType } from './incoming-event.decoder';
 import { RecentIds } from '@offerstream/events';
 
 /** One record from `offerstream.events.v1`. */
@@ -23,11 +23,15 @@ export interface IncomingRecord {
 
 /** Kafka side of ingest (implemented by EventBusRepository). Resolves once acks=all. */
 export interface EventBus {
-  /** Valid events to `events.valid.v1` (or, from gRPC/HTTP, raw events to `events.v1`) plus dead letters, in one request. */
+  /**
+   * Valid events to `events.valid.v1` (or, from gRPC/HTTP, raw events to `events.v1`) plus
+   * dead letters, in one request. `encoded[i]`, when set, is events[i]'s protobuf encoding.
+   */
   publish(
     target: 'valid' | 'raw',
     events: readonly Event[],
     deadLetters: readonly DeadLetter[],
+    encoded?: readonly (Buffer | undefined)[],
   ): Promise<void>;
 }
 
@@ -79,6 +83,11 @@ interface Rejected {
   readonly reason: RejectReason;
   readonly detail: string;
   readonly event?: Event;
+}
+
+/** True when validation normalised nothing (the only rewrites: currency case, quantity 0 → 1). */
+function unchanged(before: Event, after: Event): boolean {
+  return before.currency === after.currency && before.quantity === after.quantity;
 }
 
 /** An item of an HTTP/gRPC request that could not even be read as an Event (e.g. a bad NDJSON line). */
@@ -156,6 +165,8 @@ export class IngestPipeline {
     const valid: Event[] = [];
     /** The partition each valid event came from (same index as `valid`). */
     const validPart: string[] = [];
+    /** Its protobuf bytes when normalising left it as it arrived (same index). */
+    const validBytes: (Buffer | undefined)[] = [];
     const dead: DeadLetter[] = [];
     const parts = new Set<string>();
     for (const r of records) {
@@ -168,10 +179,15 @@ export class IngestPipeline {
       if (verdict.ok) {
         valid.push(verdict.event);
         validPart.push(part);
+        validBytes.push(
+          decoded.ok && !isJsonContentType(r.contentType) && unchanged(decoded.event, verdict.event)
+            ? (r.payload ?? undefined)
+            : undefined,
+        );
       } else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
     }
     await this.ensureWarm(now);
-    let fresh = this.withoutDuplicates(valid, validPart, now);
+    let fresh = this.withoutDuplicates(valid, validPart, validBytes, now);
     const unsure = fresh.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
     if (unsure.length > 0) {
       const stored = await this.d.store.storedAmong(unsure);
@@ -179,7 +195,12 @@ export class IngestPipeline {
         fresh = fresh.filter((f) => !stored.has(RecentIds.key(f.event.shopId, f.event.eventId)));
     }
     const events = fresh.map((f) => f.event);
-    await this.d.bus.publish('valid', events, dead);
+    await this.d.bus.publish(
+      'valid',
+      events,
+      dead,
+      fresh.map((f) => f.bytes),
+    );
     try {
       await this.insertIsolatingPoison(events, now);
     } catch (err) {
@@ -291,15 +312,16 @@ export class IngestPipeline {
   private withoutDuplicates(
     events: readonly Event[],
     parts: readonly string[],
+    bytes: readonly (Buffer | undefined)[],
     now: number,
-  ): { event: Event; part: string }[] {
+  ): { event: Event; part: string; bytes: Buffer | undefined }[] {
     const inBatch = new Set<string>();
-    const unique: { event: Event; part: string }[] = [];
+    const unique: { event: Event; part: string; bytes: Buffer | undefined }[] = [];
     events.forEach((event, i) => {
       const k = RecentIds.key(event.shopId, event.eventId);
       if (inBatch.has(k) || this.d.recent.has(k, now)) return;
       inBatch.add(k);
-      unique.push({ event, part: parts[i]! });
+      unique.push({ event, part: parts[i]!, bytes: bytes[i] });
     });
     return unique;
   }
