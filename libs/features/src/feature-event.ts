@@ -231,10 +231,6 @@ export class UserState {
     seq.splice(i, 0, s);
     if (seq.length > this.maxSequence) seq.shift();
   }
-
-  get bytes(): number {
-    return this.buckets.bytes + 64 + this.sequence.length * 120;
-  }
 }
 
 /** The latest value of an item attribute and the time it was seen. */

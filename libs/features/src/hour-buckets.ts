@@ -22,11 +22,6 @@ export class HourBuckets {
     return this.hours.length;
   }
 
-  /** Bytes this structure holds (approximately), for memory accounting. */
-  get bytes(): number {
-    return this.values.byteLength + this.hours.length * 8 + 48;
-  }
-
   private slot(hour: number): number {
     const hs = this.hours;
     // Appends are the common case (events arrive roughly in time order).

@@ -49,13 +49,6 @@ export class EntityCache<V> {
     this.map.delete(key);
   }
 
-  values(): IterableIterator<V> {
-    const it = this.map.values();
-    return (function* () {
-      for (const e of it) yield e.value;
-    })();
-  }
-
   private evictOldest(n: number): void {
     const entries = [...this.map.entries()].sort((a, b) => a[1].tick - b[1].tick).slice(0, n);
     for (const [k, e] of entries) {

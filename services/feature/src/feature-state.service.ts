@@ -7,7 +7,6 @@ import {
   type CatalogOffer,
   type FeatureEvent,
   type FeatureSpec,
-  type SequenceItem,
 } from '@offerstream/features';
 import type { Logger } from '@offerstream/logging';
 import { EntityCache } from './entity-cache';
@@ -98,6 +97,8 @@ export interface UserView {
 export interface CandidateView {
   readonly item: ItemState | undefined;
   readonly offer: OfferState | undefined;
+  /** The offer's catalog entry (looked up once, for loading and for the features). */
+  readonly catalog: CatalogOffer | undefined;
   readonly campaignSpentMinor: number;
   readonly stale: boolean;
 }
@@ -394,7 +395,8 @@ export class FeatureStateService {
     const newItems: [string, ItemEntry][] = [];
     const newOffers: [string, OfferEntry][] = [];
     const newCamps: [string, CampaignEntry][] = [];
-    for (const c of cands) {
+    const entries = cands.map((c) => catalog(c.offerId));
+    for (const [k, c] of cands.entries()) {
       if (c.itemId && !itemKeys.has(c.itemId)) {
         const k = key2(shopId, c.itemId);
         let e = this.items.get(k);
@@ -428,7 +430,7 @@ export class FeatureStateService {
         offerKeys.set(c.offerId, e);
         if (!e.loaded) newOffers.push([c.offerId, e]);
       }
-      const campaignId = catalog(c.offerId)?.campaignId ?? c.campaignId;
+      const campaignId = entries[k]?.campaignId ?? c.campaignId;
       if (campaignId && !campKeys.has(campaignId)) {
         const k = key2(shopId, campaignId);
         let e = this.campaigns.get(k);
@@ -448,13 +450,15 @@ export class FeatureStateService {
       const all = Promise.all(loads.map((l) => l.catch(() => undefined))).then(() => undefined);
       stale = !(await this.within(all, budgetMs));
     }
-    return cands.map((c) => {
+    return cands.map((c, i) => {
       const item = c.itemId ? itemKeys.get(c.itemId) : undefined;
       const offer = c.offerId ? offerKeys.get(c.offerId) : undefined;
-      const camp = campKeys.get(catalog(c.offerId)?.campaignId ?? c.campaignId);
+      const entry = entries[i];
+      const camp = campKeys.get(entry?.campaignId ?? c.campaignId);
       return {
         item: item?.loaded ? item.state : undefined,
         offer: offer?.loaded ? offer.state : undefined,
+        catalog: entry,
         campaignSpentMinor: camp?.loaded ? camp.spentMinor : 0,
         stale:
           stale ||
@@ -561,13 +565,4 @@ export class FeatureStateService {
       'campaigns',
     );
   }
-
-  /** Approximate bytes held by user state (a gauge; V8 overheads not included). */
-  userBytes(): number {
-    let b = 0;
-    for (const u of this.users.values()) b += u.state.bytes;
-    return b;
-  }
 }
-
-export type { SequenceItem };

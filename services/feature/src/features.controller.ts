@@ -115,11 +115,7 @@ export class FeaturesController implements FeatureServiceController {
     const u = userFeatures(spec, user.state, ctx, asOf);
     const pre = candidateContext(spec, user.state, ctx, asOf);
     const out: CandidateFeatures[] = candidates.map((c, i) => {
-      const view = cands[i]!;
-      const r = candidateFeatures(pre, c, {
-        ...view,
-        catalog: this.catalog.get(shopId, c.offerId),
-      });
+      const r = candidateFeatures(pre, c, cands[i]!);
       return {
         offerId: c.offerId,
         campaignId: c.campaignId,

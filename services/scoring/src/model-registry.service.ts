@@ -1,4 +1,4 @@
-import { ModelAnnouncement, RolloutStage } from '@offerstream/contracts';
+import { type ModelAnnouncement, RolloutStage } from '@offerstream/contracts';
 import type { FeatureSpec } from '@offerstream/features';
 import type { Logger } from '@offerstream/logging';
 import { LoadedModel } from './loaded-model';
@@ -225,5 +225,3 @@ export class ModelRegistry {
     for (const m of all) if (m) await m.unload();
   }
 }
-
-export { ModelAnnouncement };
