@@ -19,3 +19,4 @@ export {
 } from './aggregates.repository';
 export { RecentIds } from './recent-ids';
 export { CONTROL_CHARS, idProblem, LONE_SURROGATE, MAX_ID_BYTES } from './id-rules';
+export { ISO_4217 } from './currencies';

@@ -19,7 +19,12 @@ export class CompactedTopicFollower {
       topic: string;
       groupId: string;
       logger: Logger;
-      onRecord: (key: string, value: Buffer | null) => void;
+      /** Told about every record in log order, with where it sits in the topic. */
+      onRecord: (
+        key: string,
+        value: Buffer | null,
+        position: { partition: number; offset: string },
+      ) => void;
     },
   ) {
     this.consumer = kafka.consumer({
@@ -50,7 +55,7 @@ export class CompactedTopicFollower {
       eachMessage: async ({ partition, message }) => {
         const key = message.key?.toString() ?? '';
         try {
-          this.opts.onRecord(key, message.value);
+          this.opts.onRecord(key, message.value, { partition, offset: message.offset });
         } catch (err) {
           this.opts.logger.error(
             { err, key, offset: message.offset },

@@ -38,8 +38,11 @@ export interface DurableConsumerOptions {
   readonly maxWaitTimeMs?: number;
   /** Told about every batch before it is handled, with the partition's lag (metrics). */
   readonly onBatch?: (topic: string, partition: number, offsetLag: string) => void;
-  /** Called whenever this member joined the group (partitions may have moved). */
-  readonly onGroupJoin?: () => void;
+  /**
+   * Called whenever this member joined the group (partitions may have moved), with the
+   * partitions now assigned to it by topic.
+   */
+  readonly onGroupJoin?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
   /** Called after a commit succeeded (metrics, tests). */
   readonly onCommitted?: (topic: string, partition: number, nextOffset: string) => void;
 }
@@ -159,7 +162,7 @@ export class DurableConsumer {
     });
     if (opts.onGroupJoin) {
       const cb = opts.onGroupJoin;
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => cb());
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => cb(e.payload.memberAssignment));
     }
     this.joined = new Promise((resolve) => {
       const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {

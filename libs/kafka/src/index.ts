@@ -18,3 +18,5 @@ export type { ProvisionResult } from './provision';
 export { TOPICS, topicConfig, topicSpecs } from './topics';
 export type { TopicRole, TopicSpec } from './topics';
 export type { Kafka, KafkaMessage, Message } from 'kafkajs';
+export { endOffsets, TopicTail } from './topic-tail';
+export type { PartitionOffsets } from './topic-tail';

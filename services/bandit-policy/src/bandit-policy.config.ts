@@ -1,8 +1,132 @@
+import { hostname } from 'node:os';
 import { clickhouseVars } from '@offerstream/clickhouse';
+import { env, type ConfigOf } from '@offerstream/config';
 import { kafkaVars } from '@offerstream/kafka';
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 /** Variables the bandit-policy service reads (on top of the common service variables). */
 export const banditPolicyVars = {
   ...kafkaVars,
   ...clickhouseVars,
+  BANDIT_INSTANCE_ID: env.string({
+    doc: 'Name of this replica in leases and decisions (served_by); must be unique among running replicas and stable across restarts (e.g. the pod name)',
+    default: `${hostname()}`,
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    patternRule: 'must be 1..64 of [A-Za-z0-9._-]',
+  }),
+  BANDIT_CONSUMER_GROUP: env.string({
+    doc: 'Prefix of this service’s consumer groups (decision sink and attribution are shared by all replicas; posterior and ledger readers are per replica)',
+    default: 'offerstream.bandit-policy',
+  }),
+  FEATURE_SERVICE_ADDR: env.string({
+    doc: 'host:port of the feature service (GetFeatures)',
+    default: '127.0.0.1:50052',
+    pattern: hostPort,
+    patternRule: 'must be host:port',
+  }),
+  SCORING_SERVICE_ADDR: env.string({
+    doc: 'host:port of the scoring service (Score); empty = never call it (cold-start policies only)',
+    default: '127.0.0.1:50053',
+    pattern: /^$|^[A-Za-z0-9.-]+:\d{1,5}$/,
+    patternRule: 'must be host:port or empty',
+  }),
+  BANDIT_MODEL_NAME: env.string({
+    doc: 'Model asked for in ScoringService.Score (empty = the scorer’s default)',
+    default: 'offer-uplift',
+    pattern: /^$|^[a-z0-9-]{1,64}$/,
+    patternRule: 'must be lower-case [a-z0-9-] or empty',
+  }),
+  BANDIT_DEFAULT_DEADLINE_MS: env.int({
+    doc: 'Time budget of a GetOffers call that carries no gRPC deadline',
+    default: '30',
+    min: 5,
+    max: 10000,
+  }),
+  BANDIT_FEATURE_SHARE: env.number({
+    doc: 'Share of the remaining deadline given to GetFeatures (the rest to scoring and the policy); on timeout the decision degrades',
+    default: '0.45',
+    min: 0.05,
+    max: 0.95,
+  }),
+  BANDIT_ANSWER_MARGIN_MS: env.int({
+    doc: 'Time kept back from the deadline to choose, reserve, log and answer',
+    default: '3',
+    min: 0,
+    max: 1000,
+  }),
+  BANDIT_MAX_SLOTS: env.int({
+    doc: 'Most offer slots one GetOffers may ask for (more: INVALID_ARGUMENT naming the limit)',
+    default: '10',
+    min: 1,
+    max: 50,
+  }),
+  BANDIT_MAX_CANDIDATES: env.int({
+    doc: 'Most eligible offers considered per decision (the rest by campaign order are dropped)',
+    default: '200',
+    min: 1,
+    max: 500,
+  }),
+  BANDIT_PROPENSITY_SAMPLES: env.int({
+    doc: 'Posterior re-draws that estimate a Thompson-sampling propensity (Monte Carlo)',
+    default: '256',
+    min: 16,
+    max: 100000,
+  }),
+  BANDIT_LEASE_SHARE: env.number({
+    doc: 'Share of a campaign’s remaining budget/stock one lease asks for (smaller: less stranded by a crashed replica, more ledger traffic)',
+    default: '0.1',
+    min: 0.001,
+    max: 1,
+  }),
+  BANDIT_LEASE_MIN_MINOR: env.int({
+    doc: 'Smallest budget lease asked for, minor units (when the remaining budget allows)',
+    default: '500',
+    min: 1,
+    max: 1_000_000_000,
+  }),
+  BANDIT_PACING_STEP: env.number({
+    doc: 'Step size of the budget pacer’s Lagrange price update (per observation of spend vs plan)',
+    default: '0.05',
+    min: 0,
+    max: 10,
+  }),
+  BANDIT_ACTIVATION_WINDOW_MS: env.int({
+    doc: 'How long a deferred decision (defer_activation) waits for its OFFER_IMPRESSION before it lapses and its reservations are released',
+    default: '900000',
+    min: 1000,
+    max: 7 * 86_400_000,
+  }),
+  BANDIT_SETTLE_GRACE_MS: env.int({
+    doc: 'How long past its attribution window a budget/stock reservation waits for its reward before it is released anyway (attribution down)',
+    default: '3600000',
+    min: 0,
+    max: 7 * 86_400_000,
+  }),
+  BANDIT_ATTRIBUTION_INTERVAL_MS: env.int({
+    doc: 'How often attribution closes windows and emits rewards/activations',
+    default: '1000',
+    min: 100,
+    max: 600000,
+  }),
+  BANDIT_ATTRIBUTION_GRACE_MS: env.int({
+    doc: 'How long after a window’s end attribution waits for late events to be stored before it finalises the reward',
+    default: '3000',
+    min: 0,
+    max: 3_600_000,
+  }),
+  BANDIT_RECHECK_HOURS: env.int({
+    doc: 'Final rewards younger than this are revised when a refund or late event for them arrives',
+    default: '72',
+    min: 0,
+    max: 24 * 90,
+  }),
+  BANDIT_POSTERIOR_HORIZON_DAYS: env.int({
+    doc: 'Rewards older than this are not loaded into the posteriors at start (bounded start-up; slow drift forgotten)',
+    default: '30',
+    min: 1,
+    max: 3650,
+  }),
 } as const;
+
+export type BanditPolicyConfig = ConfigOf<typeof banditPolicyVars>;

@@ -1,48 +1,35 @@
-import { CampaignRecord } from '@offerstream/contracts';
+import {
+  CampaignCatalog as Catalog,
+  type CatalogEntry,
+  type RecordPosition,
+} from '@offerstream/campaigns';
 import { catalogOffers, type CatalogOffer } from '@offerstream/features';
 
-const key = (shopId: string, offerId: string) => `${shopId}\u0000${offerId}`;
-
 /**
- * The offers of every campaign, as the compacted `offerstream.campaigns.v1` says (each
- * record is the campaign's full state; a tombstone deletes it). Feature inputs only:
- * discount terms, flash-sale stock, budgets.
+ * The offers of every campaign, as the compacted `offerstream.campaigns.v1` says (the shared
+ * catalog fold), seen as feature inputs: discount terms, flash-sale stock, budgets.
  */
 export class CampaignCatalog {
-  private readonly offers = new Map<string, CatalogOffer>();
-  /** campaign key → its offer keys, to replace them on the next record. */
-  private readonly byCampaign = new Map<string, string[]>();
+  private readonly catalog = new Catalog();
+  private readonly inputs = new WeakMap<CatalogEntry, Map<string, CatalogOffer>>();
 
   get size(): number {
-    return this.offers.size;
+    return this.catalog.size;
   }
 
-  /** Applies one record (value null = tombstone of the campaign key `campaignKey`). */
-  apply(value: Buffer | null, campaignKey: string, shopIdOfTombstone = ''): void {
-    if (value === null) {
-      for (const [ck, keys] of this.byCampaign) {
-        if (!ck.endsWith(`\u0000${campaignKey}`)) continue;
-        if (shopIdOfTombstone && ck !== key(shopIdOfTombstone, campaignKey)) continue;
-        for (const k of keys) this.offers.delete(k);
-        this.byCampaign.delete(ck);
-      }
-      return;
-    }
-    const rec = CampaignRecord.decode(value);
-    const c = rec.campaign;
-    if (!c) return;
-    const ck = key(c.shopId, c.campaignId);
-    for (const k of this.byCampaign.get(ck) ?? []) this.offers.delete(k);
-    const keys: string[] = [];
-    for (const o of catalogOffers(c)) {
-      const k = key(c.shopId, o.offerId);
-      this.offers.set(k, o);
-      keys.push(k);
-    }
-    this.byCampaign.set(ck, keys);
+  /** Applies one record of the campaigns topic (value null = tombstone). */
+  apply(key: string, value: Buffer | null, position: RecordPosition): void {
+    this.catalog.apply(key, value, position);
   }
 
   get(shopId: string, offerId: string): CatalogOffer | undefined {
-    return this.offers.get(key(shopId, offerId));
+    const ref = this.catalog.offer(shopId, offerId);
+    if (!ref) return undefined;
+    let byId = this.inputs.get(ref.entry);
+    if (!byId) {
+      byId = new Map(catalogOffers(ref.entry.campaign).map((o) => [o.offerId, o]));
+      this.inputs.set(ref.entry, byId);
+    }
+    return byId.get(offerId);
   }
 }

@@ -34,7 +34,7 @@ class CatalogLifecycle implements OnModuleInit, OnApplicationShutdown {
       topic: cfg.KAFKA_TOPIC_PREFIX + TOPICS.campaigns.name,
       groupId: `${cfg.FEATURE_CONSUMER_GROUP}.catalog`,
       logger,
-      onRecord: (key, value) => catalog.apply(value, key),
+      onRecord: (key, value, position) => catalog.apply(key, value, position),
     });
   }
   onModuleInit(): void {

@@ -13,6 +13,7 @@ import {
   type GetFeaturesRequest,
   type GetFeaturesResponse,
 } from '@offerstream/contracts';
+import { campaignKey } from '@offerstream/campaigns';
 import { toEventMessage } from '@offerstream/events';
 import { IdempotentProducer, TOPICS, type Kafka } from '@offerstream/kafka';
 import { startService, type RunningService } from '@offerstream/service-kit';
@@ -114,7 +115,7 @@ export async function publishCampaign(kafka: Kafka, prefix: string, c: Campaign)
       changedAt: new Date(),
     });
     await p.send(prefix + TOPICS.campaigns.name, [
-      { key: c.campaignId, value: Buffer.from(CampaignRecord.encode(rec).finish()) },
+      { key: campaignKey(c.shopId, c.campaignId), value: Buffer.from(CampaignRecord.encode(rec).finish()) },
     ]);
   } finally {
     await p.disconnect();

@@ -1,6 +1,5 @@
 import { Channel, DeviceType, Event, EventType, RejectReason } from '@offerstream/contracts';
-import { CONTROL_CHARS, idProblem, LONE_SURROGATE } from '@offerstream/events';
-import { ISO_4217 } from './currencies';
+import { CONTROL_CHARS, idProblem, ISO_4217, LONE_SURROGATE } from '@offerstream/events';
 
 /** Limits and windows of validation; defaults follow the Event contract in events.proto. */
 export interface ValidationPolicy {

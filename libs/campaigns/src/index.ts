@@ -1,0 +1,13 @@
+export {
+  CampaignCatalog,
+  campaignKey,
+  parseCampaignKey,
+} from './campaign-catalog';
+export type {
+  ApplyOutcome,
+  CatalogEntry,
+  CatalogOfferRef,
+  RecordPosition,
+} from './campaign-catalog';
+export { localTime, notServingReason, offerServes } from './schedule';
+export type { LocalTime } from './schedule';

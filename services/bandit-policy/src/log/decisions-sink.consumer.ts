@@ -1,0 +1,69 @@
+import { Decision } from '@offerstream/contracts';
+import { DurableConsumer, type Kafka } from '@offerstream/kafka';
+import type { Logger } from '@offerstream/logging';
+import { candidateRows, decisionRow, type DecisionRow } from './decision-rows';
+import type { DecisionsRepository } from './decisions.repository';
+
+/**
+ * Stores offerstream.decisions.v1 in ClickHouse (`decisions`, `decision_candidates`), one
+ * consumer group shared by all replicas, offsets committed only after the insert. Rows
+ * carry their partition: attribution for a partition runs where the partition is
+ * consumed (`partitions()`), so the work is split like the log.
+ */
+export class DecisionsSinkConsumer {
+  private consumer: DurableConsumer | undefined;
+  private assigned: number[] = [];
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly repo: DecisionsRepository,
+    private readonly o: { topic: string; groupId: string; logger: Logger; now: () => number },
+  ) {}
+
+  /** Partitions of the decision log this replica consumes (and attributes). */
+  partitions(): readonly number[] {
+    return this.assigned;
+  }
+
+  start(): void {
+    this.consumer = new DurableConsumer(this.kafka, {
+      groupId: this.o.groupId,
+      topics: [this.o.topic],
+      fromBeginning: true,
+      logger: this.o.logger,
+      maxChunkMessages: 2000,
+      maxWaitTimeMs: 100,
+      onGroupJoin: (assignment) => {
+        this.assigned = [...(assignment[this.o.topic] ?? [])].sort((a, b) => a - b);
+        this.o.logger.info({ partitions: this.assigned }, 'decision log partitions assigned');
+      },
+      handler: async (messages, ctx) => {
+        const now = this.o.now();
+        const decisions: DecisionRow[] = [];
+        const candidates: DecisionRow[] = [];
+        for (const m of messages) {
+          let d: Decision;
+          try {
+            d = Decision.decode(m.value ?? Buffer.alloc(0));
+          } catch (err) {
+            this.o.logger.error({ err, offset: m.offset }, 'undecodable decision record; skipped');
+            continue;
+          }
+          const at = { partition: ctx.partition, offset: m.offset };
+          decisions.push(decisionRow(d, at, now));
+          candidates.push(...candidateRows(d, at, now));
+        }
+        await this.repo.insert(decisions, candidates);
+      },
+    });
+    this.consumer.startInBackground();
+  }
+
+  async waitForAssignment(timeoutMs: number): Promise<void> {
+    await this.consumer?.waitForAssignment(timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}
