@@ -121,6 +121,12 @@ export const banditPolicyVars = {
     min: 0,
     max: 24 * 90,
   }),
+  BANDIT_SEED: env.string({
+    doc: 'Seed of the decisions’ random draws (exploration, Monte-Carlo propensities); empty = fresh randomness per decision. Set it to make a replica’s draws reproducible (tests, replays); each decision still logs its own seed',
+    default: '',
+    pattern: /^$|^\d{1,19}$/,
+    patternRule: 'must be a whole number (up to 19 digits) or empty',
+  }),
   BANDIT_POSTERIOR_HORIZON_DAYS: env.int({
     doc: 'Rewards older than this are not loaded into the posteriors at start (bounded start-up; slow drift forgotten)',
     default: '30',

@@ -50,7 +50,7 @@ export class BanditRuntime {
   readonly decisions: OfferDecisionService;
   readonly admin: CampaignAdminService;
   readonly metrics: BanditMetrics;
-  private readonly env = new SystemDecisionEnv();
+  private readonly env: SystemDecisionEnv;
   private readonly catalogFollower: CompactedTopicFollower;
   private readonly ledgerFollower: CompactedTopicFollower;
   private readonly ledgerRepo: LedgerRepository;
@@ -78,6 +78,7 @@ export class BanditRuntime {
     registry: Registry,
     readiness: Readiness,
   ) {
+    this.env = new SystemDecisionEnv(cfg.BANDIT_SEED ? BigInt(cfg.BANDIT_SEED) : undefined);
     const topic = (t: keyof typeof TOPICS) => cfg.KAFKA_TOPIC_PREFIX + TOPICS[t].name;
     const unique = `${cfg.BANDIT_INSTANCE_ID}.${process.pid}.${Date.now().toString(36)}`;
     const group = cfg.BANDIT_CONSUMER_GROUP;

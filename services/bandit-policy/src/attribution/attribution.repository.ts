@@ -70,11 +70,11 @@ export const attributionQueries = {
         LIMIT ${limit}`,
   /** Final rewards of users who have had purchases, refunds or redemptions stored since `sinceMs`. */
   rewardsToRecheck: (partitions: readonly number[], nowMs: number, recheckMs: number, sinceMs: number, limit: number): SqlFragment =>
-    sql`SELECT reward_id, max(revision) AS revision, any(shop_id) AS shop_id, any(decision_id) AS decision_id,
-               argMax(clicked, revision) AS clicked, argMax(purchased, revision) AS purchased,
-               argMax(redeemed, revision) AS redeemed, argMax(revenue_minor, revision) AS revenue_minor,
-               argMax(margin_minor, revision) AS margin_minor,
-               argMax(discount_cost_minor, revision) AS discount_cost_minor
+    sql`SELECT reward_id, max(revision) AS r_revision, any(shop_id) AS r_shop_id, any(decision_id) AS r_decision_id,
+               argMax(clicked, revision) AS r_clicked, argMax(purchased, revision) AS r_purchased,
+               argMax(redeemed, revision) AS r_redeemed, argMax(revenue_minor, revision) AS r_revenue_minor,
+               argMax(margin_minor, revision) AS r_margin_minor,
+               argMax(discount_cost_minor, revision) AS r_discount_cost_minor
         FROM ${ident('rewards')}
         WHERE kafka_partition IN (${list(partitions)}) AND final = 1
           AND served_at >= toDateTime(${secs(nowMs - recheckMs)})
@@ -245,27 +245,27 @@ export class AttributionRepository {
     if (partitions.length === 0 || recheckMs <= 0) return [];
     const rows = await queryRows<{
       reward_id: string;
-      revision: number;
-      shop_id: string;
-      decision_id: string;
-      clicked: number;
-      purchased: number;
-      redeemed: number;
-      revenue_minor: string | number;
-      margin_minor: string | number;
-      discount_cost_minor: string | number;
+      r_revision: number;
+      r_shop_id: string;
+      r_decision_id: string;
+      r_clicked: number;
+      r_purchased: number;
+      r_redeemed: number;
+      r_revenue_minor: string | number;
+      r_margin_minor: string | number;
+      r_discount_cost_minor: string | number;
     }>(this.ch, attributionQueries.rewardsToRecheck(partitions, nowMs, recheckMs, sinceMs, limit));
     return rows.map((r) => ({
       rewardId: r.reward_id,
-      revision: r.revision,
-      shopId: r.shop_id,
-      decisionId: r.decision_id,
-      clicked: r.clicked === 1,
-      purchased: r.purchased === 1,
-      redeemed: r.redeemed === 1,
-      revenueMinor: toSafeInt(r.revenue_minor),
-      marginMinor: toSafeInt(r.margin_minor),
-      discountCostMinor: toSafeInt(r.discount_cost_minor),
+      revision: r.r_revision,
+      shopId: r.r_shop_id,
+      decisionId: r.r_decision_id,
+      clicked: r.r_clicked === 1,
+      purchased: r.r_purchased === 1,
+      redeemed: r.r_redeemed === 1,
+      revenueMinor: toSafeInt(r.r_revenue_minor),
+      marginMinor: toSafeInt(r.r_margin_minor),
+      discountCostMinor: toSafeInt(r.r_discount_cost_minor),
     }));
   }
 

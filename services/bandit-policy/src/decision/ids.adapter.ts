@@ -18,6 +18,11 @@ export interface DecisionEnv {
  */
 export class SystemDecisionEnv implements DecisionEnv {
   private lastMs = -1;
+  private counter = 0n;
+
+  /** @param fixedSeed when set, decision seeds are derived from it (reproducible draws). */
+  constructor(private readonly fixedSeed?: bigint) {}
+
   private last: Uint8Array = new Uint8Array(10);
   private pool = randomBytes(4096);
   private at = 0;
@@ -65,6 +70,12 @@ export class SystemDecisionEnv implements DecisionEnv {
   }
 
   seed(): bigint {
-    return Buffer.from(this.bytes(8)).readBigUInt64BE();
+    if (this.fixedSeed === undefined) return Buffer.from(this.bytes(8)).readBigUInt64BE();
+    // splitmix64 of (seed + n): independent-looking seeds, the same sequence on every run.
+    const M = (1n << 64n) - 1n;
+    let z = (this.fixedSeed + ++this.counter * 0x9e3779b97f4a7c15n) & M;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+    return z ^ (z >> 31n);
   }
 }

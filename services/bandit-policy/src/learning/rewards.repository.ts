@@ -19,14 +19,14 @@ export interface StoredReward {
 export const rewardsQueries = {
   /** The latest revision of every final reward served since `fromMs`. */
   latestSince: (fromMs: number): SqlFragment =>
-    sql`SELECT reward_id, max(revision) AS revision,
-               argMax(decision_id, revision) AS decision_id, argMax(shop_id, revision) AS shop_id,
-               argMax(campaign_id, revision) AS campaign_id, argMax(offer_id, revision) AS offer_id,
-               argMax(segment, revision) AS segment, argMax(purchased, revision) AS purchased,
-               argMax(reward_value, revision) AS reward_value,
-               argMax(policy_features, revision) AS policy_features,
-               argMax(discount_cost_minor, revision) AS discount_cost_minor,
-               argMax(served_at_ms, revision) AS served_at_ms
+    sql`SELECT reward_id, max(revision) AS r_revision,
+               argMax(decision_id, revision) AS r_decision_id, argMax(shop_id, revision) AS r_shop_id,
+               argMax(campaign_id, revision) AS r_campaign_id, argMax(offer_id, revision) AS r_offer_id,
+               argMax(segment, revision) AS r_segment, argMax(purchased, revision) AS r_purchased,
+               argMax(reward_value, revision) AS r_reward_value,
+               argMax(policy_features, revision) AS r_policy_features,
+               argMax(discount_cost_minor, revision) AS r_discount_cost_minor,
+               argMax(served_at_ms, revision) AS r_served_at_ms
         FROM ${ident('rewards')}
         WHERE final = 1 AND served_at >= toDateTime(${Math.floor(fromMs / 1000)})
         GROUP BY reward_id`,
@@ -39,31 +39,31 @@ export class RewardsRepository {
   async latestSince(fromMs: number): Promise<StoredReward[]> {
     const rows = await queryRows<{
       reward_id: string;
-      revision: number;
-      decision_id: string;
-      shop_id: string;
-      campaign_id: string;
-      offer_id: string;
-      segment: string;
-      purchased: number;
-      reward_value: number;
-      policy_features: number[];
-      discount_cost_minor: string | number;
-      served_at_ms: string | number;
+      r_revision: number;
+      r_decision_id: string;
+      r_shop_id: string;
+      r_campaign_id: string;
+      r_offer_id: string;
+      r_segment: string;
+      r_purchased: number;
+      r_reward_value: number;
+      r_policy_features: number[];
+      r_discount_cost_minor: string | number;
+      r_served_at_ms: string | number;
     }>(this.ch, rewardsQueries.latestSince(fromMs));
     return rows.map((r) => ({
       rewardId: r.reward_id,
-      revision: r.revision,
-      decisionId: r.decision_id,
-      shopId: r.shop_id,
-      campaignId: r.campaign_id,
-      offerId: r.offer_id,
-      segment: r.segment,
-      purchased: r.purchased === 1,
-      value: r.reward_value,
-      x: r.policy_features,
-      discountCostMinor: toSafeInt(r.discount_cost_minor),
-      servedAtMs: toSafeInt(r.served_at_ms),
+      revision: r.r_revision,
+      decisionId: r.r_decision_id,
+      shopId: r.r_shop_id,
+      campaignId: r.r_campaign_id,
+      offerId: r.r_offer_id,
+      segment: r.r_segment,
+      purchased: r.r_purchased === 1,
+      value: r.r_reward_value,
+      x: r.r_policy_features,
+      discountCostMinor: toSafeInt(r.r_discount_cost_minor),
+      servedAtMs: toSafeInt(r.r_served_at_ms),
     }));
   }
 }

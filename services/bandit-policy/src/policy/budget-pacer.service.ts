@@ -11,6 +11,11 @@ export interface BudgetPacerOptions {
    * values are profit in minor units). Default 0.05 (suits one observation a minute).
    */
   readonly eta?: number;
+  /**
+   * Damping κ: λ also moves by κ × the change of the relative error since the previous
+   * observation. Default 3; 0 gives the plain step λ ← λ + η·error.
+   */
+  readonly damping?: number;
   /** Upper bound λ_max of the price. Default 10. */
   readonly maxPrice?: number;
 }
@@ -19,6 +24,7 @@ interface PacedCampaign {
   readonly budgetMinor: number;
   price: number;
   lastObservedMs: number;
+  lastError: number;
 }
 
 function invalid(message: string): PolicyException {
@@ -27,20 +33,32 @@ function invalid(message: string): PolicyException {
 
 /**
  * Budget pacing by a Lagrangian price: a campaign's offers are valued at
- * value − λ × expected cost, and λ ≥ 0 follows the spend plan by projected subgradient
- * steps, λ ← clamp(λ + η·(actual − planned)/max(planned, 1% of budget), 0, λ_max):
- * overspending raises the price (fewer, cheaper offers win), underspending lowers it.
- * The 1% floor keeps the first minutes of a campaign, when the plan is near 0, from
- * swinging λ to its bounds. Holds no clock: the caller passes the time of each observation.
+ * value − λ × expected cost, and λ ≥ 0 follows the spend plan by projected (sub)gradient
+ * steps on the relative error e = (actual − planned)/max(planned, 1% of budget):
+ * λ ← clamp(λ + η·e + κ·(e − e_prev), 0, λ_max). Overspending raises the price (fewer,
+ * cheaper offers win), underspending lowers it. The 1% floor keeps the first minutes of a
+ * campaign, when the plan is near 0, from swinging λ to its bounds.
+ *
+ * Why the κ term: e is a *cumulative* error, so η alone integrates it twice over (λ sums e,
+ * and e sums the spend-rate error) and λ oscillates around the plan, worse when
+ * redemptions are reported late; κ adds the proportional action that damps it (a PI
+ * controller in velocity form). κ = 0 is the plain subgradient step.
+ *
+ * Holds no clock: the caller passes the time of each observation.
  */
 export class BudgetPacer {
   private readonly eta: number;
   private readonly maxPrice: number;
+  private readonly damping: number;
   private readonly campaigns = new Map<string, PacedCampaign>();
 
   constructor(options: BudgetPacerOptions = {}) {
     this.eta = options.eta ?? 0.05;
     this.maxPrice = options.maxPrice ?? 10;
+    this.damping = options.damping ?? 3;
+    if (!(this.damping >= 0 && this.damping < Infinity)) {
+      throw invalid(`damping must be non-negative: ${this.damping}`);
+    }
     if (!(this.eta > 0 && this.eta < Infinity)) throw invalid(`eta must be positive: ${this.eta}`);
     if (!(this.maxPrice >= 0 && this.maxPrice < Infinity)) {
       throw invalid(`maxPrice must be non-negative: ${this.maxPrice}`);
@@ -56,6 +74,7 @@ export class BudgetPacer {
       budgetMinor,
       price: this.clamp(initialPrice),
       lastObservedMs: -Infinity,
+      lastError: 0,
     });
   }
 
@@ -88,7 +107,8 @@ export class BudgetPacer {
     c.lastObservedMs = nowMs;
     const scale = Math.max(plannedCumulativeSpendMinor, 0.01 * c.budgetMinor);
     const error = (cumulativeSpendMinor - plannedCumulativeSpendMinor) / scale;
-    c.price = this.clamp(c.price + this.eta * error);
+    c.price = this.clamp(c.price + this.eta * error + this.damping * (error - c.lastError));
+    c.lastError = error;
     return c.price;
   }
 

@@ -1,3 +1,4 @@
+import { type ArmList, type CampaignPolicy } from './campaign-policy';
 import { RidgeArmPosterior } from './linear-posterior';
 import {
   type BetaParams,
@@ -98,14 +99,15 @@ export class FakePosteriors implements PosteriorView {
  * `n` noiseless observations on unit vectors (so xᵀA⁻¹x = 1/(λ + n/dims) there).
  */
 export function linearWithMean(theta: readonly number[], n: number): RidgeArmPosterior {
-  const p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, 1);
+  const d = POLICY_CONTEXT_DIM;
+  const xx = new Float64Array(d * d);
+  const rx = new Float64Array(d);
   for (let k = 0; k < n; k++) {
     const i = k % theta.length;
-    const x = new Float64Array(POLICY_CONTEXT_DIM);
-    x[i] = 1;
-    p.update(x, theta[i]!);
+    xx[i * d + i] = xx[i * d + i]! + 1;
+    rx[i] = rx[i]! + theta[i]!;
   }
-  return p;
+  return RidgeArmPosterior.fromSums(d, 1, xx, rx, n);
 }
 
 export function makeRequest(
@@ -120,4 +122,35 @@ export function makeRequest(
     propensitySamples: 256,
     ...over,
   };
+}
+
+/** The arms' tie order within their campaign: by offerId, as the slate ranks them. */
+export function offerRank(campaign: CampaignArms): Int32Array {
+  const order = campaign.arms.map((_, i) => i);
+  order.sort((a, b) => (campaign.arms[a]!.offerId < campaign.arms[b]!.offerId ? -1 : 1));
+  const rank = new Int32Array(order.length);
+  order.forEach((i, r) => (rank[i] = r));
+  return rank;
+}
+
+/** Every list a policy can give and its probability, keyed "o1,o2" ("" for no offer). */
+export function listDistribution(
+  policy: CampaignPolicy,
+  maxLength: number,
+  maxLists = 100_000,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const complete = policy.enumerateLists(maxLength, maxLists, (list, p) => {
+    const key = Array.from(list.arm.subarray(0, list.length), (i) =>
+      policy.campaign.arms[i]!.offerId,
+    ).join(',');
+    out.set(key, (out.get(key) ?? 0) + p);
+  });
+  if (!complete) throw new Error('the policy did not enumerate its lists');
+  return out;
+}
+
+/** The offerIds of a list. */
+export function offerIds(policy: CampaignPolicy, list: ArmList): string[] {
+  return Array.from(list.arm.subarray(0, list.length), (i) => policy.campaign.arms[i]!.offerId);
 }

@@ -125,7 +125,7 @@ class PreparedSlate {
    * Merges the campaigns' lists by value (descending; ties by campaignId, then offerId),
    * each campaign's own order kept, into the first `slots` positions.
    */
-  merge(): void {
+  merge(lists: readonly ArmList[] = this.lists): void {
     const heads = this.heads;
     heads.fill(0);
     this.filled = 0;
@@ -133,8 +133,8 @@ class PreparedSlate {
       let best = -1;
       let bestValue = 0;
       let bestRank = 0;
-      for (let c = 0; c < this.lists.length; c++) {
-        const list = this.lists[c]!;
+      for (let c = 0; c < lists.length; c++) {
+        const list = lists[c]!;
         const h = heads[c]!;
         if (h >= list.length) continue;
         const v = list.value[h]!;
@@ -146,7 +146,7 @@ class PreparedSlate {
         }
       }
       if (best < 0) break;
-      const list = this.lists[best]!;
+      const list = lists[best]!;
       const h = heads[best]!;
       this.slotArm[this.filled] = this.offset[best]! + list.arm[h]!;
       this.slotValue[this.filled] = bestValue;
@@ -219,14 +219,15 @@ function enumerate(slate: PreparedSlate): Tally | undefined {
   }
   const tally = new Tally(slate.slots, slate.arms.length);
   const choice = new Int32Array(outcomes.length);
+  const lists = outcomes.map((mine) => mine[0]!.list);
   for (let s = 0; s < states; s++) {
     let p = 1;
     for (let c = 0; c < outcomes.length; c++) {
       const o = outcomes[c]![choice[c]!]!;
-      slate.lists[c]!.copyFrom(o.list);
+      lists[c] = o.list;
       p *= o.p;
     }
-    slate.merge();
+    slate.merge(lists);
     tally.add(slate, p);
     // Next combination, odometer-style.
     for (let c = 0; c < choice.length; c++) {

@@ -1,0 +1,280 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { queryRows, sql } from '@offerstream/clickhouse';
+import {
+  callUnary,
+  CampaignStatus,
+  DegradedReason,
+  OfferType,
+  PolicyType,
+  type Campaign,
+} from '@offerstream/contracts';
+import { expectEventually } from '@offerstream/testing';
+import {
+  activeCampaign,
+  amountOff,
+  banditClients,
+  isolatedBanditEnv,
+  startBandit,
+  startFeature,
+  waitReady,
+  type Bandit,
+  type Db,
+} from './support';
+
+jest.setTimeout(120_000);
+
+let db: Db;
+let common: Record<string, string>;
+let feature: Awaited<ReturnType<typeof startFeature>>;
+let bandit: Bandit;
+let client: ReturnType<typeof banditClients>;
+
+beforeAll(async () => {
+  ({ db, common } = await isolatedBanditEnv());
+  feature = await startFeature({ ...common, FEATURE_CONSUMER_GROUP: `f-${Date.now()}` });
+  bandit = await startBandit({
+    ...common,
+    FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+    SCORING_SERVICE_ADDR: '',
+    BANDIT_SEED: '42',
+  });
+  await waitReady(bandit);
+  client = banditClients(bandit.grpcPort);
+});
+
+afterAll(async () => {
+  client?.close();
+  await bandit?.stop();
+  await feature?.stop();
+  await db?.drop();
+});
+
+const grpcError = async (p: Promise<unknown>): Promise<ServiceError> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+};
+
+describe('GetOffers', () => {
+  it('answers with an offer, its propensity and a decision id that lands in ClickHouse', async () => {
+    const c = await client.create(activeCampaign({ name: 'basic', policy: { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 0.2 } } }));
+    expect(c.version).toBe(1);
+    expect(c.offers.map((o) => o.campaignId)).toEqual([c.campaignId, c.campaignId]);
+    let shown: Awaited<ReturnType<typeof client.getOffers>> | undefined;
+    for (let i = 0; i < 20 && !shown?.slots.length; i++)
+      shown = await client.getOffers({ userId: `u-basic-${i}`, campaignIds: [c.campaignId], explain: true });
+    expect(shown!.decisionId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    const slot = shown!.slots[0]!;
+    expect(slot.rank).toBe(1);
+    expect(slot.campaignId).toBe(c.campaignId);
+    expect(slot.propensity).toBeGreaterThan(0);
+    expect(slot.propensity).toBeLessThanOrEqual(1);
+    expect(slot.offer?.currency).toBe('EUR');
+    expect(slot.explanation?.policyName).toBe('EPSILON_GREEDY');
+    const rows = await expectEventually(
+      async () => {
+        const r = await queryRows<{ rank: number; offer_id: string; propensity: number }>(
+          db.client,
+          sql`SELECT rank, offer_id, propensity FROM decision_candidates WHERE decision_id = ${shown!.decisionId} ORDER BY offer_id`,
+        );
+        expect(r.length).toBe(2);
+        return r;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(rows.find((r) => r.offer_id === slot.offerId)).toMatchObject({ rank: 1 });
+    expect(rows.find((r) => r.offer_id === slot.offerId)!.propensity).toBeCloseTo(slot.propensity, 6);
+  });
+
+  it('never overspends a small budget under 1,000 concurrent requests on two replicas', async () => {
+    // 10 × 500 fits the budget; the 11th redemption would not.
+    const c = await client.create(
+      activeCampaign({
+        name: 'small budget',
+        budget: { currency: 'EUR', totalBudgetMinor: 5000, dailyBudgetMinor: 0 },
+        offers: [amountOff('sb-500', 500)],
+        policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+      }),
+    );
+    const second = await startBandit({
+      ...common,
+      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+      SCORING_SERVICE_ADDR: '',
+      BANDIT_LEASE_MIN_MINOR: '500',
+    });
+    await waitReady(second);
+    const other = banditClients(second.grpcPort);
+    try {
+      // Let both replicas take leases, then fire.
+      await new Promise((r) => setTimeout(r, 1500));
+      const calls = Array.from({ length: 1000 }, (_, i) =>
+        (i % 2 ? client : other).getOffers({ userId: `u-budget-${i}`, campaignIds: [c.campaignId] }, 20_000),
+      );
+      const answers = await Promise.all(calls);
+      const shown = answers.filter((a) => a.slots.length > 0).length;
+      expect(shown).toBeLessThanOrEqual(10);
+      expect(shown).toBeGreaterThan(0);
+    } finally {
+      other.close();
+      await second.stop();
+    }
+  });
+
+  it('never oversells a flash sale and respects a frequency cap', async () => {
+    const now = Date.now();
+    const c = await client.create(
+      activeCampaign({
+        name: 'flash',
+        offers: [
+          {
+            offerId: 'flash-1',
+            type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
+            flashSale: { itemId: 'sku-f', salePriceMinor: 900, stock: 3, startTime: new Date(now - 60_000), endTime: new Date(now + 3_600_000) },
+          },
+        ],
+        policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+      }),
+    );
+    const burst = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => client.getOffers({ userId: `u-flash-${i}`, campaignIds: [c.campaignId] }, 20_000)),
+    );
+    let sold = burst.filter((a) => a.slots.length > 0).length;
+    expect(sold).toBeLessThanOrEqual(3);
+    // Leases arrive over the next moments: keep asking until the stock is gone, and beyond.
+    for (let i = 0; i < 60; i++) {
+      const a = await client.getOffers({ userId: `u-flash-late-${i}`, campaignIds: [c.campaignId] });
+      sold += a.slots.length;
+      if (sold >= 3) await new Promise((r) => setTimeout(r, 50));
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sold).toBe(3);
+
+    const capped = await client.create(
+      activeCampaign({
+        name: 'capped',
+        offers: [amountOff('cap-1', 100)],
+        frequencyCap: { maxImpressionsPerUserPerDay: 2, maxImpressionsPerUserLifetime: 0 },
+        policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+      }),
+    );
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++)
+      seen.push((await client.getOffers({ userId: 'u-capped', campaignIds: [capped.campaignId] })).slots.length);
+    expect(seen).toEqual([1, 1, 0, 0, 0]);
+  });
+
+  it('keeps a stable holdout group that gets no offer and is logged as such', async () => {
+    const c = await client.create(
+      activeCampaign({ name: 'holdout', holdoutShare: 0.5, policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} } }),
+    );
+    const first = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] })),
+    );
+    const held = first.filter((a) => a.holdout).length;
+    expect(held).toBeGreaterThan(8);
+    expect(held).toBeLessThan(32);
+    for (const a of first) expect(a.holdout ? a.slots.length : 1).toBe(a.holdout ? 0 : a.slots.length);
+    const again = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] })),
+    );
+    expect(again.map((a) => a.holdout)).toEqual(first.map((a) => a.holdout));
+  });
+
+  it('degrades instead of failing when the feature service is away', async () => {
+    const c = await client.create(activeCampaign({ name: 'degraded' }));
+    const lonely = await startBandit({ ...common, FEATURE_SERVICE_ADDR: '127.0.0.1:9', SCORING_SERVICE_ADDR: '' });
+    await waitReady(lonely);
+    const other = banditClients(lonely.grpcPort);
+    try {
+      // The first call of a fresh replica pays for connecting and compiling; then the
+      // dead feature service must cost no more than its share of the deadline.
+      await other.getOffers({ userId: 'u-deg', campaignIds: [c.campaignId] }, 5000);
+      const started = Date.now();
+      const a = await other.getOffers({ userId: 'u-deg', campaignIds: [c.campaignId] }, 300);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(a.degraded).toBe(true);
+      expect(a.degradedReasons).toContain(DegradedReason.DEGRADED_REASON_FEATURES_UNAVAILABLE);
+      expect(a.decisionId).not.toBe('');
+    } finally {
+      other.close();
+      await lonely.stop();
+    }
+  });
+});
+
+describe('bad input', () => {
+  it('answers an unknown user with defaults (cold start), not an error', async () => {
+    const a = await client.getOffers({ userId: 'never-seen-before' });
+    expect(a.decisionId).not.toBe('');
+  });
+
+  it('names the limit for too many slots and the field for missing ids', async () => {
+    const tooMany = await grpcError(client.getOffers({ slots: 10_000 }));
+    expect(tooMany.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooMany.details).toContain('slots must be 1..10');
+    const noUser = await grpcError(client.getOffers({ userId: '' }));
+    expect(noUser.code).toBe(status.INVALID_ARGUMENT);
+    expect(noUser.details).toContain('user_id is required');
+    const zero = await client.getOffers({ slots: 0 });
+    expect(zero.slots.length).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses an expired deadline', async () => {
+    const late = await grpcError(client.getOffers({}, 1));
+    expect(late.code).toBe(status.DEADLINE_EXCEEDED);
+  });
+
+  it('refuses invalid campaigns naming the field', async () => {
+    const cases: [Partial<Campaign>, string][] = [
+      [{ budget: { currency: 'EUR', totalBudgetMinor: -10, dailyBudgetMinor: 0 } }, 'budget.total_budget_minor'],
+      [
+        { schedule: { startTime: new Date(Date.now()), endTime: new Date(Date.now() - 1000), timeZone: 'UTC', activeDays: [], activeHours: [] } },
+        'schedule.end_time',
+      ],
+      [
+        { offers: [{ offerId: 'pct', type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: 150 } as never] },
+        'offers[0].percent_off',
+      ],
+    ];
+    for (const [over, field] of cases) {
+      const err = await grpcError(client.create(activeCampaign(over)));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.details).toContain(field);
+    }
+  });
+
+  it('enforces versions and legal status moves', async () => {
+    const c = await client.create(activeCampaign({ name: 'versions', status: CampaignStatus.CAMPAIGN_STATUS_DRAFT }));
+    const update = (expectedVersion: number) =>
+      callUnary(
+        client.campaigns.updateCampaign.bind(client.campaigns),
+        { campaign: { ...c, name: `v${expectedVersion}` }, expectedVersion, changeReason: '' },
+        { deadlineMs: 10_000, metadata: client.meta() },
+      );
+    const updated = (await update(1)).campaign!;
+    expect(updated.version).toBe(2);
+    const stale = await grpcError(update(1));
+    expect(stale.code).toBe(status.ABORTED);
+    const ended = await callUnary(
+      client.campaigns.endCampaign.bind(client.campaigns),
+      { shopId: 'shop-b', campaignId: c.campaignId, expectedVersion: 0, changeReason: 'done' },
+      { deadlineMs: 10_000, metadata: client.meta() },
+    );
+    expect(ended.campaign!.status).toBe(CampaignStatus.CAMPAIGN_STATUS_ENDED);
+    const resume = await grpcError(
+      callUnary(
+        client.campaigns.resumeCampaign.bind(client.campaigns),
+        { shopId: 'shop-b', campaignId: c.campaignId, expectedVersion: 0, changeReason: '' },
+        { deadlineMs: 10_000 },
+      ),
+    );
+    expect(resume.code).toBe(status.FAILED_PRECONDITION);
+    const missing = await grpcError(
+      callUnary(client.campaigns.getCampaign.bind(client.campaigns), { shopId: 'shop-b', campaignId: 'nope' }, { deadlineMs: 5000 }),
+    );
+    expect(missing.code).toBe(status.NOT_FOUND);
+  });
+});
