@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS decision_candidates
     p_purchase_no_offer  Float32,
     uplift               Float32,
     expected_value_minor Float64,
+    -- What the policy valued the candidate with (enough to replay its choice offline).
+    margin_minor         Float64,
+    redemption_cost_minor Float64,
+    expected_cost_minor  Float64,
+    budget_price         Float64,
     selection_probability Float64,
     policy               String,
     -- 1-based slot rank when chosen, 0 when not chosen (or a holdout row).

@@ -6,7 +6,6 @@ import {
   DegradedReason,
   OfferType,
   PolicyType,
-  type Campaign,
 } from '@offerstream/contracts';
 import { expectEventually } from '@offerstream/testing';
 import {
@@ -228,14 +227,14 @@ describe('bad input', () => {
   });
 
   it('refuses invalid campaigns naming the field', async () => {
-    const cases: [Partial<Campaign>, string][] = [
+    const cases: [Parameters<typeof activeCampaign>[0], string][] = [
       [{ budget: { currency: 'EUR', totalBudgetMinor: -10, dailyBudgetMinor: 0 } }, 'budget.total_budget_minor'],
       [
         { schedule: { startTime: new Date(Date.now()), endTime: new Date(Date.now() - 1000), timeZone: 'UTC', activeDays: [], activeHours: [] } },
         'schedule.end_time',
       ],
       [
-        { offers: [{ offerId: 'pct', type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: 150 } as never] },
+        { offers: [{ offerId: 'pct', type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: 150 }] },
         'offers[0].percent_off',
       ],
     ];

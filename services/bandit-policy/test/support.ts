@@ -127,9 +127,9 @@ export function amountOff(id: string, minor: number, over: Partial<Offer> = {}):
 let offerSeq = 0;
 
 /** An active campaign of shop-b that started an hour ago (offer ids unique per call). */
-export function activeCampaign(over: Partial<Campaign> = {}): Campaign {
+export function activeCampaign(over: object = {}): Campaign {
   const n = ++offerSeq;
-  return Campaign.fromPartial({
+  return Campaign.fromPartial(<Parameters<typeof Campaign.fromPartial>[0]>{
     shopId: 'shop-b',
     name: 'test campaign',
     status: CampaignStatus.CAMPAIGN_STATUS_ACTIVE,

@@ -146,6 +146,7 @@ interface Arm {
   readonly stockUnits: number;
   readonly budgeted: boolean;
   readonly day: string;
+  readonly budgetPrice: number;
 }
 
 class Deadline {
@@ -399,6 +400,10 @@ export class OfferDecisionService {
           policy: cand.entry.campaign.policy?.type ?? PolicyType.POLICY_TYPE_THOMPSON_BETA,
           policyFeatures: [],
           reasons: [reason],
+          marginMinor: 0,
+          redemptionCostMinor: 0,
+          expectedCostMinor: 0,
+          budgetPrice: 0,
         })),
       ],
       campaigns: this.loggedCampaigns(arms, dropped, pre.holdoutCampaigns),
@@ -507,6 +512,7 @@ export class OfferDecisionService {
       stockUnits,
       budgeted,
       day,
+      budgetPrice: budgeted ? this.d.pacing.pacer.price(c.campaignId) : 0,
     };
   }
 
@@ -559,6 +565,10 @@ export class OfferDecisionService {
       policy: TYPE_OF[POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta'],
       policyFeatures: Array.from(a.policyArm.x),
       reasons: [],
+      marginMinor: a.policyArm.marginMinor,
+      redemptionCostMinor: a.policyArm.redemptionCostMinor,
+      expectedCostMinor: a.policyArm.expectedCostMinor,
+      budgetPrice: a.budgetPrice,
     };
   }
 

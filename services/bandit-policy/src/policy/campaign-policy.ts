@@ -150,18 +150,13 @@ export abstract class BaseCampaignPolicy implements CampaignPolicy {
   }
 
   /**
-   * The arms by descending value (ties by rank) into `out`, at most `maxLength` of them;
-   * with `positiveOnly`, arms that do not beat "no offer" (value ≤ 0, or NaN) are left out.
+   * The arms that beat "no offer" (value > 0; NaN never does) by descending value, ties by
+   * rank, at most `maxLength` of them, into `out`.
    */
-  protected rankByValue(
-    values: Float64Array,
-    maxLength: number,
-    out: ArmList,
-    positiveOnly: boolean,
-  ): void {
+  protected rankPositive(values: Float64Array, maxLength: number, out: ArmList): void {
     out.length = 0;
     const n = this.size;
-    const limit = Math.min(maxLength, n);
+    const limit = maxLength < n ? maxLength : n;
     const taken = this.taken;
     const rank = this.rank;
     while (out.length < limit) {
@@ -170,8 +165,7 @@ export abstract class BaseCampaignPolicy implements CampaignPolicy {
       for (let i = 0; i < n; i++) {
         if (taken[i] === 1) continue;
         const v = values[i]!;
-        if (positiveOnly ? !(v > 0) : Number.isNaN(v)) continue;
-        if (best < 0 || v > bestValue || (v === bestValue && rank[i]! < rank[best]!)) {
+        if (v > bestValue || (best >= 0 && v === bestValue && rank[i]! < rank[best]!)) {
           best = i;
           bestValue = v;
         }

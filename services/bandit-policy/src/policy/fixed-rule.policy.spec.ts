@@ -1,6 +1,12 @@
 import { ArmList } from './campaign-policy';
 import { FixedRulePolicy } from './fixed-rule.policy';
-import { FakePosteriors, listDistribution, makeCampaign, offerIds, offerRank } from './policy.fixture';
+import {
+  FakePosteriors,
+  listDistribution,
+  makeCampaign,
+  offerIds,
+  offerRank,
+} from './policy.fixture';
 import { seededRng } from './rng';
 import { Sampler } from './sampling';
 

@@ -32,11 +32,11 @@ export class LinUcbPolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    this.rankByValue(this.meanValue, maxLength, out, true);
+    this.rankPositive(this.meanValue, maxLength, out);
   }
 
   drawList(_sampler: Sampler, maxLength: number, out: ArmList): void {
-    this.rankByValue(this.ucbValue, maxLength, out, true);
+    this.rankPositive(this.ucbValue, maxLength, out);
   }
 
   details(arm: number): Record<string, number> {

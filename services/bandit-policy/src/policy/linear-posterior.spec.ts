@@ -21,7 +21,8 @@ function directInverse(a: number[][]): number[][] {
   const m = a.map((row, i) => [...row, ...row.map((_, j) => (i === j ? 1 : 0))]);
   for (let col = 0; col < n; col++) {
     let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
     [m[col], m[pivot]] = [m[pivot]!, m[col]!];
     const p = m[col]![col]!;
     m[col] = m[col]!.map((v) => v / p);
@@ -96,9 +97,7 @@ describe('RidgeArmPosterior', () => {
       for (let j = 0; j < D; j++) {
         const c = sumSq[i * D + j]! / n - (sum[i]! / n) * (sum[j]! / n);
         // Var of a sample covariance of normals: (Σᵢᵢ Σⱼⱼ + Σᵢⱼ²)/n.
-        const se = Math.sqrt(
-          (cov[i * D + i]! * cov[j * D + j]! + cov[i * D + j]! ** 2) / n,
-        );
+        const se = Math.sqrt((cov[i * D + i]! * cov[j * D + j]! + cov[i * D + j]! ** 2) / n);
         expect(Math.abs(c - cov[i * D + j]!)).toBeLessThan(5 * se);
       }
     }

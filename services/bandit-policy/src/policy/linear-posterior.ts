@@ -154,6 +154,18 @@ export class RidgeArmPosterior implements LinearArmPosterior {
     }
   }
 
+  /**
+   * Changes the reward of an observation already folded in (a reward revised by a refund
+   * or a late event): b += Δr·x. A does not depend on rewards, so this is exact.
+   */
+  adjustReward(x: Float64Array, delta: number): void {
+    this.checkContext(x);
+    if (!Number.isFinite(delta)) throw invalid(`reward change must be finite: ${delta}`);
+    if (delta === 0) return;
+    for (let i = 0; i < this.dim; i++) this.rx[i] = this.rx[i]! + delta * x[i]!;
+    this.thetaStale = true;
+  }
+
   /** θ̂ = A⁻¹ b (a copy). */
   mean(): Float64Array {
     return this.currentTheta().slice();

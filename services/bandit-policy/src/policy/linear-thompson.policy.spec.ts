@@ -46,7 +46,10 @@ describe('LinearThompsonPolicy', () => {
       // Var(s²) = 2σ⁴/(n − 1) for normal draws.
       expect(Math.abs(v - variance)).toBeLessThan(5 * variance * Math.sqrt(2 / (n - 1)));
     }
-    expect(policy.details(0)['posterior_sd']).toBeCloseTo(1.5 * Math.sqrt(posterior.variance(x)), 12);
+    expect(policy.details(0)['posterior_sd']).toBeCloseTo(
+      1.5 * Math.sqrt(posterior.variance(x)),
+      12,
+    );
     expect(policy.details(0)['mean_value']).toBeCloseTo(mean - 1, 12);
   });
 

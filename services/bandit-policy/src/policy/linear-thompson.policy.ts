@@ -35,14 +35,14 @@ export class LinearThompsonPolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    this.rankByValue(this.meanValue, maxLength, out, true);
+    this.rankPositive(this.meanValue, maxLength, out);
   }
 
   drawList(sampler: Sampler, maxLength: number, out: ArmList): void {
     for (let i = 0; i < this.size; i++) {
       this.sampledValue[i] = this.meanValue[i]! + this.sd[i]! * sampler.normal();
     }
-    this.rankByValue(this.sampledValue, maxLength, out, true);
+    this.rankPositive(this.sampledValue, maxLength, out);
   }
 
   details(arm: number): Record<string, number> {

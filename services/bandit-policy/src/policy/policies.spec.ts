@@ -102,9 +102,9 @@ describe('policyParam', () => {
     const base = { arms: [{ offerId: 'a' }] };
     expect(policyParam(makeCampaign({ ...base, params: { epsilon: 0.3 } }), 'epsilon')).toBe(0.3);
     expect(policyParam(makeCampaign({ ...base, params: {} }), 'epsilon')).toBe(0.05);
-    expect(
-      policyParam(makeCampaign({ ...base, params: { epsilon: Number.NaN } }), 'epsilon'),
-    ).toBe(0.05);
+    expect(policyParam(makeCampaign({ ...base, params: { epsilon: Number.NaN } }), 'epsilon')).toBe(
+      0.05,
+    );
     expect(policyParam(makeCampaign({ ...base, policy: 'square_cb' }), 'gamma')).toBe(100);
     expect(() => policyParam(makeCampaign({ ...base, policy: 'fixed_rule' }), 'x')).toThrow(
       PolicyException,

@@ -141,8 +141,9 @@ export function listDistribution(
 ): Map<string, number> {
   const out = new Map<string, number>();
   const complete = policy.enumerateLists(maxLength, maxLists, (list, p) => {
-    const key = Array.from(list.arm.subarray(0, list.length), (i) =>
-      policy.campaign.arms[i]!.offerId,
+    const key = Array.from(
+      list.arm.subarray(0, list.length),
+      (i) => policy.campaign.arms[i]!.offerId,
     ).join(',');
     out.set(key, (out.get(key) ?? 0) + p);
   });

@@ -11,12 +11,7 @@
 
 /** The algorithms a campaign can choose (PolicyType in campaigns.proto). */
 export type PolicyKind =
-  | 'thompson_beta'
-  | 'linear_thompson'
-  | 'lin_ucb'
-  | 'epsilon_greedy'
-  | 'square_cb'
-  | 'fixed_rule';
+  'thompson_beta' | 'linear_thompson' | 'lin_ucb' | 'epsilon_greedy' | 'square_cb' | 'fixed_rule';
 
 /** How a slot's propensity was obtained (PropensityMethod in decisions.proto). */
 export type PropensityMethod = 'exact' | 'monte_carlo' | 'deterministic';

@@ -54,7 +54,7 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    this.rankByValue(this.value, maxLength, out, true);
+    this.rankPositive(this.value, maxLength, out);
   }
 
   drawList(sampler: Sampler, maxLength: number, out: ArmList): void {

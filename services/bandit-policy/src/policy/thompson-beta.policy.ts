@@ -79,7 +79,7 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    this.rankByValue(this.meanValue, maxLength, out, true);
+    this.rankPositive(this.meanValue, maxLength, out);
   }
 
   drawList(sampler: Sampler, maxLength: number, out: ArmList): void {
@@ -90,7 +90,7 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
       this.sampledTheta[i] = theta;
       this.sampledValue[i] = theta * this.gain[i]! - theta0 * this.loss[i]! - this.budgetCost[i]!;
     }
-    this.rankByValue(this.sampledValue, maxLength, out, true);
+    this.rankPositive(this.sampledValue, maxLength, out);
   }
 
   details(arm: number): Record<string, number> {
