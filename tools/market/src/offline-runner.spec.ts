@@ -1,0 +1,53 @@
+import { compareArms, comparisonReport, type ArmResult } from './offline-runner';
+import { renderTable } from './report';
+import { loadScenario } from './scenario';
+
+describe('the offline runner on the default scenario', () => {
+  const comparison = compareArms({ scenario: loadScenario() });
+  const arm = (name: string): ArmResult => comparison.arms.find((a) => a.name === name)!;
+
+  it('runs the five arms on the same stream', () => {
+    expect(comparison.arms.map((a) => a.name)).toEqual([
+      'no-promotion',
+      'random-offer',
+      'blanket-10pct',
+      'rule-based',
+      'oracle',
+    ]);
+    // The same users, arrivals and holdout: every arm meets the same held-out decisions.
+    expect(new Set(comparison.arms.map((a) => a.holdoutDecisions)).size).toBe(1);
+    expect(arm('no-promotion').incrementalProfitMinor).toBe(0);
+    expect(arm('no-promotion').offersShown).toBe(0);
+  });
+
+  it('lets the oracle earn at least as much true incremental profit as every other arm', () => {
+    const oracle = arm('oracle').trueIncrementalProfitMinor;
+    expect(oracle).toBeGreaterThan(0);
+    for (const a of comparison.arms) {
+      expect(oracle).toBeGreaterThanOrEqual(a.trueIncrementalProfitMinor);
+      expect(a.regretMinor).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('shows that a blanket discount loses money on sure things', () => {
+    expect(arm('blanket-10pct').trueIncrementalProfitByType.sure_thing).toBeLessThan(0);
+    expect(arm('oracle').trueIncrementalProfitByType.sure_thing).toBe(0);
+  });
+
+  it('confirms the oracle’s lift against the holdout group', () => {
+    const lift = arm('oracle').liftProfitPerDecisionMinor;
+    expect(lift.lo).toBeGreaterThan(0);
+    expect(arm('oracle').incrementalProfitMinor).toBeGreaterThan(0);
+  });
+
+  it('never spends more than the campaign budget', () => {
+    for (const a of comparison.arms)
+      expect(a.spentMinor).toBeLessThanOrEqual(comparison.totalBudgetMinor);
+    expect(comparison.budgetPlan.at(-1)?.value).toBeCloseTo(comparison.totalBudgetMinor);
+  });
+
+  it('reports every arm', () => {
+    const text = renderTable(comparisonReport(comparison));
+    for (const a of comparison.arms) expect(text).toContain(a.name);
+  });
+});

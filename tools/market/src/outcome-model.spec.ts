@@ -1,0 +1,124 @@
+import { Offer, OfferType } from '@offerstream/contracts';
+import {
+  basketOf,
+  expectedIncrementalProfit,
+  offerEffect,
+  purchaseProbability,
+  type BasketLine,
+} from './outcome-model';
+import type { UserResponse } from './population';
+
+const shipping = { shippingFeeMinor: 495, freeShippingThresholdMinor: 4900 };
+const line = (itemId: string, price: number, cost: number, quantity = 1): BasketLine => ({
+  itemId,
+  categoryId: itemId.startsWith('shoe') ? 'shoes' : 'home',
+  unitPriceMinor: price,
+  unitCostMinor: cost,
+  quantity,
+});
+const cart = basketOf([line('shoe-1', 8000, 5000), line('pan-1', 2000, 1000)]);
+
+describe('offer effects', () => {
+  it('caps a percent-off discount at max_discount_minor', () => {
+    const o = Offer.fromPartial({
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      percentOff: 20,
+      maxDiscountMinor: 1500,
+    });
+    const e = offerEffect(o, cart, shipping);
+    expect(e.discountMinor).toBe(1500);
+    expect(e.lineDiscountsMinor.reduce((a, b) => a + b, 0)).toBe(1500);
+    expect(e.depth).toBeCloseTo(0.15);
+  });
+
+  it('discounts only the applicable category', () => {
+    const o = Offer.fromPartial({
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      percentOff: 10,
+      applicableCategoryIds: ['home'],
+    });
+    expect(offerEffect(o, cart, shipping).lineDiscountsMinor).toEqual([0, 200]);
+  });
+
+  it('gives spend-X-save-Y only from the threshold on', () => {
+    const o = Offer.fromPartial({
+      type: OfferType.OFFER_TYPE_SPEND_X_SAVE_Y,
+      spendXSaveY: { thresholdMinor: 12000, saveMinor: 2000 },
+    });
+    expect(offerEffect(o, cart, shipping).applies).toBe(false);
+    expect(offerEffect(o, basketOf([line('shoe-1', 8000, 5000, 2)]), shipping).discountMinor).toBe(
+      2000,
+    );
+  });
+
+  it('makes free shipping worth the fee to the customer and its expected cost to the shop, below the free-shipping threshold only', () => {
+    const o = Offer.fromPartial({
+      type: OfferType.OFFER_TYPE_FREE_SHIPPING,
+      freeShipping: { thresholdMinor: 0, expectedShippingCostMinor: 450 },
+    });
+    const small = offerEffect(o, basketOf([line('pan-1', 2000, 1000)]), shipping);
+    expect(small).toMatchObject({
+      applies: true,
+      discountMinor: 0,
+      costMinor: 450,
+      savingMinor: 495,
+    });
+    expect(offerEffect(o, cart, shipping).applies).toBe(false);
+  });
+
+  it('sells at the flash price only the units the offer has left', () => {
+    const o = Offer.fromPartial({
+      type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
+      flashSale: { itemId: 'shoe-1', salePriceMinor: 6000, stock: 10 },
+    });
+    const e = offerEffect(o, basketOf([line('shoe-1', 8000, 5000, 3)]), shipping, 2);
+    expect(e.flashUnits).toBe(2);
+    expect(e.discountMinor).toBe(4000);
+  });
+});
+
+describe('the ground-truth incremental profit', () => {
+  const tenPercent = offerEffect(
+    Offer.fromPartial({ type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: 10 }),
+    cart,
+    shipping,
+  );
+  const user = (over: Partial<UserResponse>): UserResponse => ({
+    type: 'sure_thing',
+    pBuyBase: 0.6,
+    uplift: 0,
+    threshold: 0,
+    annoyance: 0,
+    ...over,
+  });
+
+  it('is minus the expected discount for a sure thing', () => {
+    const u = user({});
+    expect(purchaseProbability(u, tenPercent)).toBe(0.6);
+    expect(expectedIncrementalProfit(u, cart, tenPercent, 0)).toBeCloseTo(-0.6 * 1000);
+  });
+
+  it('pays off for a persuadable whose threshold the offer clears', () => {
+    const u = user({ type: 'persuadable', pBuyBase: 0.05, uplift: 0.4, threshold: 0.05 });
+    expect(purchaseProbability(u, tenPercent)).toBeCloseTo(0.45);
+    // (0.45 − 0.05) × margin 4000 − 0.45 × 1000, less 5 % refunds.
+    expect(expectedIncrementalProfit(u, cart, tenPercent, 0.05)).toBeCloseTo(
+      0.95 * (0.4 * 4000 - 450),
+    );
+  });
+
+  it('does nothing for a persuadable whose threshold the offer misses', () => {
+    const u = user({ type: 'persuadable', pBuyBase: 0.05, uplift: 0.4, threshold: 0.2 });
+    expect(purchaseProbability(u, tenPercent)).toBe(0.05);
+  });
+
+  it('is negative beyond the discount for a sleeping dog', () => {
+    const u = user({ type: 'sleeping_dog', pBuyBase: 0.5, annoyance: 0.4 });
+    expect(purchaseProbability(u, tenPercent)).toBeCloseTo(0.3);
+    expect(expectedIncrementalProfit(u, cart, tenPercent, 0)).toBeCloseTo(-0.2 * 4000 - 0.3 * 1000);
+  });
+
+  it('is zero when no offer is shown', () => {
+    expect(expectedIncrementalProfit(user({}), cart, null, 0)).toBe(0);
+  });
+});
