@@ -11,3 +11,5 @@ export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { healthProtoPath, OfferstreamGrpcServer, useGeneratedCodecs } from './grpc.server';
 export type { OfferstreamGrpcOptions } from './grpc.server';
 export { checkHealth, listServices } from './grpc-probe';
+export { GrpcHost } from './grpc-host';
+export type { GrpcHostOptions } from './grpc-host';

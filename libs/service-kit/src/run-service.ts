@@ -6,7 +6,7 @@ import {
   type INestApplication,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -18,17 +18,12 @@ import {
 } from '@offerstream/config';
 import {
   PROTO_FILES,
-  PROTO_PACKAGE,
   protoRoot,
   SERVICE_DEFINITIONS,
   type ServiceName,
 } from '@offerstream/contracts';
-import {
-  DeadlineInterceptor,
-  GrpcExceptionFilter,
-  OfferstreamGrpcServer,
-  type GrpcStatusMapper,
-} from '@offerstream/grpc';
+import { status } from '@grpc/grpc-js';
+import { GrpcExceptionFilter, GrpcHost, type GrpcStatusMapper } from '@offerstream/grpc';
 import { createLogger, PinoNestLogger, type Logger } from '@offerstream/logging';
 import {
   createMetricsRegistry,
@@ -37,7 +32,6 @@ import {
   Readiness,
   type Registry,
 } from '@offerstream/observability';
-import { GrpcMetricsInterceptor } from './grpc-metrics.interceptor';
 import { serviceVars, type ServiceConfig } from './service.config';
 import { LOGGER, SERVICE_CONFIG } from './tokens';
 
@@ -102,34 +96,36 @@ export async function startService<S extends EnvSpec>(
     // HTTP endpoints read their own bodies with their own limits (e.g. POST /v1/events).
     bodyParser: false,
   });
-  const grpc = new OfferstreamGrpcServer({
+  const mappers = def.errorMappers ?? [];
+  // HTTP endpoints (probes, metrics, ingest's POST /v1/events) keep Nest's exception filter.
+  app.useGlobalFilters(new GrpcExceptionFilter(logger, mappers));
+  const histogram = grpcServerHistogram(registry);
+  const grpc = new GrpcHost({
     url: `${config.GRPC_HOST}:${config.GRPC_PORT}`,
-    packages: [PROTO_PACKAGE],
     protoPath: [...PROTO_FILES],
     includeDirs: [protoRoot()],
     serviceNames: def.grpcServices,
-    codecs: SERVICE_DEFINITIONS,
+    definitions: SERVICE_DEFINITIONS,
+    mappers,
     shutdownGraceMs: Math.max(
       100,
       config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_DELAY_MS - 500,
     ),
+    onCall: (method, code, seconds) => histogram.observe({ method, code: status[code] }, seconds),
+    onUnexpected: (err, method) => logger.error({ err, method }, 'unexpected error in gRPC handler'),
   });
-  const mappers = def.errorMappers ?? [];
-  // Nest binds handlers when the microservice is connected, so the global filter and
-  // interceptors are set first and inherited; each of them acts on RPC contexts only.
-  app.useGlobalFilters(new GrpcExceptionFilter(logger, mappers));
-  app.useGlobalInterceptors(
-    new GrpcMetricsInterceptor(grpcServerHistogram(registry), mappers),
-    new DeadlineInterceptor(),
-  );
-  app.connectMicroservice({ strategy: grpc }, { inheritAppConfig: true });
-
-  await app.startAllMicroservices();
+  await app.init();
+  // Every controller a ts-proto *ControllerMethods() decorator marked serves its methods
+  // straight from grpc-js (no per-call framework pipeline).
+  for (const module of app.get(ModulesContainer).values())
+    for (const wrapper of module.controllers.values())
+      if (wrapper.instance) grpc.bind(wrapper.instance as object);
+  const grpcPort = await grpc.listen();
   await app.listen(config.HTTP_PORT, config.GRPC_HOST);
   const httpPort = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   grpc.setServing('SERVING');
   logger.info(
-    { grpcPort: grpc.boundPort, httpPort, services: def.grpcServices },
+    { grpcPort, httpPort, services: def.grpcServices },
     `${def.name} is serving`,
   );
 
@@ -142,6 +138,7 @@ export async function startService<S extends EnvSpec>(
       if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) {
         await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_DELAY_MS));
       }
+      await grpc.close();
       await app.close();
       logger.info('shut down cleanly');
       logger.flush();
@@ -149,7 +146,7 @@ export async function startService<S extends EnvSpec>(
     return stopping;
   };
 
-  return { app, config, logger, readiness, registry, grpcPort: grpc.boundPort, httpPort, stop };
+  return { app, config, logger, readiness, registry, grpcPort, httpPort, stop };
 }
 
 /**
