@@ -17,6 +17,7 @@ import { CampaignStatsRepository } from './campaigns/campaign-stats.repository';
 import { FeatureAdapter } from './clients/feature.adapter';
 import { ScoringAdapter } from './clients/scoring.adapter';
 import { ActivationsConsumer } from './decision/activations.consumer';
+import { ApprenticeService } from './decision/apprentice.service';
 import { DeferredDecisions } from './decision/deferred-decisions';
 import { FrequencyCaps } from './decision/frequency-caps';
 import { SystemDecisionEnv } from './decision/ids.adapter';
@@ -150,6 +151,7 @@ export class BanditRuntime {
       posteriors: this.posteriors,
       pacing: this.pacing,
       deferred: this.deferred,
+      apprentice: new ApprenticeService(logger),
       caps: this.caps,
       log: this.decisionLog,
       env: this.env,

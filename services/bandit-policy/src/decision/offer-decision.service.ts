@@ -30,6 +30,7 @@ import type {
 } from '../policy/policy.types';
 import { seededRng } from '../policy/rng';
 import { decideSlate } from '../policy/slate';
+import type { ApprenticeService } from './apprentice.service';
 import type { DeferredDecisions, DeferredSlot } from './deferred-decisions';
 import { preselect, profileAllows, type Candidate } from './eligibility';
 import type { FrequencyCaps } from './frequency-caps';
@@ -96,6 +97,7 @@ export interface DecisionDeps {
   readonly posteriors: PosteriorStore;
   readonly pacing: PacingService;
   readonly deferred: DeferredDecisions;
+  readonly apprentice: ApprenticeService;
   readonly caps: FrequencyCaps;
   readonly log: DecisionLogPort;
   readonly env: DecisionEnv;
@@ -272,7 +274,7 @@ export class OfferDecisionService {
     }
     const campaigns: CampaignArms[] = [...byCampaign.values()].map((list) => {
       const c = list[0]!.cand.entry.campaign;
-      return {
+      return this.d.apprentice.resolve({
         campaignId: c.campaignId,
         policy: POLICY_OF[c.policy?.type ?? 0] ?? 'thompson_beta',
         params: c.policy?.params ?? {},
@@ -280,8 +282,10 @@ export class OfferDecisionService {
         budgetPrice: isBudgeted(c) ? this.d.pacing.pacer.price(c.campaignId) : 0,
         segment,
         arms: list.map((a) => a.policyArm),
-      };
+      }, this.d.posteriors);
     });
+    // The policy each campaign is actually served by (an apprentice may have graduated).
+    this.served = new Map(campaigns.map((c) => [c.campaignId, c.policy]));
     const seed = env.seed();
     const slate =
       campaigns.length > 0
@@ -516,6 +520,13 @@ export class OfferDecisionService {
     };
   }
 
+  private served = new Map<string, PolicyKind>();
+
+  private kindOf(a: Arm): PolicyKind {
+    const id = a.cand.entry.campaign.campaignId;
+    return this.served.get(id) ?? POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta';
+  }
+
   private expiry(a: Arm, nowMs: number, activationDeadline: number | undefined): number {
     const c = a.cand.entry.campaign;
     let t = (activationDeadline ?? nowMs) + attributionWindowMs(c);
@@ -562,7 +573,7 @@ export class OfferDecisionService {
       score: a.score,
       expectedValueMinor: a.policyArm.modelValue ?? 0,
       selectionProbability: selection,
-      policy: TYPE_OF[POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta'],
+      policy: TYPE_OF[this.kindOf(a)],
       policyFeatures: Array.from(a.policyArm.x),
       reasons: [],
       marginMinor: a.policyArm.marginMinor,
@@ -573,7 +584,7 @@ export class OfferDecisionService {
   }
 
   private loggedSlot(s: ChosenSlot, a: Arm, seed: bigint): DecisionSlot {
-    const kind = POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta';
+    const kind = this.kindOf(a);
     return {
       rank: s.rank,
       offerId: a.cand.offer.offerId,
@@ -613,7 +624,7 @@ export class OfferDecisionService {
       comps.uplift = a.score.uplift;
       comps.p_purchase_given_offer = a.score.pPurchaseGivenOffer;
     }
-    const kind = POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta';
+    const kind = this.kindOf(a);
     return {
       policyName: PolicyType[TYPE_OF[kind]]?.replace('POLICY_TYPE_', '') ?? kind,
       reasons: this.slotReasons(s, a),

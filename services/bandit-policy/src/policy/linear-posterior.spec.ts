@@ -1,4 +1,4 @@
-import { RidgeArmPosterior } from './linear-posterior';
+import { RidgeArmPosterior, type RidgeArmSnapshot } from './linear-posterior';
 import { PolicyException } from './policy.exception';
 import { seededRng } from './rng';
 import { Sampler } from './sampling';
@@ -125,7 +125,7 @@ describe('RidgeArmPosterior', () => {
   it('round-trips through a JSON snapshot', () => {
     const p = new RidgeArmPosterior(D, 0.5);
     for (const { x, r } of synthetic(50, theta, 1, 5)) p.update(x, r);
-    const restored = RidgeArmPosterior.fromJSON(JSON.parse(JSON.stringify(p)));
+    const restored = RidgeArmPosterior.fromJSON(JSON.parse(JSON.stringify(p)) as RidgeArmSnapshot);
     expect(restored.count).toBe(50);
     expect(restored.lambda).toBe(0.5);
     const x = Float64Array.from([0.3, 1, -1, 2, 0]);

@@ -1,10 +1,5 @@
 import { PolicyException } from './policy.exception';
-import {
-  FakePosteriors,
-  linearWithMean,
-  makeCampaign,
-  makeRequest,
-} from './policy.fixture';
+import { FakePosteriors, linearWithMean, makeCampaign, makeRequest } from './policy.fixture';
 import { type CampaignArms } from './policy.types';
 import { childRng, seededRng } from './rng';
 import { decideSlate, EXACT_STATE_CAP, slateDistribution } from './slate';
@@ -86,7 +81,10 @@ describe('decideSlate', () => {
       for (const [offerId, p] of dist.selectionProbability) {
         expect(d.selectionProbability.get(offerId)).toBeCloseTo(p, 12);
         // Offers are never repeated, so "in any slot" sums the slots.
-        expect(p).toBeCloseTo(dist.slotProbability[0]!.get(offerId)! + dist.slotProbability[1]!.get(offerId)!, 12);
+        expect(p).toBeCloseTo(
+          dist.slotProbability[0]!.get(offerId)! + dist.slotProbability[1]!.get(offerId)!,
+          12,
+        );
       }
     }
   });
@@ -126,7 +124,9 @@ describe('decideSlate', () => {
     });
     let floored = 0;
     for (let seed = 0; seed < 100; seed++) {
-      const d = decideSlate(makeRequest([campaign], { propensitySamples: 1, rng: childRng(5, seed) }));
+      const d = decideSlate(
+        makeRequest([campaign], { propensitySamples: 1, rng: childRng(5, seed) }),
+      );
       for (const s of d.slots) {
         expect(s.propensity).toBeGreaterThanOrEqual(0.5);
         expect(d.selectionProbability.get(s.arm.offerId)).toBeGreaterThanOrEqual(s.propensity);
@@ -175,8 +175,16 @@ describe('decideSlate', () => {
 
   it('replays the same decision and propensities from the same seed', () => {
     const campaigns = [
-      makeCampaign({ campaignId: 'A', policy: 'thompson_beta', arms: [{ offerId: 'a1' }, { offerId: 'a2' }] }),
-      makeCampaign({ campaignId: 'B', policy: 'square_cb', arms: [{ offerId: 'b1', modelValue: 1 }] }),
+      makeCampaign({
+        campaignId: 'A',
+        policy: 'thompson_beta',
+        arms: [{ offerId: 'a1' }, { offerId: 'a2' }],
+      }),
+      makeCampaign({
+        campaignId: 'B',
+        policy: 'square_cb',
+        arms: [{ offerId: 'b1', modelValue: 1 }],
+      }),
     ];
     const run = () => decideSlate(makeRequest(campaigns, { slots: 2, rng: seededRng(77) }));
     expect(run()).toEqual(run());
@@ -225,9 +233,9 @@ describe('decideSlate', () => {
     expect(() => decideSlate(makeRequest([ok], { slots: 11 }))).toThrow(PolicyException);
     expect(() => decideSlate(makeRequest([ok], { slots: 1.5 }))).toThrow(PolicyException);
     expect(() => decideSlate(makeRequest([ok, ok]))).toThrow(/given twice/);
-    expect(() =>
-      decideSlate(makeRequest([{ ...ok, campaignId: 'other' }])),
-    ).toThrow(/listed under campaign other/);
+    expect(() => decideSlate(makeRequest([{ ...ok, campaignId: 'other' }]))).toThrow(
+      /listed under campaign other/,
+    );
     expect(() => decideSlate(makeRequest([{ ...ok, budgetPrice: -1 }]))).toThrow(PolicyException);
     const thompson = makeCampaign({ policy: 'thompson_beta', arms: [{ offerId: 't' }] });
     expect(() => decideSlate(makeRequest([thompson], { propensitySamples: 0 }))).toThrow(

@@ -13,7 +13,10 @@ function makeSquareCb(values: readonly number[], over: Partial<CampaignArms> = {
 
 describe('SquareCbPolicy', () => {
   it('weights every option by the inverse of its gap and gives the best the rest', () => {
-    const dist = listDistribution(makeSquareCb([10, 4, -2], { params: { gamma: 2, scale: 10 } }), 1);
+    const dist = listDistribution(
+      makeSquareCb([10, 4, -2], { params: { gamma: 2, scale: 10 } }),
+      1,
+    );
     // K = 4 options, v* = 10, gaps scaled by 10.
     const p1 = 1 / (4 + 2 * 0.6);
     const p2 = 1 / (4 + 2 * 1.2);
