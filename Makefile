@@ -126,7 +126,8 @@ test-compat: build $(COMPAT_VENV)/.installed ## run offerstream's SQL on a curre
 test-trainer: trainer-venv stack-up
 	@mkdir -p $(RESULTS)
 	url=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')}; \
-	  cd $(TRAINER) && OFFERSTREAM_TRAINER_IT_CLICKHOUSE_URL=$$url $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
+	  kafka=$${KAFKA_BROKERS:-$$(bash $(STACK) versions | sed -n 's/^kafka_bootstrap=//p')}; \
+	  cd $(TRAINER) && OFFERSTREAM_TRAINER_IT_CLICKHOUSE_URL=$$url OFFERSTREAM_TRAINER_IT_KAFKA_BROKERS=$$kafka $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
 
 test: deps build typecheck lint docs-check test-unit test-trainer test-compat test-int ## lint, unit and integration tests against the real stack
 	@node tools/test-summary.js $(RESULTS)
@@ -143,6 +144,10 @@ bench-features: build stack-up ## feature service: event→GetFeatures freshness
 
 bench-scoring: build stack-up ## scoring: candidate-scores/s and p50/p99 for K=20/100 at rising concurrency, MLP and sequence model, vs raw session.run (BENCH_SECONDS=30)
 	node bench/dist/scoring.bench.js
+
+.PHONY: bench-trainer
+bench-trainer: build stack-up trainer-venv ## trainer: training examples/s (CPU), model size, held-out AUC vs LightGBM, ONNX parity, candidate-scores/s from Node (K=100)
+	CLICKHOUSE_URL=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')} node bench/dist/trainer.bench.js
 
 .PHONY: demo docs clean
 demo: build stack-up migrate topics ## start the stack and services and run the main job

@@ -122,6 +122,30 @@ class FakeClickHouse:
                     "category_at": cat_at,
                 }
             ]
+        if "discount_minor FROM events" in sql:  # raw events of as_of's (partial) hour
+            keys = ("user_id", "item_id", "campaign_id", "offer_id")
+            mine = [
+                e
+                for u, e in self.events
+                if in_ms(e)
+                and all(eq[k] == (u if k == "user_id" else getattr(e, k)) for k in keys if k in eq)
+                and ("offer_id != ''" not in sql or e.offer_id != "")
+            ]
+            return [
+                {
+                    "event_id": e.event_id,
+                    "event_type": e.type,
+                    "event_time_ms": str(int(e.time_ms)),
+                    "item_id": e.item_id,
+                    "category_id": e.category_id,
+                    "offer_id": e.offer_id,
+                    "campaign_id": e.campaign_id,
+                    "price_minor": str(int(e.price_minor)),
+                    "quantity": int(e.quantity),
+                    "discount_minor": str(int(e.discount_minor)),
+                }
+                for e in mine
+            ]
         if "FROM user_hourly" in sql:
             mine = [e for u, e in self.events if u == eq["user_id"]]
             return hourly(mine, user_increments, USER_FIELDS)
@@ -374,3 +398,36 @@ def test_an_item_price_or_category_seen_after_as_of_is_read_as_it_was_then() -> 
     assert i1[SPEC.candidate_index["i_price"]] == pytest.approx(math.log1p(70), rel=1e-6)
     assert i2[SPEC.candidate_index["i_price_known"]] == 0
     assert sum("n_price" in q for q in ch.queries) == 2
+
+
+def test_events_later_in_the_hour_of_as_of_are_not_read() -> None:
+    """The aggregates count the hour holding as_of in full; the store must not."""
+    events = history()
+    # All in as_of's hour (14:00-15:00), after as_of (14:30): for the user, the item, the
+    # offer and the campaign's spend. None may change any value.
+    late = [
+        ("u'me\\", ev("soon1", "purchase", -0.2, price_minor=5000, quantity=3)),
+        ("u'me\\", ev("soon2", "add_to_cart", -0.1, item="i2", cat="bags", price_minor=10)),
+        ("u-other", ev("soon3", "view", -0.3, price_minor=7000)),
+        (
+            "u-other",
+            ev(
+                "soon4",
+                "offer_redeem",
+                -0.25,
+                "",
+                "",
+                offer_id="o1",
+                campaign_id="c1",
+                discount_minor=50000,
+            ),
+        ),
+    ]
+    assert all(hour_of(e.time_ms) == hour_of(AS_OF) and e.time_ms > AS_OF for _, e in late)
+    before = features_for_request(
+        FeatureStore(FakeClickHouse(SHOP, events), SPEC), parse_request(REQUEST)
+    )
+    after = features_for_request(
+        FeatureStore(FakeClickHouse(SHOP, events + late), SPEC), parse_request(REQUEST)
+    )
+    assert after == before == in_memory(events)

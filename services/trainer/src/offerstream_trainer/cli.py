@@ -1,8 +1,13 @@
 """Command line of the trainer.
 
-`python -m offerstream_trainer check` verifies the trainer can read ClickHouse;
-`python -m offerstream_trainer features --request FILE` prints the feature vectors of one
-request as they stood at its as_of_ms (see feature_request.py for the request format).
+`offerstream-train --since 7d --out STORE` (= `offerstream-trainer train ...`) trains,
+evaluates, exports, gates and publishes a model (see `--help`);
+`offerstream-trainer verify DIR` checks a model.onnx + model.json pair as the scorer would;
+`offerstream-trainer check` verifies the trainer can read ClickHouse;
+`offerstream-trainer features --request FILE` prints the feature vectors of one request as
+they stood at its as_of_ms (see feature_request.py for the request format).
+
+Exit codes: 0 done; 2 an error (message on stderr); 3 the gate refused to publish.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .clickhouse_http import ClickHouseError, ClickHouseHttp, SqlBindError
@@ -42,7 +50,122 @@ def build_parser() -> argparse.ArgumentParser:
         "--spec-dir",
         help=f"directory of the fs-N.json spec files (default: ${SPEC_DIR_ENV} or the repo's)",
     )
+    add_train_arguments(
+        sub.add_parser(
+            "train",
+            help="train, evaluate, export and publish a model (also: offerstream-train)",
+            description=TRAIN_DESCRIPTION,
+        )
+    )
+    v = sub.add_parser(
+        "verify",
+        help="check a model.onnx + model.json pair against the feature spec, as the scorer does",
+    )
+    v.add_argument("path", help="a version directory, or its model.onnx")
+    v.add_argument(
+        "--spec-dir",
+        help=f"directory of the fs-N.json spec files (default: ${SPEC_DIR_ENV} or the repo's)",
+    )
     return p
+
+
+TRAIN_DESCRIPTION = (
+    "Reads the decisions of a window and their outcomes from ClickHouse, trains the "
+    "behaviour-sequence model and the baselines on a time split, exports ONNX (parity-checked), "
+    "writes model.onnx + model.json + report.html into the model store and announces the "
+    "version on offerstream.models.v1, unless the gate finds it worse than the current model."
+)
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])")
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+def parse_instant(text: str, now_ms: int) -> int:
+    """'7d' / '36h' (that long before now), epoch ms, or an ISO 8601 time -> epoch ms."""
+    t = text.strip()
+    m = _DURATION.fullmatch(t)
+    if m:
+        return now_ms - round(float(m[1]) * _UNIT_MS[m[2]])
+    if t.isdigit():
+        return int(t)
+    try:
+        from datetime import UTC, datetime
+
+        dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return round(dt.timestamp() * 1000)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (7d, 36h), epoch ms or ISO time"
+        ) from e
+
+
+def add_train_arguments(t: argparse.ArgumentParser) -> None:
+    t.add_argument(
+        "--since",
+        default="7d",
+        help="window start: a duration before --until (7d, 36h), epoch ms or ISO time (default 7d)",
+    )
+    t.add_argument("--until", help="window end, exclusive (default: now)")
+    t.add_argument(
+        "--observed-until",
+        help="how far outcomes are known; rows whose attribution window is still open then "
+        "and whose reward is not final are left out (default: now)",
+    )
+    t.add_argument(
+        "--out",
+        help="model store: a directory, file:// or s3://bucket/prefix (default: "
+        "$MODEL_STORE_URI or .local/models)",
+    )
+    t.add_argument("--model-name", default="offer-uplift", help="model name (default offer-uplift)")
+    t.add_argument("--config", help="JSON file {'model': {...}, 'train': {...}} (flags override)")
+    t.add_argument("--device", choices=("cpu", "cuda"), help="cuda = the GPU when present")
+    t.add_argument("--seed", type=int, help="random seed (default 7): same data, same model")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--learning-rate", type=float)
+    t.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    t.add_argument("--width", type=int, help="token width (default 32)")
+    t.add_argument("--depth", type=int, help="transformer layers (default 1)")
+    t.add_argument("--heads", type=int, help="attention heads (default 2)")
+    t.add_argument("--sequence-length", type=int, help="events read (default 20)")
+    t.add_argument("--id-buckets", type=int, help="id hash buckets (default 10007)")
+    t.add_argument("--hidden", type=int, help="MLP width (default 64)")
+    t.add_argument("--test-share", type=float, default=0.2, help="share held out (default 0.2)")
+    t.add_argument(
+        "--split",
+        choices=("user", "time"),
+        default="user",
+        help="hold out whole users by id hash (default) or the newest rows",
+    )
+    t.add_argument(
+        "--missing-reward",
+        choices=("negative", "drop"),
+        default="negative",
+        help="rows whose window closed without a reward: no outcome (default) or left out",
+    )
+    t.add_argument("--catalog", help="JSON file: the campaign catalog (features request format)")
+    t.add_argument(
+        "--stage",
+        choices=("production", "canary", "shadow"),
+        default="production",
+        help="rollout stage to announce (default production)",
+    )
+    t.add_argument("--force", action="store_true", help="publish even if the gate refuses")
+    t.add_argument(
+        "--gate-tolerance",
+        type=float,
+        default=0.005,
+        help="how much worse than the current model a held-out metric may be (default 0.005)",
+    )
+    t.add_argument("--no-announce", action="store_true", help="store only, no Kafka message")
+    t.add_argument("--kafka-brokers", help="default: $KAFKA_BROKERS or 127.0.0.1:9092")
+    t.add_argument("--clickhouse-url", help="default: $CLICKHOUSE_URL or local")
+    t.add_argument("--database", help="default: $CLICKHOUSE_DATABASE or offerstream")
+    t.add_argument("--spec-version", default="fs-1", help="feature spec (default fs-1)")
+    t.add_argument("--spec-dir", help=f"spec directory (default: ${SPEC_DIR_ENV} or the repo's)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def clickhouse_from_env(env: dict[str, str]) -> ClickHouseHttp:
@@ -76,8 +199,171 @@ def run_features(args: argparse.Namespace, env: dict[str, str]) -> dict[str, obj
     return features_for_request(FeatureStore(ch, spec), req)
 
 
+def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
+    from .model import ModelConfig
+    from .train import TrainConfig
+
+    doc: dict[str, Any] = {}
+    if args.config:
+        try:
+            doc = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f"cannot read --config {args.config}: {e}") from e
+    model = dict(doc.get("model", {}))
+    train = dict(doc.get("train", {}))
+    for flag, key in (
+        ("width", "width"),
+        ("depth", "depth"),
+        ("heads", "heads"),
+        ("sequence_length", "sequence_length"),
+        ("id_buckets", "id_buckets"),
+        ("hidden", "hidden"),
+    ):
+        if getattr(args, flag) is not None:
+            model[key] = getattr(args, flag)
+    for flag in ("epochs", "batch_size", "learning_rate", "seed", "device", "threads"):
+        if getattr(args, flag) is not None:
+            train[flag] = getattr(args, flag)
+    try:
+        return ModelConfig(**model), TrainConfig(**train)
+    except TypeError as e:
+        raise ValueError(f"bad model/train configuration: {e}") from e
+
+
+def _catalog(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    from .feature_request import parse_request
+
+    doc = read_request(path)
+    if not isinstance(doc, list):
+        raise RequestError(f"--catalog {path}: expected a JSON array of catalog offers")
+    req = parse_request({"shop_id": "-", "user_id": "-", "as_of_ms": 0, "catalog": doc})
+    return dict(req.catalog)
+
+
+def run_train(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from .export import ExportError, ModelFileError
+    from .pipeline import STAGES, TrainJob, run_training
+    from .progress import tqdm_progress
+    from .registry import AnnounceError, GateRefused, StoreError, kafka_announcer, open_store
+    from .training_data import TrainingDataError, load_training_rows
+
+    def log(msg: str) -> None:
+        print(f"offerstream-train: {msg}", file=sys.stderr)
+
+    try:
+        now = int(time.time() * 1000)
+        until = parse_instant(args.until, now) if args.until else now
+        since = parse_instant(args.since, until)
+        observed = parse_instant(args.observed_until, now) if args.observed_until else now
+        if since >= until:
+            raise ValueError(f"empty window: --since {args.since} is not before --until")
+        model_cfg, train_cfg = _configs(args)
+        spec = load_feature_spec(args.spec_version, resolve_spec_dir(args.spec_dir, env))
+        ensure_computable(spec)
+        if model_cfg.sequence_length > spec.sequence.max_length:
+            raise ValueError(
+                f"--sequence-length {model_cfg.sequence_length} exceeds the spec's"
+                f" {spec.sequence.max_length}"
+            )
+        store = open_store(args.out or env.get("MODEL_STORE_URI", ".local/models"))
+        ch = clickhouse_from_env(env)
+        ch = dataclasses.replace(
+            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
+        )
+        progress = tqdm_progress(not args.no_progress)
+        log(f"reading decisions served {since} .. {until} from {ch.url} ({ch.database})")
+        rows = load_training_rows(
+            ch,
+            spec,
+            since,
+            until,
+            observed_until_ms=observed,
+            missing_reward=args.missing_reward,
+            catalog=_catalog(args.catalog),
+            progress=progress,
+        )
+        job = TrainJob(
+            start_ms=since,
+            end_ms=until,
+            model=model_cfg,
+            train=train_cfg,
+            model_name=args.model_name,
+            test_share=args.test_share,
+            split=args.split,
+            stage=STAGES[args.stage],
+            force=args.force,
+            gate_tolerance=args.gate_tolerance,
+        )
+        announce = None if args.no_announce else kafka_announcer(env, args.kafka_brokers)
+        out = run_training(rows, spec, job, store, announce, log=log, progress=progress)
+    except GateRefused as e:
+        log(str(e))
+        return 3
+    except (
+        ValueError,
+        RequestError,
+        FeatureSpecError,
+        ClickHouseError,
+        TrainingDataError,
+        ExportError,
+        ModelFileError,
+        StoreError,
+        AnnounceError,
+    ) as e:
+        log(str(e))
+        return 2
+    m = out.manifest["metrics"]
+    assert isinstance(m, dict)
+    print(
+        json.dumps(
+            {
+                "model": f"{args.model_name}@{out.version}",
+                "published": out.published,
+                "metrics": {k: round(v, 6) for k, v in sorted(m.items())},
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def run_verify(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from .export import ModelFileError, verify_model_files
+    from .registry import StoreError, read_manifest
+
+    p = Path(args.path)
+    onnx_path = p if p.suffix == ".onnx" else p / "model.onnx"
+    try:
+        manifest = read_manifest(onnx_path.parent / "model.json")
+        version = manifest.get("feature_spec_version")
+        spec = load_feature_spec(
+            str(version) if isinstance(version, str) and version else "fs-1",
+            resolve_spec_dir(args.spec_dir, env),
+        )
+        verify_model_files(onnx_path, manifest, spec)
+    except (ModelFileError, StoreError, FeatureSpecError) as e:
+        print(f"offerstream-trainer verify: {e}", file=sys.stderr)
+        return 2
+    print(f"{onnx_path}: ok ({manifest.get('model_name')}@{manifest.get('model_version')})")
+    return 0
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """`offerstream-train`: the train command on its own."""
+    p = argparse.ArgumentParser(prog="offerstream-train", description=TRAIN_DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"offerstream-trainer {__version__}")
+    add_train_arguments(p)
+    return run_train(p.parse_args(argv), dict(os.environ))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return run_train(args, dict(os.environ))
+    if args.command == "verify":
+        return run_verify(args, dict(os.environ))
     if args.command == "check":
         ch = clickhouse_from_env(dict(os.environ))
         print(f"clickhouse {ch.version()} at {ch.url} (database {ch.database})")

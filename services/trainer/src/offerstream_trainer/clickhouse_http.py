@@ -10,9 +10,11 @@ libs/clickhouse/src/sql.ts). Never put a value into SQL any other way.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -91,6 +93,33 @@ class ClickHouseHttp:
         except json.JSONDecodeError as e:
             raise ClickHouseError(f"unreadable answer from ClickHouse: {e}") from e
 
+    def iter_json_rows(self, sql: str) -> Iterator[dict[str, object]]:
+        """Like `query_json_rows`, streamed: rows are parsed as they arrive (large reads)."""
+        params = {"database": self.database, "readonly": "1"}
+        req = self._request(f"{sql.rstrip().rstrip(';')} FORMAT JSONEachRow", params)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                for raw in resp:
+                    line = raw.decode("utf-8").strip()
+                    if line:
+                        yield json.loads(line)
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", errors="replace").strip()
+            raise ClickHouseError(f"ClickHouse at {self.url} answered {e.code}: {detail}") from e
+        except (urllib.error.URLError, OSError) as e:
+            raise ClickHouseError(f"cannot reach ClickHouse at {self.url}: {e}") from e
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ClickHouseError(f"unreadable answer from ClickHouse: {e}") from e
+
+    def insert_json_rows(self, table: str, rows: list[dict[str, object]]) -> None:
+        """Inserts rows (JSON objects keyed by column) into `table` (FORMAT JSONEachRow)."""
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+            raise SqlBindError(f"not a table name: {table!r}")
+        if not rows:
+            return
+        body = "\n".join(json.dumps(r, separators=(",", ":")) for r in rows)
+        self.execute(f"INSERT INTO {table} FORMAT JSONEachRow\n{body}")
+
     def execute(self, sql: str) -> None:
         """Runs a statement that may write (DDL, INSERT ... FORMAT ... with its data)."""
         self._post(sql, readonly=False)
@@ -99,16 +128,19 @@ class ClickHouseHttp:
         rows = self.query_json_rows("SELECT version() AS v")
         return str(rows[0]["v"]) if rows else "unknown"
 
-    def _post(self, sql: str, readonly: bool) -> str:
-        params = {"database": self.database}
-        if readonly:
-            params["readonly"] = "1"
-        req = urllib.request.Request(
+    def _request(self, sql: str, params: dict[str, str]) -> urllib.request.Request:
+        return urllib.request.Request(
             f"{self.url.rstrip('/')}/?{urllib.parse.urlencode(params)}",
             data=sql.encode("utf-8"),
             method="POST",
             headers={"X-ClickHouse-User": self.user, "X-ClickHouse-Key": self.password},
         )
+
+    def _post(self, sql: str, readonly: bool) -> str:
+        params = {"database": self.database}
+        if readonly:
+            params["readonly"] = "1"
+        req = self._request(sql, params)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                 return resp.read().decode("utf-8")

@@ -5,9 +5,12 @@ services/feature/src/feature-store.repository.ts, bounded above by as_of), from 
 aggregates (migration 0002), `item_latest` (0003) and raw `events` (0001), so
 `features.user_features` / `features.candidate_features` give the served values.
 
-Point in time: hour buckets are read up to and including the bucket of as_of (the spec counts
-that bucket in full, so events later in that hour are in it too), raw events up to as_of
-itself, lifetime totals up to as_of's bucket. An item's latest price and category come from
+Point in time, exactly: completed hour buckets come from the aggregates (up to the hour before
+as_of's), the hour holding as_of from raw `events` with event_time_ms <= as_of (the aggregates
+count that hour in full, so reading it there would let events later in the hour leak in; the
+feature service online at as_of never has them either, so this equals what it served). Raw
+events (recency, sequence) are read up to as_of itself, lifetime totals and campaign spend
+likewise. An item's latest price and category come from
 `item_latest` (as the service reads them) unless they were seen after as_of; then they are
 taken from the item's raw events up to as_of instead (a scan of the shop's events: only for
 items whose price or category changed since as_of).
@@ -33,12 +36,16 @@ from .features import (
     CandidateInput,
     CandidateState,
     CatalogOffer,
+    FeatureEvent,
     ItemState,
     OfferState,
     SequenceItem,
     UserState,
     hour_of,
+    item_increments,
+    offer_increments,
     sequence_order,
+    user_increments,
 )
 
 
@@ -101,6 +108,22 @@ def user_sequence_sql(shop_id: str, user_id: str, from_ms: int, to_ms: int, limi
         f" price_minor FROM events WHERE shop_id = {sql_literal(shop_id)}"
         f" AND user_id = {sql_literal(user_id)} AND {_event_range(from_ms, to_ms)}"
         f" ORDER BY event_time_ms DESC, event_id DESC LIMIT {sql_literal(limit)}"
+    )
+
+
+_RAW_COLUMNS = (
+    "event_id, event_type, event_time_ms, item_id, category_id, offer_id, campaign_id,"
+    " price_minor, quantity, discount_minor"
+)
+
+
+def partial_hour_sql(where: str, as_of_ms: int) -> str:
+    """Raw events matching `where` in the hour holding as_of, up to as_of itself (the part of
+    that hour's bucket that had happened by then). DISTINCT: a re-delivered event counts once."""
+    start = hour_of(as_of_ms) * HOUR_MS
+    return (
+        f"SELECT DISTINCT {_RAW_COLUMNS} FROM events WHERE {where}"
+        f" AND {_event_range(start, as_of_ms)}"
     )
 
 
@@ -212,6 +235,21 @@ def _fill_buckets(
         state.buckets.add(_bucket_hour(row), [float(_int_field(row, f)) for f in fields])
 
 
+def _raw_event(row: dict[str, object]) -> FeatureEvent:
+    return FeatureEvent(
+        event_id=_str_field(row, "event_id"),
+        type=_str_field(row, "event_type"),
+        time_ms=_int_field(row, "event_time_ms"),
+        item_id=_str_field(row, "item_id"),
+        category_id=_str_field(row, "category_id"),
+        offer_id=_str_field(row, "offer_id"),
+        campaign_id=_str_field(row, "campaign_id"),
+        price_minor=_int_field(row, "price_minor"),
+        quantity=_int_field(row, "quantity"),
+        discount_minor=_int_field(row, "discount_minor"),
+    )
+
+
 @dataclass
 class FeatureStore:
     """Reads feature inputs of one shop at a point in time; caches within the instance."""
@@ -225,9 +263,13 @@ class FeatureStore:
         self._spent: dict[tuple[str, str, int], float] = {}
 
     def _window(self, as_of_ms: int) -> tuple[int, int]:
-        """The hour buckets every windowed feature reads: [H - lookback + 1, H]."""
+        """The completed hour buckets read from the aggregates: [H - lookback + 1, H - 1]
+        (H, the hour of as_of, comes from raw events: see `_partial_hour`)."""
         h = hour_of(as_of_ms)
-        return h - self.spec.params.lookback_hours + 1, h
+        return h - self.spec.params.lookback_hours + 1, h - 1
+
+    def _partial_hour(self, where: str, as_of_ms: int) -> list[FeatureEvent]:
+        return [_raw_event(r) for r in self.ch.query_json_rows(partial_hour_sql(where, as_of_ms))]
 
     def user_state(self, shop_id: str, user_id: str, as_of_ms: int) -> UserState:
         p = self.spec.params
@@ -238,6 +280,9 @@ class FeatureStore:
             USER_FIELDS,
             self.ch.query_json_rows(user_hourly_sql(shop_id, user_id, from_hour, to_hour)),
         )
+        where = f"shop_id = {sql_literal(shop_id)} AND user_id = {sql_literal(user_id)}"
+        for e in self._partial_hour(where, as_of_ms):
+            state.buckets.add(hour_of(e.time_ms), user_increments(e))
         # Recency and sequence from raw events of the lookback, as the service loads them.
         from_ms = as_of_ms - p.lookback_hours * HOUR_MS
         rows = self.ch.query_json_rows(user_recency_sql(shop_id, user_id, from_ms, as_of_ms))
@@ -272,6 +317,11 @@ class FeatureStore:
             from_hour, to_hour = self._window(as_of_ms)
             rows = self.ch.query_json_rows(item_hourly_sql(shop_id, item_id, from_hour, to_hour))
             _fill_buckets(state, ITEM_FIELDS, rows)
+            where = f"shop_id = {sql_literal(shop_id)} AND item_id = {sql_literal(item_id)}"
+            for e in self._partial_hour(where, as_of_ms):
+                inc = item_increments(e)
+                if inc is not None:
+                    state.buckets.add(hour_of(e.time_ms), inc)
             self._note_latest(state, shop_id, item_id, as_of_ms)
         self._items[key] = state
         return state
@@ -318,6 +368,11 @@ class FeatureStore:
             )
             if life:
                 state.lifetime_redemptions = float(_int_field(life[0], "lifetime_redemptions"))
+            for e in self._partial_hour(_offer_where(shop_id, campaign_id, offer_id), as_of_ms):
+                inc = offer_increments(e)
+                if inc is not None:
+                    state.buckets.add(hour_of(e.time_ms), inc)
+                    state.lifetime_redemptions += inc[OFFER_FIELDS.index("redemptions")]
         self._offers[key] = state
         return state
 
@@ -325,9 +380,17 @@ class FeatureStore:
         key = (shop_id, campaign_id, as_of_ms)
         if key not in self._spent:
             rows = self.ch.query_json_rows(
-                campaign_spent_sql(shop_id, campaign_id, hour_of(as_of_ms))
+                campaign_spent_sql(shop_id, campaign_id, hour_of(as_of_ms) - 1)
             )
-            self._spent[key] = float(_int_field(rows[0], "spent_minor")) if rows else 0.0
+            spent = float(_int_field(rows[0], "spent_minor")) if rows else 0.0
+            where = (
+                f"shop_id = {sql_literal(shop_id)} AND campaign_id = {sql_literal(campaign_id)}"
+                " AND offer_id != ''"
+            )
+            for e in self._partial_hour(where, as_of_ms):
+                if e.type == "offer_redeem":
+                    spent += e.discount_minor
+            self._spent[key] = spent
         return self._spent[key]
 
     def candidate_state(

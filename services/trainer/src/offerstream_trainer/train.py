@@ -1,0 +1,220 @@
+"""Training of the sequence model: multi-task losses, deterministic batches, device choice.
+
+Losses, each averaged over the rows it applies to, summed with equal weights:
+- click: BCE(P(click), clicked) on treated rows (the offer was shown);
+- ESMM: BCE(P(click) x P(purchase | click), clicked and purchased) on treated rows: the
+  post-click conversion head learns over the whole impression space;
+- treatment: BCE(P(purchase | offer), purchased) on treated rows;
+- control: BCE(P(purchase | no offer), purchased) on holdout rows.
+The best epoch on a time-ordered validation tail of the training rows is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .model import ModelConfig, OfferModel
+from .progress import Progress
+from .training_data import TrainingRows
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    validation_share: float = 0.1
+    """Newest share of the training rows held back to pick the best epoch."""
+    seed: int = 7
+    device: str = "cpu"
+    """'cpu', or 'cuda' (the GPU when one is present, the CPU otherwise)."""
+    threads: int = 0
+    """torch CPU threads (0 = leave torch's default)."""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    model: OfferModel
+    device: str
+    epochs_run: int
+    best_epoch: int
+    examples_per_second: float
+    train_seconds: float
+    history: list[dict[str, float]]
+
+
+def resolve_device(name: str, warn: Callable[[str], None] = print) -> torch.device:
+    """`cuda` when asked for and present, else the CPU (saying so when cuda was asked for)."""
+    if name == "cuda":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        warn("--device cuda: no GPU available here, training on the CPU")
+        return torch.device("cpu")
+    if name != "cpu":
+        raise ValueError(f"unknown device {name!r} (cpu or cuda)")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same data, same device: same model."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def to_tensors(
+    rows: TrainingRows, cfg: ModelConfig, device: torch.device
+) -> dict[str, torch.Tensor]:
+    t = {k: torch.as_tensor(v) for k, v in rows.inputs(cfg.sequence_length, cfg.id_buckets).items()}
+    t["treated"] = torch.as_tensor(rows.treated)
+    t["clicked"] = torch.as_tensor(rows.clicked)
+    t["purchased"] = torch.as_tensor(rows.purchased)
+    return {k: v.to(device) for k, v in t.items()}
+
+
+INPUTS = ("user", "candidate", "seq_item", "seq_category", "seq_type", "seq_age")
+
+
+def _masked_bce(logit: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    loss = F.binary_cross_entropy_with_logits(logit, y, reduction="none")
+    return (loss * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def losses(model: OfferModel, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    lg = model.logits(*(b[k] for k in INPUTS))
+    t = b["treated"]
+    c = 1.0 - t
+    p_ctcvr = torch.sigmoid(lg["click"]) * torch.sigmoid(lg["cvr"])
+    y_ctcvr = b["clicked"] * b["purchased"]
+    esmm = F.binary_cross_entropy(p_ctcvr.clamp(1e-7, 1 - 1e-7), y_ctcvr, reduction="none")
+    return {
+        "click": _masked_bce(lg["click"], b["clicked"], t),
+        "esmm": (esmm * t).sum() / t.sum().clamp(min=1.0),
+        "treat": _masked_bce(lg["treat"], b["purchased"], t),
+        "control": _masked_bce(lg["control"], b["purchased"], c),
+    }
+
+
+def _evaluate(model: OfferModel, data: dict[str, torch.Tensor], batch: int) -> dict[str, float]:
+    model.eval()
+    n = data["user"].shape[0]
+    sums: dict[str, float] = {}
+    with torch.no_grad():
+        for s in range(0, n, batch):
+            b = {k: v[s : s + batch] for k, v in data.items()}
+            w = b["user"].shape[0] / n
+            for k, v in losses(model, b).items():
+                sums[k] = sums.get(k, 0.0) + float(v) * w
+    sums["total"] = sum(sums.values())
+    return sums
+
+
+def train_model(
+    rows: TrainingRows,
+    cfg: ModelConfig,
+    tcfg: TrainConfig,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] = print,
+) -> TrainResult:
+    """Trains on `rows` (time-ordered); `progress(label, total_batches)` returns a callback
+    called after each batch with the running loss (progress bars)."""
+    seed_everything(tcfg.seed)
+    if tcfg.threads > 0:
+        torch.set_num_threads(tcfg.threads)
+    device = resolve_device(tcfg.device, warn)
+    order = np.argsort(rows.served_at_ms, kind="stable")
+    n_val = int(len(order) * tcfg.validation_share)
+    fit_idx, val_idx = (order[:-n_val], order[-n_val:]) if n_val > 0 else (order, order[:0])
+    fit, val = rows.take(fit_idx), rows.take(val_idx)
+
+    model = OfferModel(cfg, rows.user.shape[1], rows.candidate.shape[1])
+    model.set_normalization(fit.user, fit.candidate)
+    model.to(device)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=tcfg.learning_rate, weight_decay=tcfg.weight_decay
+    )
+    data = to_tensors(fit, cfg, device)
+    val_data = to_tensors(val, cfg, device) if len(val) else None
+    n = len(fit)
+    steps_per_epoch = (n + tcfg.batch_size - 1) // tcfg.batch_size
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=tcfg.learning_rate, total_steps=max(1, steps_per_epoch * tcfg.epochs)
+    )
+    gen = torch.Generator().manual_seed(tcfg.seed)
+    tick = progress("train", steps_per_epoch * tcfg.epochs) if progress else None
+    history: list[dict[str, float]] = []
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    started = time.perf_counter()
+    for epoch in range(tcfg.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen).to(device)
+        running = 0.0
+        for s in range(0, n, tcfg.batch_size):
+            idx = perm[s : s + tcfg.batch_size]
+            b = {k: v[idx] for k, v in data.items()}
+            parts = losses(model, b)
+            loss = sum(parts.values(), torch.zeros((), device=device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            value = float(loss.detach())
+            running = 0.9 * running + 0.1 * value if running else value
+            if tick:
+                tick(1, {"epoch": epoch + 1, "loss": running})
+        entry: dict[str, float] = {"epoch": float(epoch + 1), "train_loss": running}
+        if val_data is not None:
+            v = _evaluate(model, val_data, 4096)
+            entry.update({f"val_{k}": x for k, x in v.items()})
+            if best is None or v["total"] < best[0]:
+                best = (v["total"], epoch + 1, copy.deepcopy(model.state_dict()))
+        history.append(entry)
+    seconds = time.perf_counter() - started
+    best_epoch = tcfg.epochs
+    if best is not None:
+        model.load_state_dict(best[2])
+        best_epoch = best[1]
+    model.eval()
+    return TrainResult(
+        model=model.cpu(),
+        device=str(device),
+        epochs_run=tcfg.epochs,
+        best_epoch=best_epoch,
+        examples_per_second=n * tcfg.epochs / max(seconds, 1e-9),
+        train_seconds=seconds,
+        history=history,
+    )
+
+
+def predict(
+    model: OfferModel, inputs: dict[str, np.ndarray], batch: int = 4096
+) -> dict[str, np.ndarray]:
+    """The model's outputs (OUTPUT_NAMES) for numpy inputs, on the CPU."""
+    from .model import OUTPUT_NAMES
+
+    model.eval()
+    n = inputs["user"].shape[0]
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUT_NAMES}
+    with torch.no_grad():
+        for s in range(0, n, batch):
+            out = model(*(torch.as_tensor(inputs[k][s : s + batch]) for k in INPUTS))
+            for k, v in zip(OUTPUT_NAMES, out, strict=True):
+                parts[k].append(v.numpy())
+    return {k: np.concatenate(v) if v else np.zeros(0, np.float32) for k, v in parts.items()}

@@ -1,0 +1,216 @@
+"""End to end on market data with known ground truth: ClickHouse -> training rows -> model and
+baselines -> ONNX -> gate -> model store -> announcement.
+
+The data comes from `support.market_dataset` (the market simulator's dataset, or its
+stand-in): users of four planted types (sure_thing, persuadable, sleeping_dog, lost_cause)
+under a uniformly random offer policy with a holdout. The thresholds below are ones a model
+that ignores the sequence, mixes up the arms or loses the sign of uplift would miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from offerstream_trainer.cli import main
+from offerstream_trainer.feature_spec import load_feature_spec
+from offerstream_trainer.model import ModelConfig
+from offerstream_trainer.pipeline import TrainJob, TrainOutcome, run_training
+from offerstream_trainer.registry import DirectoryStore, GateRefused
+from offerstream_trainer.train import TrainConfig, predict, resolve_device, train_model
+from offerstream_trainer.training_data import TrainingRows, load_training_rows
+from support import URL, load_dataset, market_dataset, needs_clickhouse, scratch_database
+
+SPEC = load_feature_spec("fs-1")
+DAY_MS = 86_400_000
+END_MS = 1_764_547_200_000  # 2025-12-01T00:00Z
+START_MS = END_MS - 3 * DAY_MS
+OBSERVED_MS = END_MS + DAY_MS
+SEED = 7
+MODEL = ModelConfig()  # the default (served) size
+TRAIN = TrainConfig(epochs=8, seed=SEED, threads=2)
+
+pytestmark = needs_clickhouse
+
+
+class Run:
+    def __init__(self, **kw: object) -> None:
+        self.__dict__.update(kw)
+
+    ch: object
+    rows: TrainingRows
+    truth: dict[str, dict]
+    out: TrainOutcome
+    store: DirectoryStore
+    root: Path
+    announced: list[tuple[str, bytes]]
+
+
+@contextlib.contextmanager
+def trained(tmp: Path, source: str, users: int) -> Iterator[Run]:
+    torch.set_num_threads(2)
+    with scratch_database("trainer_market") as ch:
+        data = market_dataset(
+            tmp / "market.jsonl", users=users, end_ms=END_MS, seed=SEED, source=source
+        )
+        truth = load_dataset(ch, data)
+        rows = load_training_rows(ch, SPEC, START_MS, END_MS, observed_until_ms=OBSERVED_MS)
+        root = tmp / "store"
+        store = DirectoryStore(root)
+        announced: list[tuple[str, bytes]] = []
+        job = TrainJob(start_ms=START_MS, end_ms=END_MS, model=MODEL, train=TRAIN)
+        out = run_training(
+            rows, SPEC, job, store, lambda k, v: announced.append((k, v)), log=lambda _m: None
+        )
+        yield Run(
+            ch=ch, rows=rows, truth=truth, out=out, store=store, root=root, announced=announced
+        )
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """The market simulator's data (double-11: types show in how users behave)."""
+    with trained(tmp_path_factory.mktemp("market"), "simulator", 6000) as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """Planted data whose types show in the categories browsed (the sequence's signal)."""
+    with trained(tmp_path_factory.mktemp("planted"), "planted", 1500) as r:
+        yield r
+
+
+def segment_uplift(r: Run) -> dict[str, float]:
+    ev = r.out.evaluation
+    by_type: dict[str, list[float]] = defaultdict(list)
+    for u, uplift in zip(ev.test.user_id, ev.predictions["uplift"], strict=True):
+        by_type[r.truth[u]["user_type"]].append(float(uplift))
+    return {k: float(np.mean(v)) for k, v in by_type.items()}
+
+
+def test_on_planted_data_the_sequence_model_beats_both_baselines_on_held_out_auc(
+    planted: Run,
+) -> None:
+    m = planted.out.evaluation.metrics
+    for head in ("click", "purchase"):
+        assert m[f"auc_{head}"] > 0.7, m
+        assert m[f"auc_{head}"] > m[f"gbdt_auc_{head}"] + 0.03, m
+        assert m[f"auc_{head}"] > m[f"lr_auc_{head}"] + 0.03, m
+    assert m["ece_purchase"] < 0.08, m
+
+
+def test_on_planted_data_the_uplift_of_each_segment_has_the_right_sign(planted: Run) -> None:
+    mean = segment_uplift(planted)
+    assert mean["persuadable"] > 0.15, mean
+    assert mean["sleeping_dog"] < -0.1, mean
+    assert abs(mean["sure_thing"]) < 0.08, mean
+    assert abs(mean["lost_cause"]) < 0.08, mean
+    m = planted.out.evaluation.metrics
+    assert m["qini"] > 0.01 and m["qini"] > m["two_model_qini"], m
+
+
+def test_on_market_data_the_model_is_no_worse_than_the_baselines(run: Run) -> None:
+    m = run.out.evaluation.metrics
+    for head in ("click", "purchase"):
+        assert m[f"auc_{head}"] > 0.6, m
+        assert m[f"auc_{head}"] > max(m[f"gbdt_auc_{head}"], m[f"lr_auc_{head}"]) - 0.02, m
+    assert m["auc_purchase_no_offer"] > 0.7, m
+    assert m["ece_purchase"] < 0.08 and m["ece_purchase_no_offer"] < 0.1, m
+
+
+def test_on_market_data_persuadables_gain_and_sleeping_dogs_lose_from_an_offer(run: Run) -> None:
+    mean = segment_uplift(run)
+    assert mean["persuadable"] > 0.0 > mean["sleeping_dog"], mean
+    assert mean["persuadable"] - mean["sleeping_dog"] > 0.08, mean
+    assert run.out.evaluation.metrics["qini"] > 0.0, run.out.evaluation.metrics
+
+
+def test_model_json_describes_the_published_version(run: Run) -> None:
+    out = run.out
+    d = run.root / "offer-uplift" / out.version
+    manifest = json.loads((d / "model.json").read_text())
+    assert manifest == out.manifest
+    assert manifest["feature_spec_version"] == "fs-1"
+    assert manifest["uri"] == f"offer-uplift/{out.version}/model.onnx"
+    import hashlib
+
+    assert manifest["sha256"] == hashlib.sha256((d / "model.onnx").read_bytes()).hexdigest()
+    assert manifest["training_window_start"] == "2025-11-28T00:00:00.000Z"
+    assert manifest["training_window_end"] == "2025-12-01T00:00:00.000Z"
+    metrics = manifest["metrics"]
+    assert metrics["onnx_parity_max_abs_err"] <= 1e-4
+    for k in ("auc_click", "gbdt_auc_purchase", "lr_ece_click", "qini", "two_model_auuc"):
+        assert k in metrics
+    counts = manifest["data_counts"]
+    assert counts["rows"] == len(run.rows) == counts["train_rows"] + counts["test_rows"]
+    assert counts["rows_treated"] > 0 and counts["rows_control"] > 0
+    assert len(manifest["trainer_git_commit"]) >= 7
+    assert manifest["sequence_id_buckets"] == MODEL.id_buckets
+    assert [t["shape"] for t in manifest["inputs"]][:3] == [[-1, 75], [-1, 33], [-1, 20]]
+    assert "<svg" in (d / "report.html").read_text()
+    assert run.store.production("offer-uplift") == out.version
+    assert run.announced[0][0] == f"offer-uplift@{out.version}"
+
+
+def test_the_gate_refuses_a_worse_model_and_force_publishes_it(run: Run) -> None:
+    before = sorted(p.name for p in (run.root / "offer-uplift").iterdir())
+    bad = TrainJob(
+        start_ms=START_MS,
+        end_ms=END_MS,
+        model=MODEL,
+        train=TrainConfig(epochs=1, learning_rate=1e-6, seed=SEED, threads=2),
+    )
+    with pytest.raises(GateRefused, match="worse than the current"):
+        run_training(run.rows, SPEC, bad, run.store, None, log=lambda _m: None)
+    assert sorted(p.name for p in (run.root / "offer-uplift").iterdir()) == before
+    # The CLI, end to end, forced past the gate.
+    code = main(
+        [
+            "train",
+            f"--since={START_MS}",
+            f"--until={END_MS}",
+            f"--observed-until={OBSERVED_MS}",
+            f"--out={run.root}",
+            f"--clickhouse-url={URL}",
+            f"--database={run.ch.database}",  # type: ignore[attr-defined]
+            "--epochs=1",
+            "--learning-rate=1e-6",
+            "--threads=2",
+            "--no-announce",
+            "--no-progress",
+            "--force",
+        ]
+    )
+    assert code == 0
+    forced = run.store.production("offer-uplift")
+    assert forced != run.out.version
+    manifest = json.loads((run.root / "offer-uplift" / str(forced) / "model.json").read_text())
+    assert manifest["gate"]["passed"] is False and manifest["gate"]["forced"] is True
+    assert manifest["parent_version"] == run.out.version
+
+
+def test_training_is_deterministic_with_a_seed(run: Run) -> None:
+    small = run.rows.take(np.arange(min(600, len(run.rows))))
+    cfg = ModelConfig(width=16, sequence_length=10, id_buckets=503, ffn=32, hidden=32)
+    tc = TrainConfig(epochs=1, seed=3, threads=2)
+    a = train_model(small, cfg, tc, warn=lambda _m: None).model
+    b = train_model(small, cfg, tc, warn=lambda _m: None).model
+    x = small.inputs(cfg.sequence_length, cfg.id_buckets)
+    pa, pb = predict(a, x), predict(b, x)
+    assert all(np.array_equal(pa[k], pb[k]) for k in pa)
+
+
+def test_device_cuda_falls_back_to_the_cpu_without_a_gpu() -> None:
+    said: list[str] = []
+    device = resolve_device("cuda", said.append)
+    if torch.cuda.is_available():
+        assert device.type == "cuda"
+    else:
+        assert device.type == "cpu" and "no GPU" in said[0]
