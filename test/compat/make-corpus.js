@@ -18,6 +18,14 @@ const { aggregatesQueries, eventsQueries, toEventRow } = require('@offerstream/e
 // their build output.
 const { retentionQueries } = require('../../services/ingest/dist/retention.repository');
 const { featureQueries } = require('../../services/feature/dist/feature-store.repository');
+// bandit-policy: the decision log's rows, attribution, posteriors, OPE and campaign stats.
+const { decisionRow, candidateRows } = require('../../services/bandit-policy/dist/log/decision-rows');
+const { attributionQueries } = require('../../services/bandit-policy/dist/attribution/attribution.repository');
+const { attribute } = require('../../services/bandit-policy/dist/attribution/attribution');
+const { rewardRow } = require('../../services/bandit-policy/dist/attribution/attribution.job');
+const { rewardsQueries } = require('../../services/bandit-policy/dist/learning/rewards.repository');
+const { opeQueries } = require('../../services/bandit-policy/dist/ope/ope-logs.repository');
+const { campaignStatsQueries } = require('../../services/bandit-policy/dist/campaigns/campaign-stats.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
@@ -109,6 +117,7 @@ async function main(out) {
     },
   );
   cases.push(...aggregateCases());
+  cases.push(...banditCases());
   writeFileSync(out, JSON.stringify({ statements, cases }, null, 2));
   process.stdout.write(
     `wrote ${statements.length} DDL statements and ${cases.length} cases to ${out}\n`,
@@ -386,6 +395,215 @@ function featureCases(shop, t12) {
         { offer_id: 'o1', hour_ts: t12 / 1000, impressions: 2, redemptions: 1 },
         { offer_id: 'o1', hour_ts: t12 / 1000 + 3600, impressions: 1, redemptions: 0 },
       ],
+    },
+  ];
+}
+
+/** A decision, its outcome events and its reward, through the bandit-policy SQL (migration 0004). */
+function banditCases() {
+  const shop = 'shop-bandit-compat';
+  const served = Date.UTC(2026, 10, 24, 10, 0, 0);
+  const window = 600;
+  const decision = {
+    decisionId: "01DEC'ISION",
+    shopId: shop,
+    userId: 'u-b',
+    sessionId: '',
+    servedAt: new Date(served),
+    context: undefined,
+    placementId: '',
+    requestedSlots: 1,
+    requestedCampaignIds: [],
+    features: undefined,
+    candidates: [
+      {
+        offerId: 'o-b1',
+        campaignId: 'c-b',
+        itemId: '',
+        featureIndex: -1,
+        score: undefined,
+        expectedValueMinor: 12.5,
+        selectionProbability: 0.75,
+        policy: 4,
+        policyFeatures: [1, 0.5],
+        reasons: [],
+        marginMinor: 1500,
+        redemptionCostMinor: 500,
+        expectedCostMinor: 25,
+        budgetPrice: 0.1,
+      },
+    ],
+    campaigns: [
+      {
+        campaignId: 'c-b',
+        objective: 1,
+        attributionWindow: { seconds: window, nanos: 0 },
+        marginRate: 0.3,
+        currency: 'EUR',
+        holdout: false,
+        policy: 4,
+        campaignVersion: 3,
+      },
+    ],
+    segment: 'new/low',
+    slots: [
+      {
+        rank: 1,
+        offerId: 'o-b1',
+        campaignId: 'c-b',
+        propensity: 0.75,
+        propensityMethod: 1,
+        expectedValueMinor: 12.5,
+        policy: 4,
+        reasons: [],
+        exploration: { explored: false, epsilon: 0.1, propensitySamples: 0, seed: 7, details: {} },
+      },
+    ],
+    policyVersion: 'bandit-policy@compat',
+    modelName: '',
+    modelVersion: '',
+    holdout: false,
+    holdoutCampaignIds: [],
+    noOfferPropensity: 0.25,
+    degraded: false,
+    degradedReasons: [],
+    deferred: false,
+    activationDeadline: undefined,
+    reservations: [],
+    servedBy: 'compat',
+  };
+  const at = { partition: 2, offset: '41' };
+  const rows = candidateRows(decision, at, served);
+  const purchase = toEventRow(
+    Event.fromPartial({
+      eventId: 'buy-b',
+      type: EventType.EVENT_TYPE_PURCHASE,
+      shopId: shop,
+      userId: 'u-b',
+      itemId: 'sku-b',
+      orderId: 'order-b',
+      decisionId: decision.decisionId,
+      offerId: 'o-b1',
+      campaignId: 'c-b',
+      priceMinor: 5000,
+      quantity: 1,
+      currency: 'EUR',
+      discountMinor: 500,
+      eventTime: new Date(served + 60_000),
+    }),
+    new Date(served + 61_000),
+  );
+  const now = served + window * 1000 + 5000;
+  const horizon = 30 * 86_400_000;
+  const slot = {
+    decisionId: decision.decisionId,
+    shopId: shop,
+    userId: 'u-b',
+    servedAtMs: served,
+    offerId: 'o-b1',
+    campaignId: 'c-b',
+    rank: 1,
+    holdout: false,
+    propensity: 0.75,
+    policy: 'epsilon_greedy',
+    segment: 'new/low',
+    policyFeatures: [1, 0.5],
+    windowMs: window * 1000,
+    marginRate: 0.3,
+    objective: 'incremental_profit',
+    currency: 'EUR',
+    deferred: false,
+    activationDeadlineMs: 0,
+    kafkaPartition: 2,
+  };
+  const reward = rewardRow(
+    attribute(
+      slot,
+      [
+        {
+          eventId: 'buy-b',
+          type: 'purchase',
+          timeMs: served + 60_000,
+          decisionId: decision.decisionId,
+          offerId: 'o-b1',
+          orderId: 'order-b',
+          priceMinor: 5000,
+          quantity: 1,
+          discountMinor: 500,
+          unitCostMinor: null,
+        },
+      ],
+      new Map([[decision.decisionId, served]]),
+    ),
+    1,
+    now,
+  );
+  const ins = (table, values) =>
+    `INSERT INTO ${table} FORMAT JSONEachRow ${values.map((v) => JSON.stringify(v)).join('\n')}`;
+  return [
+    { name: 'bandit: insert a decision row', sql: ins('decisions', [decisionRow(decision, at, served)]), expect: null },
+    { name: 'bandit: insert its candidate rows', sql: ins('decision_candidates', rows), expect: null },
+    { name: 'bandit: insert its purchase', sql: ins('events', [purchase]), expect: null },
+    {
+      name: 'attribution: the slot is due once its window closed',
+      sql: attributionQueries.dueSlots([2], now, 1000, horizon, 10).text,
+      expect: [{ decision_id: decision.decisionId, offer_id: 'o-b1', rank: 1, attribution_window_s: window }],
+    },
+    {
+      name: 'attribution: not due before the window closes',
+      sql: attributionQueries.dueSlots([2], served + 1000, 1000, horizon, 10).text,
+      expect: [],
+    },
+    {
+      name: 'attribution: the user\'s outcome events',
+      sql: attributionQueries.userEvents(shop, ['u-b'], served).text,
+      expect: [{ event_id: 'buy-b', event_type: 'purchase', decision_id: decision.decisionId }],
+    },
+    {
+      name: 'attribution: the user\'s decisions (last touch)',
+      sql: attributionQueries.userDecisions(shop, ['u-b'], served).text,
+      expect: [{ decision_id: decision.decisionId, served_at_ms: served }],
+    },
+    {
+      name: 'attribution: no deferred decision waits for its impression',
+      sql: attributionQueries.pendingActivations([2], now, horizon, 10).text,
+      expect: [],
+    },
+    { name: 'attribution: store the reward', sql: ins('rewards', [reward]), expect: null },
+    {
+      name: 'attribution: a rewarded slot is no longer due',
+      sql: attributionQueries.dueSlots([2], now, 1000, horizon, 10).text,
+      expect: [],
+    },
+    {
+      name: 'attribution: rewards of users with new purchases are rechecked',
+      sql: attributionQueries.rewardsToRecheck([2], now, horizon, served, 10).text,
+      expect: [{ reward_id: `${decision.decisionId}:1`, r_revision: 1, r_purchased: 1, r_discount_cost_minor: 500 }],
+    },
+    {
+      name: 'posteriors: the latest revision of each final reward',
+      sql: rewardsQueries.latestSince(served - 1000).text,
+      expect: [{ reward_id: `${decision.decisionId}:1`, r_revision: 1, r_purchased: 1, r_reward_value: 1000 }],
+    },
+    {
+      name: 'ope: logged candidates',
+      sql: opeQueries.candidates({ fromMs: served - 1000, untilMs: now, shopId: shop }).text,
+      expect: [{ offer_id: 'o-b1', rank: 1, propensity: 0.75, margin_minor: 1500, budget_price: 0.1 }],
+    },
+    {
+      name: 'ope: decisions',
+      sql: opeQueries.decisions({ fromMs: served - 1000, untilMs: now, shopId: shop }).text,
+      expect: [{ decision_id: decision.decisionId, no_offer_propensity: 0.25 }],
+    },
+    {
+      name: 'ope: slot-1 rewards',
+      sql: opeQueries.rewards({ fromMs: served - 1000, untilMs: now, shopId: shop }).text,
+      expect: [{ reward_id: `${decision.decisionId}:1`, r_value: 1000, r_rank: 1 }],
+    },
+    {
+      name: 'campaign stats: decisions and holdout decisions',
+      sql: campaignStatsQueries.decisions(shop, 'c-b').text,
+      expect: [{ decisions: 1, holdout: 0 }],
     },
   ];
 }
