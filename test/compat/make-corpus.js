@@ -19,13 +19,20 @@ const { aggregatesQueries, eventsQueries, toEventRow } = require('@offerstream/e
 const { retentionQueries } = require('../../services/ingest/dist/retention.repository');
 const { featureQueries } = require('../../services/feature/dist/feature-store.repository');
 // bandit-policy: the decision log's rows, attribution, posteriors, OPE and campaign stats.
-const { decisionRow, candidateRows } = require('../../services/bandit-policy/dist/log/decision-rows');
-const { attributionQueries } = require('../../services/bandit-policy/dist/attribution/attribution.repository');
+const {
+  decisionRow,
+  candidateRows,
+} = require('../../services/bandit-policy/dist/log/decision-rows');
+const {
+  attributionQueries,
+} = require('../../services/bandit-policy/dist/attribution/attribution.repository');
 const { attribute } = require('../../services/bandit-policy/dist/attribution/attribution');
 const { rewardRow } = require('../../services/bandit-policy/dist/attribution/attribution.job');
 const { rewardsQueries } = require('../../services/bandit-policy/dist/learning/rewards.repository');
 const { opeQueries } = require('../../services/bandit-policy/dist/ope/ope-logs.repository');
-const { campaignStatsQueries } = require('../../services/bandit-policy/dist/campaigns/campaign-stats.repository');
+const {
+  campaignStatsQueries,
+} = require('../../services/bandit-policy/dist/campaigns/campaign-stats.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
@@ -541,13 +548,28 @@ function banditCases() {
   const ins = (table, values) =>
     `INSERT INTO ${table} FORMAT JSONEachRow ${values.map((v) => JSON.stringify(v)).join('\n')}`;
   return [
-    { name: 'bandit: insert a decision row', sql: ins('decisions', [decisionRow(decision, at, served)]), expect: null },
-    { name: 'bandit: insert its candidate rows', sql: ins('decision_candidates', rows), expect: null },
+    {
+      name: 'bandit: insert a decision row',
+      sql: ins('decisions', [decisionRow(decision, at, served)]),
+      expect: null,
+    },
+    {
+      name: 'bandit: insert its candidate rows',
+      sql: ins('decision_candidates', rows),
+      expect: null,
+    },
     { name: 'bandit: insert its purchase', sql: ins('events', [purchase]), expect: null },
     {
       name: 'attribution: the slot is due once its window closed',
       sql: attributionQueries.dueSlots([2], now, 1000, horizon, 10).text,
-      expect: [{ decision_id: decision.decisionId, offer_id: 'o-b1', rank: 1, attribution_window_s: window }],
+      expect: [
+        {
+          decision_id: decision.decisionId,
+          offer_id: 'o-b1',
+          rank: 1,
+          attribution_window_s: window,
+        },
+      ],
     },
     {
       name: 'attribution: not due before the window closes',
@@ -555,12 +577,12 @@ function banditCases() {
       expect: [],
     },
     {
-      name: 'attribution: the user\'s outcome events',
+      name: "attribution: the user's outcome events",
       sql: attributionQueries.userEvents(shop, ['u-b'], served).text,
       expect: [{ event_id: 'buy-b', event_type: 'purchase', decision_id: decision.decisionId }],
     },
     {
-      name: 'attribution: the user\'s decisions (last touch)',
+      name: "attribution: the user's decisions (last touch)",
       sql: attributionQueries.userDecisions(shop, ['u-b'], served).text,
       expect: [{ decision_id: decision.decisionId, served_at_ms: served }],
     },
@@ -578,17 +600,33 @@ function banditCases() {
     {
       name: 'attribution: rewards of users with new purchases are rechecked',
       sql: attributionQueries.rewardsToRecheck([2], now, horizon, served, 10).text,
-      expect: [{ reward_id: `${decision.decisionId}:1`, r_revision: 1, r_purchased: 1, r_discount_cost_minor: 500 }],
+      expect: [
+        {
+          reward_id: `${decision.decisionId}:1`,
+          r_revision: 1,
+          r_purchased: 1,
+          r_discount_cost_minor: 500,
+        },
+      ],
     },
     {
       name: 'posteriors: the latest revision of each final reward',
       sql: rewardsQueries.latestSince(served - 1000).text,
-      expect: [{ reward_id: `${decision.decisionId}:1`, r_revision: 1, r_purchased: 1, r_reward_value: 1000 }],
+      expect: [
+        {
+          reward_id: `${decision.decisionId}:1`,
+          r_revision: 1,
+          r_purchased: 1,
+          r_reward_value: 1000,
+        },
+      ],
     },
     {
       name: 'ope: logged candidates',
       sql: opeQueries.candidates({ fromMs: served - 1000, untilMs: now, shopId: shop }).text,
-      expect: [{ offer_id: 'o-b1', rank: 1, propensity: 0.75, margin_minor: 1500, budget_price: 0.1 }],
+      expect: [
+        { offer_id: 'o-b1', rank: 1, propensity: 0.75, margin_minor: 1500, budget_price: 0.1 },
+      ],
     },
     {
       name: 'ope: decisions',

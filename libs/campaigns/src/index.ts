@@ -1,8 +1,4 @@
-export {
-  CampaignCatalog,
-  campaignKey,
-  parseCampaignKey,
-} from './campaign-catalog';
+export { CampaignCatalog, campaignKey, parseCampaignKey } from './campaign-catalog';
 export type {
   ApplyOutcome,
   CatalogEntry,

@@ -91,7 +91,10 @@ export function notServingReason(c: Campaign, ms: number): string | undefined {
 
 /** True when the offer itself can be served at `ms` (status, flash-sale window). */
 export function offerServes(o: Offer, ms: number): boolean {
-  if (o.status !== OfferStatus.OFFER_STATUS_ACTIVE && o.status !== OfferStatus.OFFER_STATUS_UNSPECIFIED)
+  if (
+    o.status !== OfferStatus.OFFER_STATUS_ACTIVE &&
+    o.status !== OfferStatus.OFFER_STATUS_UNSPECIFIED
+  )
     return false;
   const fs = o.flashSale;
   if (fs) {

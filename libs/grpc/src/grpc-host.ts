@@ -11,7 +11,11 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import {
+  HealthImplementation,
+  protoPath as healthProtoPath,
+  type ServingStatus,
+} from 'grpc-health-check';
 import { remainingMs } from './deadline.interceptor';
 import { toGrpcError, type GrpcStatusMapper } from './grpc-errors';
 
@@ -51,7 +55,9 @@ interface Subscribable {
   };
 }
 const isSubscribable = (v: unknown): v is Subscribable =>
-  typeof v === 'object' && v !== null && typeof (v as { subscribe?: unknown }).subscribe === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { subscribe?: unknown }).subscribe === 'function';
 
 /**
  * The gRPC server of an offerstream service: grpc-js with the generated codecs, calling
@@ -132,7 +138,8 @@ export class GrpcHost {
     const [, service = '', rpc = ''] = path.split('/');
     const svc = this.pkg[service] as Record<string, AnyMethod> | undefined;
     if (!svc) return undefined;
-    for (const m of Object.values(svc)) if (m?.path === `/${service}/${rpc}`) return m.responseSerialize;
+    for (const m of Object.values(svc))
+      if (m?.path === `/${service}/${rpc}`) return m.responseSerialize;
     return undefined;
   }
 
@@ -161,12 +168,19 @@ export class GrpcHost {
       };
       const left = remainingMs(call);
       if (left <= 0) {
-        finish({ code: status.DEADLINE_EXCEEDED, details: 'the call deadline passed before the answer was ready' });
+        finish({
+          code: status.DEADLINE_EXCEEDED,
+          details: 'the call deadline passed before the answer was ready',
+        });
         return;
       }
       if (Number.isFinite(left))
         timer = setTimeout(
-          () => finish({ code: status.DEADLINE_EXCEEDED, details: 'the call deadline passed before the answer was ready' }),
+          () =>
+            finish({
+              code: status.DEADLINE_EXCEEDED,
+              details: 'the call deadline passed before the answer was ready',
+            }),
           left,
         );
       let result: unknown;
@@ -220,7 +234,7 @@ export class GrpcHost {
           },
         };
       }
-      this.server.addService(withFallback as ServiceDefinition, handlers);
+      this.server.addService(withFallback, handlers);
     }
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.o.url, ServerCredentials.createInsecure(), (err, port) =>

@@ -60,12 +60,16 @@ export class TopicTail {
         try {
           opts.onRecord(message.key?.toString() ?? '', message.value, partition, message.offset);
         } catch (err) {
-          opts.logger.error({ err, topic: opts.topic, partition, offset: message.offset }, 'record not applied; skipped');
+          opts.logger.error(
+            { err, topic: opts.topic, partition, offset: message.offset },
+            'record not applied; skipped',
+          );
         }
       },
     });
     await joined;
-    for (const [partition, offset] of opts.from) consumer.seek({ topic: opts.topic, partition, offset });
+    for (const [partition, offset] of opts.from)
+      consumer.seek({ topic: opts.topic, partition, offset });
     this.started = true;
   }
 

@@ -112,22 +112,20 @@ export async function startService<S extends EnvSpec>(
       config.SHUTDOWN_TIMEOUT_MS - config.SHUTDOWN_DRAIN_DELAY_MS - 500,
     ),
     onCall: (method, code, seconds) => histogram.observe({ method, code: status[code] }, seconds),
-    onUnexpected: (err, method) => logger.error({ err, method }, 'unexpected error in gRPC handler'),
+    onUnexpected: (err, method) =>
+      logger.error({ err, method }, 'unexpected error in gRPC handler'),
   });
   await app.init();
   // Every controller a ts-proto *ControllerMethods() decorator marked serves its methods
   // straight from grpc-js (no per-call framework pipeline).
   for (const module of app.get(ModulesContainer).values())
     for (const wrapper of module.controllers.values())
-      if (wrapper.instance) grpc.bind(wrapper.instance as object);
+      if (wrapper.instance) grpc.bind(wrapper.instance);
   const grpcPort = await grpc.listen();
   await app.listen(config.HTTP_PORT, config.GRPC_HOST);
   const httpPort = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   grpc.setServing('SERVING');
-  logger.info(
-    { grpcPort, httpPort, services: def.grpcServices },
-    `${def.name} is serving`,
-  );
+  logger.info({ grpcPort, httpPort, services: def.grpcServices }, `${def.name} is serving`);
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop requested'): Promise<void> => {

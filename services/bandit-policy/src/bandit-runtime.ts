@@ -141,7 +141,9 @@ export class BanditRuntime {
       logger,
     );
     this.featureClient = new FeatureAdapter(cfg.FEATURE_SERVICE_ADDR);
-    this.scoringClient = cfg.SCORING_SERVICE_ADDR ? new ScoringAdapter(cfg.SCORING_SERVICE_ADDR) : undefined;
+    this.scoringClient = cfg.SCORING_SERVICE_ADDR
+      ? new ScoringAdapter(cfg.SCORING_SERVICE_ADDR)
+      : undefined;
     this.decisions = new OfferDecisionService({
       catalog: this.catalog,
       spec: loadFeatureSpec(),
@@ -184,7 +186,11 @@ export class BanditRuntime {
         pacing: this.pacing,
         settleGraceMs: cfg.BANDIT_SETTLE_GRACE_MS,
       },
-      { topic: topic('activations'), groupIdPrefix: `${group}.activations.${cfg.BANDIT_INSTANCE_ID}`, logger },
+      {
+        topic: topic('activations'),
+        groupIdPrefix: `${group}.activations.${cfg.BANDIT_INSTANCE_ID}`,
+        logger,
+      },
     );
     this.sink = new DecisionsSinkConsumer(kafka, new DecisionsRepository(ch), {
       topic: topic('decisions'),
@@ -229,7 +235,10 @@ export class BanditRuntime {
             return;
           } catch (err) {
             const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
-            this.logger.error({ err, attempt, retryInMs: delay }, `${name} could not start; retrying`);
+            this.logger.error(
+              { err, attempt, retryInMs: delay },
+              `${name} could not start; retrying`,
+            );
             await new Promise((r) => setTimeout(r, delay));
           }
         }
@@ -258,7 +267,9 @@ export class BanditRuntime {
   private every(ms: number, work: () => void | Promise<void>): void {
     const t = setInterval(() => {
       if (this.stopping) return;
-      Promise.resolve(work()).catch((err: unknown) => this.logger.error({ err }, 'background task failed'));
+      Promise.resolve(work()).catch((err: unknown) =>
+        this.logger.error({ err }, 'background task failed'),
+      );
     }, ms);
     t.unref();
     this.timers.push(t);
@@ -309,7 +320,10 @@ export class BanditRuntime {
   async stats(shopId: string, campaignId: string): Promise<CampaignStats> {
     const entry = this.catalog.get(shopId, campaignId);
     if (!entry)
-      throw new BanditException(BanditErrorCode.CAMPAIGN_NOT_FOUND, `campaign ${JSON.stringify(campaignId.slice(0, 128))} not found`);
+      throw new BanditException(
+        BanditErrorCode.CAMPAIGN_NOT_FOUND,
+        `campaign ${JSON.stringify(campaignId.slice(0, 128))} not found`,
+      );
     const c = entry.campaign;
     const now = Date.now();
     const key = campaignKey(shopId, campaignId);
@@ -379,7 +393,11 @@ export class BanditRuntime {
       this.catalogFollower.stop(),
       this.ledgerFollower.stop(),
     ]);
-    await Promise.allSettled([this.ledgerRepo.close(), this.campaignLog.close(), this.publisher.close()]);
+    await Promise.allSettled([
+      this.ledgerRepo.close(),
+      this.campaignLog.close(),
+      this.publisher.close(),
+    ]);
     this.featureClient.close();
     this.scoringClient?.close();
   }

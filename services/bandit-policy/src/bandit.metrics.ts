@@ -101,17 +101,33 @@ export class BanditMetrics implements DecisionMetrics, AttributionMetrics {
           this.set(read());
         },
       });
-    gauge('offerstream_bandit_open_reservations', 'Budget/stock reservations held by this replica', sources.openReservations);
-    gauge('offerstream_bandit_deferred_open', 'Deferred decisions waiting for their impression', sources.deferredOpen);
-    gauge('offerstream_bandit_rewards_learned', 'Rewards folded into the posteriors', sources.rewardsLearned);
-    gauge('offerstream_bandit_decision_log_pending', 'Decisions waiting to be written to Kafka', sources.decisionLogPending);
-    gauge('offerstream_bandit_campaigns', 'Campaigns in the catalog', sources.campaigns);
+    gauge(
+      'offerstream_bandit_open_reservations',
+      'Budget/stock reservations held by this replica',
+      () => sources.openReservations(),
+    );
+    gauge(
+      'offerstream_bandit_deferred_open',
+      'Deferred decisions waiting for their impression',
+      () => sources.deferredOpen(),
+    );
+    gauge('offerstream_bandit_rewards_learned', 'Rewards folded into the posteriors', () =>
+      sources.rewardsLearned(),
+    );
+    gauge(
+      'offerstream_bandit_decision_log_pending',
+      'Decisions waiting to be written to Kafka',
+      () => sources.decisionLogPending(),
+    );
+    gauge('offerstream_bandit_campaigns', 'Campaigns in the catalog', () => sources.campaigns());
   }
 
   decided(outcome: 'offers' | 'empty' | 'holdout', degraded: readonly DegradedReason[]): void {
     this.decisions.inc({ outcome, degraded: String(degraded.length > 0) });
     for (const r of degraded)
-      this.degradedReasons.inc({ reason: (DegradedReason[r] ?? 'unknown').replace('DEGRADED_REASON_', '').toLowerCase() });
+      this.degradedReasons.inc({
+        reason: (DegradedReason[r] ?? 'unknown').replace('DEGRADED_REASON_', '').toLowerCase(),
+      });
   }
 
   stage(stage: 'features' | 'scoring' | 'policy', ms: number): void {

@@ -39,7 +39,10 @@ export function parseTime(v: string, nowMs: number): number {
   const m = /^(\d+)([smhd])$/.exec(v);
   if (m) return nowMs - Number(m[1]) * UNITS[m[2]!]!;
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`not a time or duration: ${JSON.stringify(v)} (e.g. 7d, 12h, 2026-11-01T00:00:00Z)`);
+  if (Number.isNaN(t))
+    throw new Error(
+      `not a time or duration: ${JSON.stringify(v)} (e.g. 7d, 12h, 2026-11-01T00:00:00Z)`,
+    );
   return t;
 }
 
@@ -57,9 +60,16 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { policies: [], since: '7d', until: 'now', history: '30d', requireBetter: false, minEss: 100 };
+  const a: Args = {
+    policies: [],
+    since: '7d',
+    until: 'now',
+    history: '30d',
+    requireBetter: false,
+    minEss: 100,
+  };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
+    const k = argv[i] ?? '';
     const v = () => {
       const x = argv[++i];
       if (x === undefined) throw new Error(`${k} needs a value`);
@@ -131,8 +141,7 @@ export async function runOpe(
     // What the learning policies knew when the evaluation window began.
     const posteriors = new PosteriorStore();
     for (const r of await new RewardsRepository(ch).latestSince(historyMs))
-      if (r.servedAtMs < fromMs)
-        posteriors.learn({ ...r, x: r.x });
+      if (r.servedAtMs < fromMs) posteriors.learn({ ...r, x: r.x });
     const contexts = await new OpeLogsRepository(ch).load({
       fromMs,
       untilMs,
@@ -140,13 +149,21 @@ export async function runOpe(
       ...(args.campaign ? { campaignId: args.campaign } : {}),
     });
     if (contexts.length === 0)
-      throw new Error('no logged decisions with final rewards in the window (widen --since, or wait for attribution)');
-    const logging = crossFitRewardModel(toLoggedDecisions(contexts, parsePolicy('logging'), posteriors));
+      throw new Error(
+        'no logged decisions with final rewards in the window (widen --since, or wait for attribution)',
+      );
+    const logging = crossFitRewardModel(
+      toLoggedDecisions(contexts, parsePolicy('logging'), posteriors),
+    );
     const reports: PolicyReport[] = [];
     let gatePassed: boolean | undefined;
     for (const spec of args.policies) {
-      const target = crossFitRewardModel(toLoggedDecisions(contexts, parsePolicy(spec), posteriors));
-      const estimates = estimateAll(target, { rng: seededRng(7) }).filter((e) => e.estimator !== 'on_policy');
+      const target = crossFitRewardModel(
+        toLoggedDecisions(contexts, parsePolicy(spec), posteriors),
+      );
+      const estimates = estimateAll(target, { rng: seededRng(7) }).filter(
+        (e) => e.estimator !== 'on_policy',
+      );
       const versus = comparison(target, logging);
       let verdict;
       if (spec === args.gate) {
@@ -158,7 +175,12 @@ export async function runOpe(
         });
         gatePassed = verdict.pass;
       }
-      reports.push({ policy: spec, estimates, versusProduction: versus, ...(verdict ? { gate: verdict } : {}) });
+      reports.push({
+        policy: spec,
+        estimates,
+        versusProduction: versus,
+        ...(verdict ? { gate: verdict } : {}),
+      });
     }
     const report: OpeReport = {
       title: `${contexts.length} decisions, ${new Date(fromMs).toISOString()} – ${new Date(untilMs).toISOString()}`,
@@ -194,7 +216,9 @@ if (require.main === module) {
       }
     },
     (err: unknown) => {
-      process.stderr.write(`offerstream-ope: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `offerstream-ope: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       process.exit(2);
     },
   );

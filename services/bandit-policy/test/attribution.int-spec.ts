@@ -26,7 +26,11 @@ let banditEnv: Record<string, string>;
 
 beforeAll(async () => {
   ({ kafka, db, prefix, common } = await isolatedBanditEnv());
-  ingest = await startIngest({ ...common, INGEST_CONSUMER_GROUP: uniqueName('ingest'), INGEST_BATCH_LINGER_MS: '5' });
+  ingest = await startIngest({
+    ...common,
+    INGEST_CONSUMER_GROUP: uniqueName('ingest'),
+    INGEST_BATCH_LINGER_MS: '5',
+  });
   banditEnv = {
     ...common,
     // No feature service: the fixed rule needs none, and decisions then say they are degraded.
@@ -108,7 +112,12 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
   client.close();
   const offer = buyer.slots[0]!;
   expect(offer.offerId).toBe(c.offers[0]!.offerId);
-  const base = { decisionId: buyer.decisionId, offerId: offer.offerId, campaignId: c.campaignId, userId: 'u-buyer' };
+  const base = {
+    decisionId: buyer.decisionId,
+    offerId: offer.offerId,
+    campaignId: c.campaignId,
+    userId: 'u-buyer',
+  };
   await produce([
     { ...base, type: EventType.EVENT_TYPE_OFFER_IMPRESSION },
     { ...base, type: EventType.EVENT_TYPE_OFFER_CLICK },
@@ -140,7 +149,13 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
     },
     { timeoutMs: 40_000, intervalMs: 500 },
   );
-  expect(first).toMatchObject({ reward_id: `${buyer.decisionId}:1`, revision: 1, purchased: 1, redeemed: 1, clicked: 1 });
+  expect(first).toMatchObject({
+    reward_id: `${buyer.decisionId}:1`,
+    revision: 1,
+    purchased: 1,
+    redeemed: 1,
+    clicked: 1,
+  });
   expect(Number(first!.revenue_minor)).toBe(3500);
   expect(Number(first!.discount_cost_minor)).toBe(500);
   // margin 4000 × 0.4 = 1600, minus the 500 discount.
@@ -157,11 +172,20 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
     { timeoutMs: 30_000, intervalMs: 500 },
   );
   await produce([
-    { userId: 'u-late', type: EventType.EVENT_TYPE_PURCHASE, orderId: 'late-1', priceMinor: 9999, currency: 'EUR', itemId: 'sku-2' },
+    {
+      userId: 'u-late',
+      type: EventType.EVENT_TYPE_PURCHASE,
+      orderId: 'late-1',
+      priceMinor: 9999,
+      currency: 'EUR',
+      itemId: 'sku-2',
+    },
   ]);
   expect(lateRows[0]).toMatchObject({ purchased: 0, revision: 1 });
 
-  await expectEventually(async () => expect(await learnedRewards(bandit)).toBe(2), { timeoutMs: 10_000 });
+  await expectEventually(async () => expect(await learnedRewards(bandit)).toBe(2), {
+    timeoutMs: 10_000,
+  });
 
   // Re-delivery: the same reward published again teaches nothing new.
   const p = new IdempotentProducer(kafka);
@@ -178,7 +202,9 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
     purchased: true,
     final: true,
   });
-  await p.send(prefix + TOPICS.rewards.name, [{ key: 'u-buyer', value: Buffer.from(Reward.encode(again).finish()) }]);
+  await p.send(prefix + TOPICS.rewards.name, [
+    { key: 'u-buyer', value: Buffer.from(Reward.encode(again).finish()) },
+  ]);
   await p.disconnect();
 
   // A restart rebuilds the posteriors from ClickHouse: still two rewards, not four.
@@ -189,7 +215,15 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
 
   // A refund revises the buyer's reward (revision 2); the late purchase changes nothing.
   await produce([
-    { userId: 'u-buyer', type: EventType.EVENT_TYPE_REFUND, orderId: 'order-1', priceMinor: 4000, quantity: 1, currency: 'EUR', itemId: 'sku-1' },
+    {
+      userId: 'u-buyer',
+      type: EventType.EVENT_TYPE_REFUND,
+      orderId: 'order-1',
+      priceMinor: 4000,
+      quantity: 1,
+      currency: 'EUR',
+      itemId: 'sku-1',
+    },
   ]);
   const revised = await expectEventually(
     async () => {

@@ -59,12 +59,21 @@ const grpcError = async (p: Promise<unknown>): Promise<ServiceError> => {
 
 describe('GetOffers', () => {
   it('answers with an offer, its propensity and a decision id that lands in ClickHouse', async () => {
-    const c = await client.create(activeCampaign({ name: 'basic', policy: { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 0.2 } } }));
+    const c = await client.create(
+      activeCampaign({
+        name: 'basic',
+        policy: { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 0.2 } },
+      }),
+    );
     expect(c.version).toBe(1);
     expect(c.offers.map((o) => o.campaignId)).toEqual([c.campaignId, c.campaignId]);
     let shown: Awaited<ReturnType<typeof client.getOffers>> | undefined;
     for (let i = 0; i < 20 && !shown?.slots.length; i++)
-      shown = await client.getOffers({ userId: `u-basic-${i}`, campaignIds: [c.campaignId], explain: true });
+      shown = await client.getOffers({
+        userId: `u-basic-${i}`,
+        campaignIds: [c.campaignId],
+        explain: true,
+      });
     expect(shown!.decisionId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     const slot = shown!.slots[0]!;
     expect(slot.rank).toBe(1);
@@ -85,7 +94,10 @@ describe('GetOffers', () => {
       { timeoutMs: 20_000 },
     );
     expect(rows.find((r) => r.offer_id === slot.offerId)).toMatchObject({ rank: 1 });
-    expect(rows.find((r) => r.offer_id === slot.offerId)!.propensity).toBeCloseTo(slot.propensity, 6);
+    expect(rows.find((r) => r.offer_id === slot.offerId)!.propensity).toBeCloseTo(
+      slot.propensity,
+      6,
+    );
   });
 
   it('never overspends a small budget under 1,000 concurrent requests on two replicas', async () => {
@@ -110,7 +122,10 @@ describe('GetOffers', () => {
       // Let both replicas take leases, then fire.
       await new Promise((r) => setTimeout(r, 1500));
       const calls = Array.from({ length: 1000 }, (_, i) =>
-        (i % 2 ? client : other).getOffers({ userId: `u-budget-${i}`, campaignIds: [c.campaignId] }, 20_000),
+        (i % 2 ? client : other).getOffers(
+          { userId: `u-budget-${i}`, campaignIds: [c.campaignId] },
+          20_000,
+        ),
       );
       const answers = await Promise.all(calls);
       const shown = answers.filter((a) => a.slots.length > 0).length;
@@ -131,20 +146,31 @@ describe('GetOffers', () => {
           {
             offerId: 'flash-1',
             type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
-            flashSale: { itemId: 'sku-f', salePriceMinor: 900, stock: 3, startTime: new Date(now - 60_000), endTime: new Date(now + 3_600_000) },
+            flashSale: {
+              itemId: 'sku-f',
+              salePriceMinor: 900,
+              stock: 3,
+              startTime: new Date(now - 60_000),
+              endTime: new Date(now + 3_600_000),
+            },
           },
         ],
         policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
       }),
     );
     const burst = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => client.getOffers({ userId: `u-flash-${i}`, campaignIds: [c.campaignId] }, 20_000)),
+      Array.from({ length: 200 }, (_, i) =>
+        client.getOffers({ userId: `u-flash-${i}`, campaignIds: [c.campaignId] }, 20_000),
+      ),
     );
     let sold = burst.filter((a) => a.slots.length > 0).length;
     expect(sold).toBeLessThanOrEqual(3);
     // Leases arrive over the next moments: keep asking until the stock is gone, and beyond.
     for (let i = 0; i < 60; i++) {
-      const a = await client.getOffers({ userId: `u-flash-late-${i}`, campaignIds: [c.campaignId] });
+      const a = await client.getOffers({
+        userId: `u-flash-late-${i}`,
+        campaignIds: [c.campaignId],
+      });
       sold += a.slots.length;
       if (sold >= 3) await new Promise((r) => setTimeout(r, 50));
       else await new Promise((r) => setTimeout(r, 100));
@@ -161,30 +187,46 @@ describe('GetOffers', () => {
     );
     const seen: number[] = [];
     for (let i = 0; i < 5; i++)
-      seen.push((await client.getOffers({ userId: 'u-capped', campaignIds: [capped.campaignId] })).slots.length);
+      seen.push(
+        (await client.getOffers({ userId: 'u-capped', campaignIds: [capped.campaignId] })).slots
+          .length,
+      );
     expect(seen).toEqual([1, 1, 0, 0, 0]);
   });
 
   it('keeps a stable holdout group that gets no offer and is logged as such', async () => {
     const c = await client.create(
-      activeCampaign({ name: 'holdout', holdoutShare: 0.5, policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} } }),
+      activeCampaign({
+        name: 'holdout',
+        holdoutShare: 0.5,
+        policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+      }),
     );
     const first = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] })),
+      Array.from({ length: 40 }, (_, i) =>
+        client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] }),
+      ),
     );
     const held = first.filter((a) => a.holdout).length;
     expect(held).toBeGreaterThan(8);
     expect(held).toBeLessThan(32);
-    for (const a of first) expect(a.holdout ? a.slots.length : 1).toBe(a.holdout ? 0 : a.slots.length);
+    for (const a of first)
+      expect(a.holdout ? a.slots.length : 1).toBe(a.holdout ? 0 : a.slots.length);
     const again = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] })),
+      Array.from({ length: 40 }, (_, i) =>
+        client.getOffers({ userId: `u-h-${i}`, campaignIds: [c.campaignId] }),
+      ),
     );
     expect(again.map((a) => a.holdout)).toEqual(first.map((a) => a.holdout));
   });
 
   it('degrades instead of failing when the feature service is away', async () => {
     const c = await client.create(activeCampaign({ name: 'degraded' }));
-    const lonely = await startBandit({ ...common, FEATURE_SERVICE_ADDR: '127.0.0.1:9', SCORING_SERVICE_ADDR: '' });
+    const lonely = await startBandit({
+      ...common,
+      FEATURE_SERVICE_ADDR: '127.0.0.1:9',
+      SCORING_SERVICE_ADDR: '',
+    });
     await waitReady(lonely);
     const other = banditClients(lonely.grpcPort);
     try {
@@ -228,9 +270,20 @@ describe('bad input', () => {
 
   it('refuses invalid campaigns naming the field', async () => {
     const cases: [Parameters<typeof activeCampaign>[0], string][] = [
-      [{ budget: { currency: 'EUR', totalBudgetMinor: -10, dailyBudgetMinor: 0 } }, 'budget.total_budget_minor'],
       [
-        { schedule: { startTime: new Date(Date.now()), endTime: new Date(Date.now() - 1000), timeZone: 'UTC', activeDays: [], activeHours: [] } },
+        { budget: { currency: 'EUR', totalBudgetMinor: -10, dailyBudgetMinor: 0 } },
+        'budget.total_budget_minor',
+      ],
+      [
+        {
+          schedule: {
+            startTime: new Date(Date.now()),
+            endTime: new Date(Date.now() - 1000),
+            timeZone: 'UTC',
+            activeDays: [],
+            activeHours: [],
+          },
+        },
         'schedule.end_time',
       ],
       [
@@ -246,7 +299,9 @@ describe('bad input', () => {
   });
 
   it('enforces versions and legal status moves', async () => {
-    const c = await client.create(activeCampaign({ name: 'versions', status: CampaignStatus.CAMPAIGN_STATUS_DRAFT }));
+    const c = await client.create(
+      activeCampaign({ name: 'versions', status: CampaignStatus.CAMPAIGN_STATUS_DRAFT }),
+    );
     const update = (expectedVersion: number) =>
       callUnary(
         client.campaigns.updateCampaign.bind(client.campaigns),
@@ -272,7 +327,11 @@ describe('bad input', () => {
     );
     expect(resume.code).toBe(status.FAILED_PRECONDITION);
     const missing = await grpcError(
-      callUnary(client.campaigns.getCampaign.bind(client.campaigns), { shopId: 'shop-b', campaignId: 'nope' }, { deadlineMs: 5000 }),
+      callUnary(
+        client.campaigns.getCampaign.bind(client.campaigns),
+        { shopId: 'shop-b', campaignId: 'nope' },
+        { deadlineMs: 5000 },
+      ),
     );
     expect(missing.code).toBe(status.NOT_FOUND);
   });

@@ -36,7 +36,15 @@ it('estimates known policies within their intervals from logs of a uniformly ran
     // Reward: the mean times a noisy factor in [0, 2] (mean 1).
     const reward = Math.round(MEANS[ctx]![action]! * 2 * rng.next());
     const at = { served_at: Math.floor(served / 1000), served_at_ms: served };
-    decisions.push({ decision_id: id, shop_id: 's', user_id: `u${i}`, ...at, no_offer_propensity: 1 / 3, holdout: 0, segment: ctx });
+    decisions.push({
+      decision_id: id,
+      shop_id: 's',
+      user_id: `u${i}`,
+      ...at,
+      no_offer_propensity: 1 / 3,
+      holdout: 0,
+      segment: ctx,
+    });
     for (const offer of ['off-a', 'off-b'])
       candidates.push({
         decision_id: id,
@@ -50,11 +58,33 @@ it('estimates known policies within their intervals from logs of a uniformly ran
         selection_probability: 1 / 3,
         policy: 'epsilon_greedy',
         segment: ctx,
-        policy_features: [1, ctx === 'young' ? 1 : 0, 0, 0, offer === 'off-a' ? 1 : 0, 0, 0, 0, 0, 0, 0, 0],
+        policy_features: [
+          1,
+          ctx === 'young' ? 1 : 0,
+          0,
+          0,
+          offer === 'off-a' ? 1 : 0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+        ],
         objective: 'incremental_profit',
       });
     if (action === '')
-      candidates.push({ decision_id: id, shop_id: 's', user_id: `u${i}`, ...at, offer_id: '', campaign_id: 'c', rank: 0, holdout: 0 });
+      candidates.push({
+        decision_id: id,
+        shop_id: 's',
+        user_id: `u${i}`,
+        ...at,
+        offer_id: '',
+        campaign_id: 'c',
+        rank: 0,
+        holdout: 0,
+      });
     rewards.push({
       reward_id: action === '' ? `${id}:0:c` : `${id}:1`,
       revision: 1,

@@ -72,7 +72,8 @@ export async function waitReady(svc: { httpPort: number }, timeoutMs = 30_000): 
   for (;;) {
     const res = await fetch(`http://127.0.0.1:${svc.httpPort}/readyz`).catch(() => undefined);
     if (res?.ok) return;
-    if (Date.now() > until) throw new Error(`not ready after ${timeoutMs} ms: ${res ? await res.text() : 'no answer'}`);
+    if (Date.now() > until)
+      throw new Error(`not ready after ${timeoutMs} ms: ${res ? await res.text() : 'no answer'}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -80,7 +81,11 @@ export async function waitReady(svc: { httpPort: number }, timeoutMs = 30_000): 
 /** gRPC clients of a bandit-policy replica. */
 export function banditClients(port: number) {
   const offers = grpcClient(OfferServiceService, SERVICE_NAMES.offers, `127.0.0.1:${port}`);
-  const campaigns = grpcClient(CampaignServiceService, SERVICE_NAMES.campaigns, `127.0.0.1:${port}`);
+  const campaigns = grpcClient(
+    CampaignServiceService,
+    SERVICE_NAMES.campaigns,
+    `127.0.0.1:${port}`,
+  );
   const meta = () => {
     const m = new Metadata();
     m.set('x-offerstream-principal', 'test@offerstream');

@@ -115,7 +115,10 @@ export async function publishCampaign(kafka: Kafka, prefix: string, c: Campaign)
       changedAt: new Date(),
     });
     await p.send(prefix + TOPICS.campaigns.name, [
-      { key: campaignKey(c.shopId, c.campaignId), value: Buffer.from(CampaignRecord.encode(rec).finish()) },
+      {
+        key: campaignKey(c.shopId, c.campaignId),
+        value: Buffer.from(CampaignRecord.encode(rec).finish()),
+      },
     ]);
   } finally {
     await p.disconnect();

@@ -50,7 +50,11 @@ function policyType(name: string): PolicyType {
 }
 
 /** The `rewards` row of a reward revision. */
-export function rewardRow(a: AttributedReward, revision: number, nowMs: number): Record<string, unknown> {
+export function rewardRow(
+  a: AttributedReward,
+  revision: number,
+  nowMs: number,
+): Record<string, unknown> {
   const s = a.slot;
   return {
     reward_id: a.rewardId,
@@ -156,7 +160,10 @@ export class AttributionJob {
   }
 
   /** One pass; returns how much it did. */
-  async tick(partitions: readonly number[], nowMs: number): Promise<{ rewards: number; activations: number; revised: number }> {
+  async tick(
+    partitions: readonly number[],
+    nowMs: number,
+  ): Promise<{ rewards: number; activations: number; revised: number }> {
     const activations = await this.activate(partitions, nowMs);
     const rewards = await this.closeWindows(partitions, nowMs);
     const revised = await this.recheck(partitions, nowMs);
@@ -172,7 +179,12 @@ export class AttributionJob {
   }
 
   private async activate(partitions: readonly number[], nowMs: number): Promise<number> {
-    const pending = await this.repo.pendingActivations(partitions, nowMs, this.s.horizonMs, this.s.batch);
+    const pending = await this.repo.pendingActivations(
+      partitions,
+      nowMs,
+      this.s.horizonMs,
+      this.s.batch,
+    );
     if (pending.length === 0) return 0;
     const rows: Record<string, unknown>[] = [];
     const msgs: DecisionActivated[] = [];
@@ -183,7 +195,9 @@ export class AttributionJob {
     }
     await this.repo.insertActivations(rows);
     await this.out.activations(msgs);
-    const activated = msgs.filter((m) => m.status === ActivationStatus.ACTIVATION_STATUS_ACTIVATED).length;
+    const activated = msgs.filter(
+      (m) => m.status === ActivationStatus.ACTIVATION_STATUS_ACTIVATED,
+    ).length;
     this.metrics.activations('activated', activated);
     this.metrics.activations('expired', msgs.length - activated);
     return msgs.length;
@@ -197,7 +211,8 @@ export class AttributionJob {
     msgs: DecisionActivated[],
   ): void {
     const impressions = events.filter(
-      (e) => e.type === 'offer_impression' && e.decisionId === p.decisionId && e.timeMs <= p.deadlineMs,
+      (e) =>
+        e.type === 'offer_impression' && e.decisionId === p.decisionId && e.timeMs <= p.deadlineMs,
     );
     let status: ActivationStatus;
     let at: number;
@@ -233,7 +248,13 @@ export class AttributionJob {
   }
 
   private async closeWindows(partitions: readonly number[], nowMs: number): Promise<number> {
-    const due = await this.repo.dueSlots(partitions, nowMs, this.s.graceMs, this.s.horizonMs, this.s.batch);
+    const due = await this.repo.dueSlots(
+      partitions,
+      nowMs,
+      this.s.graceMs,
+      this.s.horizonMs,
+      this.s.batch,
+    );
     if (due.length === 0) return 0;
     const rows: Record<string, unknown>[] = [];
     const msgs: Reward[] = [];
@@ -259,7 +280,13 @@ export class AttributionJob {
   private async recheck(partitions: readonly number[], nowMs: number): Promise<number> {
     if (this.s.recheckMs <= 0) return 0;
     const since = this.recheckSince;
-    const stale = await this.repo.rewardsToRecheck(partitions, nowMs, this.s.recheckMs, since, this.s.batch);
+    const stale = await this.repo.rewardsToRecheck(
+      partitions,
+      nowMs,
+      this.s.recheckMs,
+      since,
+      this.s.batch,
+    );
     // Next time, look from a little before now (ingest stores events a moment after they happen).
     this.recheckSince = nowMs - 10_000;
     if (stale.length === 0) return 0;
@@ -269,9 +296,17 @@ export class AttributionJob {
       const slots = await this.repo.slotsOf(shopId, [...new Set(list.map((r) => r.decisionId))]);
       const byId = new Map(list.map((r) => [r.rewardId, r]));
       const from = Math.min(...slots.map((s) => s.servedAtMs));
-      const { events, decisions } = await this.eventsOf(shopId, [...new Set(slots.map((s) => s.userId))], from);
+      const { events, decisions } = await this.eventsOf(
+        shopId,
+        [...new Set(slots.map((s) => s.userId))],
+        from,
+      );
       for (const slot of slots) {
-        const a = attribute(slot, events.get(slot.userId) ?? [], decisions.get(slot.userId) ?? new Map());
+        const a = attribute(
+          slot,
+          events.get(slot.userId) ?? [],
+          decisions.get(slot.userId) ?? new Map(),
+        );
         if (!a) continue;
         const prev = byId.get(a.rewardId);
         if (!prev || !rewardChanged(prev, a)) continue;
@@ -282,8 +317,8 @@ export class AttributionJob {
     await this.repo.insertRewards(rows);
     await this.out.rewards(msgs);
     this.metrics.rewards(msgs.length, 'revised');
-    if (msgs.length > 0) this.logger.info({ revised: msgs.length }, 'rewards revised (refunds or late events)');
+    if (msgs.length > 0)
+      this.logger.info({ revised: msgs.length }, 'rewards revised (refunds or late events)');
     return msgs.length;
   }
 }
-

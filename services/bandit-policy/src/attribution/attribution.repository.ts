@@ -22,7 +22,13 @@ const SLOT_COLUMNS = sql`decision_id, shop_id, user_id, served_at_ms, offer_id, 
 /** The SQL attribution runs (exported so the compatibility corpus runs the very same text). */
 export const attributionQueries = {
   /** Slots and control rows whose window (and grace) has passed and that have no reward yet. */
-  dueSlots: (partitions: readonly number[], nowMs: number, graceMs: number, horizonMs: number, limit: number): SqlFragment =>
+  dueSlots: (
+    partitions: readonly number[],
+    nowMs: number,
+    graceMs: number,
+    horizonMs: number,
+    limit: number,
+  ): SqlFragment =>
     sql`SELECT ${SLOT_COLUMNS}
         FROM ${ident('decision_candidates')} FINAL
         WHERE kafka_partition IN (${list(partitions)})
@@ -58,7 +64,12 @@ export const attributionQueries = {
         WHERE shop_id = ${shopId} AND user_id IN (${list(userIds)})
           AND served_at >= toDateTime(${secs(fromMs)})`,
   /** Deferred decisions with no activation verdict yet. */
-  pendingActivations: (partitions: readonly number[], nowMs: number, horizonMs: number, limit: number): SqlFragment =>
+  pendingActivations: (
+    partitions: readonly number[],
+    nowMs: number,
+    horizonMs: number,
+    limit: number,
+  ): SqlFragment =>
     sql`SELECT DISTINCT decision_id, shop_id, user_id, served_at_ms, activation_deadline_ms
         FROM ${ident('decisions')}
         WHERE kafka_partition IN (${list(partitions)}) AND deferred = 1
@@ -69,7 +80,13 @@ export const attributionQueries = {
         ORDER BY served_at_ms
         LIMIT ${limit}`,
   /** Final rewards of users who have had purchases, refunds or redemptions stored since `sinceMs`. */
-  rewardsToRecheck: (partitions: readonly number[], nowMs: number, recheckMs: number, sinceMs: number, limit: number): SqlFragment =>
+  rewardsToRecheck: (
+    partitions: readonly number[],
+    nowMs: number,
+    recheckMs: number,
+    sinceMs: number,
+    limit: number,
+  ): SqlFragment =>
     sql`SELECT reward_id, max(revision) AS r_revision, any(shop_id) AS r_shop_id, any(decision_id) AS r_decision_id,
                argMax(clicked, revision) AS r_clicked, argMax(purchased, revision) AS r_purchased,
                argMax(redeemed, revision) AS r_redeemed, argMax(revenue_minor, revision) AS r_revenue_minor,
@@ -173,22 +190,40 @@ function toSlot(r: SlotRow): DueSlot {
 export class AttributionRepository {
   constructor(private readonly ch: ClickHouseClient) {}
 
-  async dueSlots(partitions: readonly number[], nowMs: number, graceMs: number, horizonMs: number, limit: number): Promise<DueSlot[]> {
+  async dueSlots(
+    partitions: readonly number[],
+    nowMs: number,
+    graceMs: number,
+    horizonMs: number,
+    limit: number,
+  ): Promise<DueSlot[]> {
     if (partitions.length === 0) return [];
-    const rows = await queryRows<SlotRow>(this.ch, attributionQueries.dueSlots(partitions, nowMs, graceMs, horizonMs, limit));
+    const rows = await queryRows<SlotRow>(
+      this.ch,
+      attributionQueries.dueSlots(partitions, nowMs, graceMs, horizonMs, limit),
+    );
     return rows.map(toSlot);
   }
 
   async slotsOf(shopId: string, decisionIds: readonly string[]): Promise<DueSlot[]> {
     if (decisionIds.length === 0) return [];
-    return (await queryRows<SlotRow>(this.ch, attributionQueries.slotsOf(shopId, decisionIds))).map(toSlot);
+    return (await queryRows<SlotRow>(this.ch, attributionQueries.slotsOf(shopId, decisionIds))).map(
+      toSlot,
+    );
   }
 
   /** Events by user. */
-  async userEvents(shopId: string, userIds: readonly string[], fromMs: number): Promise<Map<string, OutcomeEvent[]>> {
+  async userEvents(
+    shopId: string,
+    userIds: readonly string[],
+    fromMs: number,
+  ): Promise<Map<string, OutcomeEvent[]>> {
     const out = new Map<string, OutcomeEvent[]>();
     if (userIds.length === 0) return out;
-    for (const r of await queryRows<EventRowIn>(this.ch, attributionQueries.userEvents(shopId, userIds, fromMs))) {
+    for (const r of await queryRows<EventRowIn>(
+      this.ch,
+      attributionQueries.userEvents(shopId, userIds, fromMs),
+    )) {
       const list = out.get(r.user_id) ?? [];
       list.push({
         eventId: r.event_id,
@@ -208,13 +243,18 @@ export class AttributionRepository {
   }
 
   /** Serve times of decisions by user, then decision id. */
-  async userDecisions(shopId: string, userIds: readonly string[], fromMs: number): Promise<Map<string, Map<string, number>>> {
+  async userDecisions(
+    shopId: string,
+    userIds: readonly string[],
+    fromMs: number,
+  ): Promise<Map<string, Map<string, number>>> {
     const out = new Map<string, Map<string, number>>();
     if (userIds.length === 0) return out;
-    const rows = await queryRows<{ user_id: string; decision_id: string; served_at_ms: string | number }>(
-      this.ch,
-      attributionQueries.userDecisions(shopId, userIds, fromMs),
-    );
+    const rows = await queryRows<{
+      user_id: string;
+      decision_id: string;
+      served_at_ms: string | number;
+    }>(this.ch, attributionQueries.userDecisions(shopId, userIds, fromMs));
     for (const r of rows) {
       const m = out.get(r.user_id) ?? new Map<string, number>();
       m.set(r.decision_id, toSafeInt(r.served_at_ms));
@@ -223,7 +263,12 @@ export class AttributionRepository {
     return out;
   }
 
-  async pendingActivations(partitions: readonly number[], nowMs: number, horizonMs: number, limit: number): Promise<PendingActivation[]> {
+  async pendingActivations(
+    partitions: readonly number[],
+    nowMs: number,
+    horizonMs: number,
+    limit: number,
+  ): Promise<PendingActivation[]> {
     if (partitions.length === 0) return [];
     const rows = await queryRows<{
       decision_id: string;
@@ -241,7 +286,13 @@ export class AttributionRepository {
     }));
   }
 
-  async rewardsToRecheck(partitions: readonly number[], nowMs: number, recheckMs: number, sinceMs: number, limit: number): Promise<RecheckRow[]> {
+  async rewardsToRecheck(
+    partitions: readonly number[],
+    nowMs: number,
+    recheckMs: number,
+    sinceMs: number,
+    limit: number,
+  ): Promise<RecheckRow[]> {
     if (partitions.length === 0 || recheckMs <= 0) return [];
     const rows = await queryRows<{
       reward_id: string;
@@ -276,6 +327,10 @@ export class AttributionRepository {
 
   async insertActivations(rows: readonly Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.ch.insert({ table: 'decision_activations', values: [...rows], format: 'JSONEachRow' });
+    await this.ch.insert({
+      table: 'decision_activations',
+      values: [...rows],
+      format: 'JSONEachRow',
+    });
   }
 }

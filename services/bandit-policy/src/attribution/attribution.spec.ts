@@ -1,4 +1,10 @@
-import { attribute, rewardChanged, rewardIdOf, type DueSlot, type OutcomeEvent } from './attribution';
+import {
+  attribute,
+  rewardChanged,
+  rewardIdOf,
+  type DueSlot,
+  type OutcomeEvent,
+} from './attribution';
 
 const MIN = 60_000;
 
@@ -28,7 +34,11 @@ function slot(over: Partial<DueSlot> = {}): DueSlot {
 }
 
 let n = 0;
-function ev(type: OutcomeEvent['type'], timeMs: number, over: Partial<OutcomeEvent> = {}): OutcomeEvent {
+function ev(
+  type: OutcomeEvent['type'],
+  timeMs: number,
+  over: Partial<OutcomeEvent> = {},
+): OutcomeEvent {
   return {
     eventId: `e${n++}`,
     type,
@@ -50,8 +60,18 @@ describe('attribute', () => {
   it('credits a purchase in the window with margin minus the discount the offer gave', () => {
     const events = [
       ev('offer_click', 1 * MIN, { decisionId: 'd1', offerId: 'o10' }),
-      ev('purchase', 5 * MIN, { orderId: 'o-1', priceMinor: 10_000, offerId: 'o10', discountMinor: 1000 }),
-      ev('offer_redeem', 5 * MIN, { decisionId: 'd1', offerId: 'o10', orderId: 'o-1', discountMinor: 1000 }),
+      ev('purchase', 5 * MIN, {
+        orderId: 'o-1',
+        priceMinor: 10_000,
+        offerId: 'o10',
+        discountMinor: 1000,
+      }),
+      ev('offer_redeem', 5 * MIN, {
+        decisionId: 'd1',
+        offerId: 'o10',
+        orderId: 'o-1',
+        discountMinor: 1000,
+      }),
     ];
     const r = attribute(slot(), events, served)!;
     expect(r.clicked).toBe(true);
@@ -66,7 +86,11 @@ describe('attribute', () => {
   });
 
   it('gives the default reward when the purchase comes after the window', () => {
-    const r = attribute(slot(), [ev('purchase', 61 * MIN, { priceMinor: 5000, orderId: 'x' })], served)!;
+    const r = attribute(
+      slot(),
+      [ev('purchase', 61 * MIN, { priceMinor: 5000, orderId: 'x' })],
+      served,
+    )!;
     expect(r.purchased).toBe(false);
     expect(r.incrementalProfitMinor).toBe(0);
     expect(r.windowEndMs).toBe(60 * MIN);
@@ -79,7 +103,9 @@ describe('attribute', () => {
     ]);
     const buy = ev('purchase', 20 * MIN, { priceMinor: 5000, orderId: 'x' });
     expect(attribute(slot(), [buy], two)!.purchased).toBe(false);
-    expect(attribute(slot({ decisionId: 'd2', servedAtMs: 10 * MIN }), [buy], two)!.purchased).toBe(true);
+    expect(attribute(slot({ decisionId: 'd2', servedAtMs: 10 * MIN }), [buy], two)!.purchased).toBe(
+      true,
+    );
   });
 
   it('takes refunded revenue and margin back, and a full refund is no conversion', () => {
@@ -94,7 +120,9 @@ describe('attribute', () => {
   });
 
   it('uses unit costs when the events carry them', () => {
-    const events = [ev('purchase', 1 * MIN, { orderId: 'o', priceMinor: 2000, quantity: 3, unitCostMinor: 1500 })];
+    const events = [
+      ev('purchase', 1 * MIN, { orderId: 'o', priceMinor: 2000, quantity: 3, unitCostMinor: 1500 }),
+    ];
     const r = attribute(slot({ offerId: '', rank: 0 }), events, served)!;
     expect(r.marginMinor).toBe(1500);
     expect(r.revenueMinor).toBe(6000);

@@ -46,12 +46,7 @@ export interface DueSlot {
 export interface OutcomeEvent {
   readonly eventId: string;
   readonly type:
-    | 'purchase'
-    | 'refund'
-    | 'offer_impression'
-    | 'offer_click'
-    | 'offer_redeem'
-    | 'add_to_cart';
+    'purchase' | 'refund' | 'offer_impression' | 'offer_click' | 'offer_redeem' | 'add_to_cart';
   readonly timeMs: number;
   readonly decisionId: string;
   readonly offerId: string;
@@ -178,7 +173,9 @@ export function attribute(
     const value = Math.max(0, e.priceMinor) * qty(e);
     refundedValue += value;
     refundedCogs +=
-      e.unitCostMinor !== null ? Math.max(0, e.unitCostMinor) * qty(e) : value * (1 - slot.marginRate);
+      e.unitCostMinor !== null
+        ? Math.max(0, e.unitCostMinor) * qty(e)
+        : value * (1 - slot.marginRate);
     ids.push(e.eventId);
   }
   refundedValue = Math.min(refundedValue, listValue);
@@ -192,7 +189,11 @@ export function attribute(
   const purchased = listValue > 0 && refundedValue < listValue;
   const profit = margin - discountCost;
   const rewardValue =
-    slot.objective === 'conversions' ? Number(purchased) : slot.objective === 'revenue' ? revenue : profit;
+    slot.objective === 'conversions'
+      ? Number(purchased)
+      : slot.objective === 'revenue'
+        ? revenue
+        : profit;
   return {
     rewardId: rewardIdOf(slot),
     slot,
@@ -213,8 +214,14 @@ export function attribute(
 
 /** True when two computations of a reward differ in anything a consumer learns from. */
 export function rewardChanged(
-  a: Pick<AttributedReward, 'purchased' | 'clicked' | 'redeemed' | 'revenueMinor' | 'marginMinor' | 'discountCostMinor'>,
-  b: Pick<AttributedReward, 'purchased' | 'clicked' | 'redeemed' | 'revenueMinor' | 'marginMinor' | 'discountCostMinor'>,
+  a: Pick<
+    AttributedReward,
+    'purchased' | 'clicked' | 'redeemed' | 'revenueMinor' | 'marginMinor' | 'discountCostMinor'
+  >,
+  b: Pick<
+    AttributedReward,
+    'purchased' | 'clicked' | 'redeemed' | 'revenueMinor' | 'marginMinor' | 'discountCostMinor'
+  >,
 ): boolean {
   return (
     a.purchased !== b.purchased ||

@@ -121,7 +121,10 @@ export class CampaignAdminService {
       const held = this.current(input.shopId, input.campaignId);
       const cur = held.campaign;
       if (cur.status === CampaignStatus.CAMPAIGN_STATUS_ENDED)
-        throw new BanditException(BanditErrorCode.ILLEGAL_TRANSITION, 'an ENDED campaign cannot change');
+        throw new BanditException(
+          BanditErrorCode.ILLEGAL_TRANSITION,
+          'an ENDED campaign cannot change',
+        );
       this.checkVersion(cur, expectedVersion);
       // Offers left out are retired, not deleted (history and attribution keep them).
       const given = new Set(input.offers.map((o) => o.offerId).filter((id) => id !== ''));
@@ -167,7 +170,12 @@ export class CampaignAdminService {
         version: cur.version + 1,
         updatedAt: new Date(this.d.now()),
       };
-      return this.commit(next, CampaignChangeType.CAMPAIGN_CHANGE_TYPE_STATUS_CHANGED, changedBy, reason);
+      return this.commit(
+        next,
+        CampaignChangeType.CAMPAIGN_CHANGE_TYPE_STATUS_CHANGED,
+        changedBy,
+        reason,
+      );
     });
   }
 
@@ -204,7 +212,8 @@ export class CampaignAdminService {
           (a.campaignId < b.campaignId ? -1 : 1),
       );
     const page = all.slice(start, start + size);
-    const next = start + size < all.length ? Buffer.from(String(start + size)).toString('base64url') : '';
+    const next =
+      start + size < all.length ? Buffer.from(String(start + size)).toString('base64url') : '';
     return { campaigns: page, nextPageToken: next };
   }
 
@@ -246,7 +255,10 @@ export class CampaignAdminService {
       offerId: o.offerId || `${c.campaignId}-o${i + 1}`,
       campaignId: c.campaignId,
       currency,
-      status: o.status === OfferStatus.OFFER_STATUS_UNSPECIFIED ? OfferStatus.OFFER_STATUS_ACTIVE : o.status,
+      status:
+        o.status === OfferStatus.OFFER_STATUS_UNSPECIFIED
+          ? OfferStatus.OFFER_STATUS_ACTIVE
+          : o.status,
     }));
     return { ...c, offers, version, createdAt, updatedAt };
   }

@@ -1,4 +1,11 @@
-import { ident, queryRows, sql, toSafeInt, type ClickHouseClient, type SqlFragment } from '@offerstream/clickhouse';
+import {
+  ident,
+  queryRows,
+  sql,
+  toSafeInt,
+  type ClickHouseClient,
+  type SqlFragment,
+} from '@offerstream/clickhouse';
 
 export interface OfferFunnel {
   readonly offerId: string;
@@ -45,7 +52,10 @@ export class CampaignStatsRepository {
     }));
   }
 
-  async decisions(shopId: string, campaignId: string): Promise<{ decisions: number; holdout: number }> {
+  async decisions(
+    shopId: string,
+    campaignId: string,
+  ): Promise<{ decisions: number; holdout: number }> {
     const [r] = await queryRows<{ decisions: string; holdout: string }>(
       this.ch,
       campaignStatsQueries.decisions(shopId, campaignId),

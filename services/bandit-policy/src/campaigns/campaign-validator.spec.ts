@@ -46,18 +46,27 @@ describe('campaignProblems', () => {
   });
 
   it('refuses negative budgets', () => {
-    expect(fields(campaign({ budget: { currency: 'EUR', totalBudgetMinor: -1, dailyBudgetMinor: -5 } }))).toEqual([
-      'budget.total_budget_minor',
-      'budget.daily_budget_minor',
-    ]);
+    expect(
+      fields(campaign({ budget: { currency: 'EUR', totalBudgetMinor: -1, dailyBudgetMinor: -5 } })),
+    ).toEqual(['budget.total_budget_minor', 'budget.daily_budget_minor']);
   });
 
   it('refuses a schedule or flash sale that ends before it starts', () => {
     const start = new Date('2026-02-01T00:00:00Z');
     const end = new Date('2026-01-01T00:00:00Z');
-    expect(fields(campaign({ schedule: { startTime: start, endTime: end, timeZone: '', activeDays: [], activeHours: [] } }))).toContain(
-      'schedule.end_time',
-    );
+    expect(
+      fields(
+        campaign({
+          schedule: {
+            startTime: start,
+            endTime: end,
+            timeZone: '',
+            activeDays: [],
+            activeHours: [],
+          },
+        }),
+      ),
+    ).toContain('schedule.end_time');
     const flash = offer({
       type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
       amountOffMinor: undefined,
@@ -67,16 +76,28 @@ describe('campaignProblems', () => {
   });
 
   it('refuses discounts over 100 % and terms that do not match the type', () => {
-    const over = offer({ type: OfferType.OFFER_TYPE_PERCENT_OFF, amountOffMinor: undefined, percentOff: 120, maxDiscountMinor: 100 });
+    const over = offer({
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      amountOffMinor: undefined,
+      percentOff: 120,
+      maxDiscountMinor: 100,
+    });
     expect(fields(campaign({ offers: [over] }))).toContain('offers[0].percent_off');
     const mismatch = offer({ type: OfferType.OFFER_TYPE_PERCENT_OFF });
     expect(fields(campaign({ offers: [mismatch] }))).toContain('offers[0].amount_off_minor');
   });
 
   it('requires a cap on percentage discounts in a budgeted campaign (the hard cap needs a bound)', () => {
-    const pct = offer({ type: OfferType.OFFER_TYPE_PERCENT_OFF, amountOffMinor: undefined, percentOff: 10 });
+    const pct = offer({
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      amountOffMinor: undefined,
+      percentOff: 10,
+    });
     expect(fields(campaign({ offers: [pct] }))).toEqual(['offers[0].max_discount_minor']);
-    const unbudgeted = campaign({ offers: [pct], budget: { currency: 'EUR', totalBudgetMinor: 0, dailyBudgetMinor: 0 } });
+    const unbudgeted = campaign({
+      offers: [pct],
+      budget: { currency: 'EUR', totalBudgetMinor: 0, dailyBudgetMinor: 0 },
+    });
     expect(campaignProblems(unbudgeted)).toEqual([]);
   });
 
@@ -89,12 +110,22 @@ describe('campaignProblems', () => {
 
   it('refuses a bad time zone, currency, holdout share and duplicate offer ids', () => {
     const c = campaign({
-      schedule: { startTime: new Date(), timeZone: 'Mars/Olympus', activeDays: [], activeHours: [] },
+      schedule: {
+        startTime: new Date(),
+        timeZone: 'Mars/Olympus',
+        activeDays: [],
+        activeHours: [],
+      },
       budget: { currency: 'EURO', totalBudgetMinor: 0, dailyBudgetMinor: 0 },
       holdoutShare: 1,
       offers: [offer(), offer()],
     });
-    expect(fields(c)).toEqual(['schedule.time_zone', 'budget.currency', 'holdout_share', 'offers[1].offer_id']);
+    expect(fields(c)).toEqual([
+      'schedule.time_zone',
+      'budget.currency',
+      'holdout_share',
+      'offers[1].offer_id',
+    ]);
   });
 
   it('requires a coupon code for coupons', () => {
@@ -105,8 +136,12 @@ describe('campaignProblems', () => {
 
 describe('canMove', () => {
   it('allows the documented moves only', () => {
-    const { CAMPAIGN_STATUS_DRAFT: D, CAMPAIGN_STATUS_ACTIVE: A, CAMPAIGN_STATUS_PAUSED: P, CAMPAIGN_STATUS_ENDED: E } =
-      CampaignStatus;
+    const {
+      CAMPAIGN_STATUS_DRAFT: D,
+      CAMPAIGN_STATUS_ACTIVE: A,
+      CAMPAIGN_STATUS_PAUSED: P,
+      CAMPAIGN_STATUS_ENDED: E,
+    } = CampaignStatus;
     expect(canMove(D, A)).toBe(true);
     expect(canMove(A, P)).toBe(true);
     expect(canMove(P, A)).toBe(true);

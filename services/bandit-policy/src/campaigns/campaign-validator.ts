@@ -145,8 +145,7 @@ function checkOffer(p: Problems, o: Offer, i: number, budgeted: boolean): void {
     if (!(s > 0 && s < t)) p.add(f('spend_x_save_y.save_minor'), 'must be > 0 and < threshold');
   }
   if (o.freeShipping) {
-    if (o.freeShipping.thresholdMinor < 0)
-      p.add(f('free_shipping.threshold_minor'), 'must be ≥ 0');
+    if (o.freeShipping.thresholdMinor < 0) p.add(f('free_shipping.threshold_minor'), 'must be ≥ 0');
     if (o.freeShipping.expectedShippingCostMinor < 0)
       p.add(f('free_shipping.expected_shipping_cost_minor'), 'must be ≥ 0');
   }
@@ -256,12 +255,10 @@ export function campaignProblems(c: Campaign): CampaignProblem[] {
       p.add('frequency_cap.max_impressions_per_user_per_day', 'must be ≥ 0');
     if (cap.maxImpressionsPerUserLifetime < 0)
       p.add('frequency_cap.max_impressions_per_user_lifetime', 'must be ≥ 0');
-    if (durationSeconds(cap.minInterval) < 0)
-      p.add('frequency_cap.min_interval', 'must be ≥ 0');
+    if (durationSeconds(cap.minInterval) < 0) p.add('frequency_cap.min_interval', 'must be ≥ 0');
   }
 
-  if (!(c.holdoutShare >= 0 && c.holdoutShare < 1))
-    p.add('holdout_share', 'must be in [0, 1)');
+  if (!(c.holdoutShare >= 0 && c.holdoutShare < 1)) p.add('holdout_share', 'must be in [0, 1)');
 
   const pol = c.policy;
   if (pol) {
@@ -281,7 +278,7 @@ export function campaignProblems(c: Campaign): CampaignProblem[] {
       const learner = pol.params.learner;
       if (
         learner !== undefined &&
-        (!Number.isInteger(learner) || learner === PolicyType.POLICY_TYPE_FIXED_RULE)
+        (!Number.isInteger(learner) || learner === Number(PolicyType.POLICY_TYPE_FIXED_RULE))
       )
         p.add('policy.params.learner', 'must be the number of a learning PolicyType');
     }
@@ -326,7 +323,9 @@ export function canMove(from: CampaignStatus, to: CampaignStatus): boolean {
       return from === CampaignStatus.CAMPAIGN_STATUS_ACTIVE;
     case CampaignStatus.CAMPAIGN_STATUS_ENDED:
       return from !== CampaignStatus.CAMPAIGN_STATUS_ENDED;
-    default:
+    case CampaignStatus.CAMPAIGN_STATUS_DRAFT:
+    case CampaignStatus.CAMPAIGN_STATUS_UNSPECIFIED:
+    case CampaignStatus.UNRECOGNIZED:
       return false;
   }
 }

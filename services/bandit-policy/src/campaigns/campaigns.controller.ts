@@ -49,7 +49,10 @@ const reasonOf = (r: string) => r.slice(0, 1000);
 export class CampaignsController implements CampaignServiceController {
   constructor(@Inject(BANDIT_RUNTIME) private readonly rt: BanditRuntime) {}
 
-  async createCampaign(req: CreateCampaignRequest, meta?: Metadata): Promise<CreateCampaignResponse> {
+  async createCampaign(
+    req: CreateCampaignRequest,
+    meta?: Metadata,
+  ): Promise<CreateCampaignResponse> {
     const campaign = await this.rt.admin.create(
       required(req.campaign, 'campaign'),
       principal(meta),
@@ -58,7 +61,10 @@ export class CampaignsController implements CampaignServiceController {
     return { campaign };
   }
 
-  async updateCampaign(req: UpdateCampaignRequest, meta?: Metadata): Promise<UpdateCampaignResponse> {
+  async updateCampaign(
+    req: UpdateCampaignRequest,
+    meta?: Metadata,
+  ): Promise<UpdateCampaignResponse> {
     const campaign = await this.rt.admin.update(
       required(req.campaign, 'campaign'),
       req.expectedVersion,
@@ -72,7 +78,10 @@ export class CampaignsController implements CampaignServiceController {
     return { campaign: await this.move(req, CampaignStatus.CAMPAIGN_STATUS_PAUSED, meta) };
   }
 
-  async resumeCampaign(req: ResumeCampaignRequest, meta?: Metadata): Promise<ResumeCampaignResponse> {
+  async resumeCampaign(
+    req: ResumeCampaignRequest,
+    meta?: Metadata,
+  ): Promise<ResumeCampaignResponse> {
     return { campaign: await this.move(req, CampaignStatus.CAMPAIGN_STATUS_ACTIVE, meta) };
   }
 
@@ -101,7 +110,9 @@ export class CampaignsController implements CampaignServiceController {
 
   listCampaigns(req: ListCampaignsRequest): ListCampaignsResponse {
     if (req.shopId === '')
-      throw new CommonException(CommonErrorCode.INVALID_ARGUMENT, 'shop_id is required', { field: 'shop_id' });
+      throw new CommonException(CommonErrorCode.INVALID_ARGUMENT, 'shop_id is required', {
+        field: 'shop_id',
+      });
     return this.rt.admin.list(req.shopId, req.statuses, req.pageSize, req.pageToken);
   }
 

@@ -51,7 +51,8 @@ const pageOf = (c: RequestContext | undefined) =>
 export function capped(c: Campaign, counts: CapCounts, nowMs: number): boolean {
   const f = c.frequencyCap;
   if (!f) return false;
-  if (f.maxImpressionsPerUserPerDay > 0 && counts.today >= f.maxImpressionsPerUserPerDay) return true;
+  if (f.maxImpressionsPerUserPerDay > 0 && counts.today >= f.maxImpressionsPerUserPerDay)
+    return true;
   if (f.maxImpressionsPerUserLifetime > 0 && counts.lifetime >= f.maxImpressionsPerUserLifetime)
     return true;
   const gap = f.minInterval ? f.minInterval.seconds * 1000 + f.minInterval.nanos / 1e6 : 0;

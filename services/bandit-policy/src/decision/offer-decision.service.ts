@@ -200,7 +200,9 @@ export class OfferDecisionService {
     // Features for every candidate in one call.
     let features: FeatureSet | undefined;
     if (candidates.length > 0) {
-      const budget = Math.floor((deadline.left() - settings.answerMarginMs) * settings.featureShare);
+      const budget = Math.floor(
+        (deadline.left() - settings.answerMarginMs) * settings.featureShare,
+      );
       if (budget < 1) degraded.add(DegradedReason.DEGRADED_REASON_DEADLINE_PRESSURE);
       else {
         const t0 = env.now();
@@ -274,15 +276,18 @@ export class OfferDecisionService {
     }
     const campaigns: CampaignArms[] = [...byCampaign.values()].map((list) => {
       const c = list[0]!.cand.entry.campaign;
-      return this.d.apprentice.resolve({
-        campaignId: c.campaignId,
-        policy: POLICY_OF[c.policy?.type ?? 0] ?? 'thompson_beta',
-        params: c.policy?.params ?? {},
-        objective: objectiveOf(c),
-        budgetPrice: isBudgeted(c) ? this.d.pacing.pacer.price(c.campaignId) : 0,
-        segment,
-        arms: list.map((a) => a.policyArm),
-      }, this.d.posteriors);
+      return this.d.apprentice.resolve(
+        {
+          campaignId: c.campaignId,
+          policy: POLICY_OF[c.policy?.type ?? 0] ?? 'thompson_beta',
+          params: c.policy?.params ?? {},
+          objective: objectiveOf(c),
+          budgetPrice: isBudgeted(c) ? this.d.pacing.pacer.price(c.campaignId) : 0,
+          segment,
+          arms: list.map((a) => a.policyArm),
+        },
+        this.d.posteriors,
+      );
     });
     // The policy each campaign is actually served by (an apprentice may have graduated).
     this.served = new Map(campaigns.map((c) => [c.campaignId, c.policy]));
@@ -347,7 +352,13 @@ export class OfferDecisionService {
         expiresAt: new Date(expires),
       });
       if (!req.deferActivation)
-        this.d.caps.record(req.shopId, req.userId, c.campaignId, budgetDay(c, decidedAt), decidedAt);
+        this.d.caps.record(
+          req.shopId,
+          req.userId,
+          c.campaignId,
+          budgetDay(c, decidedAt),
+          decidedAt,
+        );
     }
     if (activationDeadline !== undefined)
       this.d.deferred.add(decisionId, activationDeadline, deferredSlots);
@@ -358,8 +369,7 @@ export class OfferDecisionService {
       else if (pre.holdoutCampaigns.length === 0)
         reasons.add(DecisionReason.DECISION_REASON_NO_ELIGIBLE_OFFER);
     }
-    const holdout =
-      chosen.length === 0 && pre.holdoutCampaigns.length > 0 && arms.length === 0;
+    const holdout = chosen.length === 0 && pre.holdoutCampaigns.length > 0 && arms.length === 0;
     const servedAt = new Date(decidedAt);
     const policyVersion = this.policyVersion;
     const model = scored ? { name: scored.modelName, version: scored.modelVersion } : undefined;
@@ -392,7 +402,9 @@ export class OfferDecisionService {
       requestedCampaignIds: req.campaignIds,
       features,
       candidates: [
-        ...arms.map((a) => this.loggedCandidate(a, slate?.selectionProbability.get(a.policyArm.offerId) ?? 0)),
+        ...arms.map((a) =>
+          this.loggedCandidate(a, slate?.selectionProbability.get(a.policyArm.offerId) ?? 0),
+        ),
         ...dropped.map(({ cand, reason }) => ({
           offerId: cand.offer.offerId,
           campaignId: cand.entry.campaign.campaignId,
@@ -524,7 +536,9 @@ export class OfferDecisionService {
 
   private kindOf(a: Arm): PolicyKind {
     const id = a.cand.entry.campaign.campaignId;
-    return this.served.get(id) ?? POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta';
+    return (
+      this.served.get(id) ?? POLICY_OF[a.cand.entry.campaign.policy?.type ?? 0] ?? 'thompson_beta'
+    );
   }
 
   private expiry(a: Arm, nowMs: number, activationDeadline: number | undefined): number {
@@ -605,8 +619,13 @@ export class OfferDecisionService {
   }
 
   private slotReasons(s: ChosenSlot, a: Arm): DecisionReason[] {
-    const out = [s.explored ? DecisionReason.DECISION_REASON_EXPLORE : DecisionReason.DECISION_REASON_EXPLOIT];
-    if (!a.score && this.d.posteriors.observations(a.cand.entry.campaign.campaignId, a.cand.offer.offerId) < 20)
+    const out = [
+      s.explored ? DecisionReason.DECISION_REASON_EXPLORE : DecisionReason.DECISION_REASON_EXPLOIT,
+    ];
+    if (
+      !a.score &&
+      this.d.posteriors.observations(a.cand.entry.campaign.campaignId, a.cand.offer.offerId) < 20
+    )
       out.push(DecisionReason.DECISION_REASON_COLD_START);
     return out;
   }

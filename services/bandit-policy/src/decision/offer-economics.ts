@@ -1,4 +1,9 @@
-import { CampaignObjective, type Campaign, type CandidateScore, type Offer } from '@offerstream/contracts';
+import {
+  CampaignObjective,
+  type Campaign,
+  type CandidateScore,
+  type Offer,
+} from '@offerstream/contracts';
 import type { FeatureSpec } from '@offerstream/features';
 
 /**
@@ -71,7 +76,9 @@ export function economics(
   cartValueMinor: number,
 ): OfferEconomics {
   const itemPrice =
-    reader.cand(cand, 'priceKnown') > 0 ? Math.round(fromLog(reader.cand(cand, 'price'))) : undefined;
+    reader.cand(cand, 'priceKnown') > 0
+      ? Math.round(fromLog(reader.cand(cand, 'price')))
+      : undefined;
   const basket =
     cartValueMinor > 0
       ? cartValueMinor
@@ -92,7 +99,8 @@ export function economics(
     cost = offer.freeShipping.expectedShippingCostMinor;
     worst = cost;
   } else if (offer.flashSale) {
-    const gap = itemPrice !== undefined ? Math.max(0, itemPrice - offer.flashSale.salePriceMinor) : undefined;
+    const gap =
+      itemPrice !== undefined ? Math.max(0, itemPrice - offer.flashSale.salePriceMinor) : undefined;
     cost = gap ?? 0;
     worst = gap;
   }
@@ -118,7 +126,9 @@ export function objectiveOf(c: Campaign): Objective {
       return 'conversions';
     case CampaignObjective.CAMPAIGN_OBJECTIVE_REVENUE:
       return 'revenue';
-    default:
+    case CampaignObjective.CAMPAIGN_OBJECTIVE_INCREMENTAL_PROFIT:
+    case CampaignObjective.CAMPAIGN_OBJECTIVE_UNSPECIFIED:
+    case CampaignObjective.UNRECOGNIZED:
       return 'incremental_profit';
   }
 }

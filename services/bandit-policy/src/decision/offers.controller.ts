@@ -37,7 +37,9 @@ export function validateGetOffers(req: GetOffersRequest, maxSlots: number): void
   checkId('placement_id', req.placementId ?? '', false);
   const slots = req.slots ?? 0;
   if (!Number.isInteger(slots) || slots < 0 || slots > maxSlots)
-    throw bad(`slots must be 1..${maxSlots} (0 = 1); got ${slots}`, 'slots', { limit: String(maxSlots) });
+    throw bad(`slots must be 1..${maxSlots} (0 = 1); got ${slots}`, 'slots', {
+      limit: String(maxSlots),
+    });
   if ((req.campaignIds ?? []).length > 100)
     throw bad('campaign_ids: at most 100', 'campaign_ids', { limit: '100' });
   (req.campaignIds ?? []).forEach((id, i) => checkId(`campaign_ids[${i}]`, id, true));
@@ -46,10 +48,16 @@ export function validateGetOffers(req: GetOffersRequest, maxSlots: number): void
   checkId('context.item_id', c.itemId ?? '', false);
   checkId('context.category_id', c.categoryId ?? '', false);
   if (Buffer.byteLength(c.searchQuery ?? '', 'utf8') > 512)
-    throw bad('context.search_query is longer than 512 bytes', 'context.search_query', { limit: '512' });
-  if ((c.cartValueMinor ?? 0) < 0) throw bad('context.cart_value_minor must be ≥ 0', 'context.cart_value_minor');
+    throw bad('context.search_query is longer than 512 bytes', 'context.search_query', {
+      limit: '512',
+    });
+  if ((c.cartValueMinor ?? 0) < 0)
+    throw bad('context.cart_value_minor must be ≥ 0', 'context.cart_value_minor');
   if ((c.cartValueMinor ?? 0) > 0 && !ISO_4217.has(c.currency ?? ''))
-    throw bad('context.currency must be an ISO 4217 code when cart_value_minor is set', 'context.currency');
+    throw bad(
+      'context.currency must be an ISO 4217 code when cart_value_minor is set',
+      'context.currency',
+    );
   if ((c.cartItemIds ?? []).length > 200)
     throw bad('context.cart_item_ids: at most 200', 'context.cart_item_ids', { limit: '200' });
   (c.cartItemIds ?? []).forEach((id, i) => checkId(`context.cart_item_ids[${i}]`, id, true));
@@ -66,7 +74,11 @@ export class OffersController implements OfferServiceController {
     @Inject(BANDIT_RUNTIME) private readonly rt: BanditRuntime,
   ) {}
 
-  async getOffers(req: GetOffersRequest, _meta?: unknown, call?: unknown): Promise<GetOffersResponse> {
+  async getOffers(
+    req: GetOffersRequest,
+    _meta?: unknown,
+    call?: unknown,
+  ): Promise<GetOffersResponse> {
     const now = Date.now();
     validateGetOffers(req, this.cfg.BANDIT_MAX_SLOTS);
     const left = remainingMs(call, now);
@@ -77,7 +89,10 @@ export class OffersController implements OfferServiceController {
         `deadline too short to answer (${Math.max(0, Math.round(budget))} ms left; need ≥ ${MIN_DEADLINE_MS} ms)`,
       );
     if (!this.rt.catalogReady())
-      throw new BanditException(BanditErrorCode.CATALOG_NOT_READY, 'the campaign catalog is still loading; retry shortly');
+      throw new BanditException(
+        BanditErrorCode.CATALOG_NOT_READY,
+        'the campaign catalog is still loading; retry shortly',
+      );
     return this.rt.decisions.decide(req, now + budget);
   }
 }

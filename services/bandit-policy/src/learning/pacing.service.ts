@@ -1,4 +1,9 @@
-import { campaignKey, localTime, notServingReason, type CatalogEntry } from '@offerstream/campaigns';
+import {
+  campaignKey,
+  localTime,
+  notServingReason,
+  type CatalogEntry,
+} from '@offerstream/campaigns';
 import { BudgetPacer, plannedSpend } from '../policy/budget-pacer.service';
 
 interface Outstanding {
@@ -80,7 +85,12 @@ export class PacingService {
         actual = this.settled(key, t.day).day + (pending.get(`${key}\u0000${t.day}`) ?? 0);
       } else if (total > 0 && c.schedule?.startTime && c.schedule.endTime) {
         budget = total;
-        plan = plannedSpend(total, c.schedule.startTime.getTime(), c.schedule.endTime.getTime(), nowMs);
+        plan = plannedSpend(
+          total,
+          c.schedule.startTime.getTime(),
+          c.schedule.endTime.getTime(),
+          nowMs,
+        );
         actual = this.settled(key, '').total + (pending.get(`${key}\u0000`) ?? 0);
       }
       if (budget <= 0) continue;

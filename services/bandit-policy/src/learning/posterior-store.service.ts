@@ -111,7 +111,11 @@ export class PosteriorStore implements PosteriorView {
   private linearOf(campaignId: string, offerId: string): RidgeArmPosterior {
     const k = key2(campaignId, offerId);
     let p = this.linears.get(k);
-    if (!p) this.linears.set(k, (p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, this.lambdaOf(campaignId))));
+    if (!p)
+      this.linears.set(
+        k,
+        (p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, this.lambdaOf(campaignId))),
+      );
     return p;
   }
 

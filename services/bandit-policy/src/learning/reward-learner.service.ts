@@ -50,7 +50,12 @@ export class RewardLearner {
     const c = this.catalog.get(r.shopId, r.campaignId)?.campaign;
     this.ledger.ledger.settle(reservationId, r.discountCostMinor, r.redeemed ? 1 : 0);
     this.ledger.ledger.recordSettled(key, r.discountCostMinor);
-    this.pacing.onReward(reservationId, key, c ? budgetDay(c, r.servedAtMs) : '', r.discountCostMinor);
+    this.pacing.onReward(
+      reservationId,
+      key,
+      c ? budgetDay(c, r.servedAtMs) : '',
+      r.discountCostMinor,
+    );
     return true;
   }
 }

@@ -28,8 +28,7 @@ export class RewardsConsumer {
   async start(nowMs: number): Promise<void> {
     const from = await endOffsets(this.kafka, this.o.topic);
     const stored = await this.repo.latestSince(nowMs - this.o.horizonMs);
-    for (const r of stored)
-      this.learner.apply({ ...r, redeemed: r.discountCostMinor > 0 });
+    for (const r of stored) this.learner.apply({ ...r, redeemed: r.discountCostMinor > 0 });
     this.o.logger.info({ rewards: stored.length }, 'posteriors rebuilt from ClickHouse');
     this.tail = new TopicTail(this.kafka, {
       topic: this.o.topic,
@@ -53,7 +52,9 @@ export class RewardsConsumer {
           value: r.rewardValue,
           x: r.policyFeatures,
           discountCostMinor: r.discountCostMinor,
-          servedAtMs: (r.windowEnd?.getTime() ?? 0) - (r.attributionWindow ? r.attributionWindow.seconds * 1000 : 0),
+          servedAtMs:
+            (r.windowEnd?.getTime() ?? 0) -
+            (r.attributionWindow ? r.attributionWindow.seconds * 1000 : 0),
         });
       },
     });

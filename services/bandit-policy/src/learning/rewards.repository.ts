@@ -1,4 +1,11 @@
-import { ident, queryRows, sql, toSafeInt, type ClickHouseClient, type SqlFragment } from '@offerstream/clickhouse';
+import {
+  ident,
+  queryRows,
+  sql,
+  toSafeInt,
+  type ClickHouseClient,
+  type SqlFragment,
+} from '@offerstream/clickhouse';
 
 /** A final reward as the posteriors and ledgers need it at start. */
 export interface StoredReward {

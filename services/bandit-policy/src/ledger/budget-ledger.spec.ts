@@ -3,7 +3,12 @@ import { BudgetLedger } from './budget-ledger';
 
 const KEY = '["shop","cmp"]';
 
-function request(holder: string, leaseId: string, budget: number, over: Partial<LedgerEntry> = {}): LedgerEntry {
+function request(
+  holder: string,
+  leaseId: string,
+  budget: number,
+  over: Partial<LedgerEntry> = {},
+): LedgerEntry {
   return {
     leaseId,
     type: LedgerEntryType.LEDGER_ENTRY_TYPE_LEASE_REQUEST,
@@ -127,7 +132,9 @@ describe('BudgetLedger', () => {
     a.reserve(r, true);
     a.settle(r.id, 50, 0);
     const back = a.returnable();
-    expect(back).toEqual([{ leaseId: 'a/1', campaignKey: KEY, day: '', budgetMinor: 330, stock: {} }]);
+    expect(back).toEqual([
+      { leaseId: 'a/1', campaignKey: KEY, day: '', budgetMinor: 330, stock: {} },
+    ]);
     append({ ...request('a', 'a/1', 330), type: LedgerEntryType.LEDGER_ENTRY_TYPE_LEASE_RETURN });
     expect(a.figures(KEY, '').granted).toBe(170);
     expect(a.availableBudget(KEY, '')).toBe(0);

@@ -161,7 +161,8 @@ export class BudgetLedger {
     const f = this.fold(campaignKey);
     let left = Infinity;
     if (caps.totalMinor > 0) left = Math.min(left, caps.totalMinor - f.grantedTotal);
-    if (caps.dailyMinor > 0) left = Math.min(left, caps.dailyMinor - (f.grantedByDay.get(day) ?? 0));
+    if (caps.dailyMinor > 0)
+      left = Math.min(left, caps.dailyMinor - (f.grantedByDay.get(day) ?? 0));
     return Math.max(0, left);
   }
 
@@ -193,10 +194,7 @@ export class BudgetLedger {
    * Holds `costMinor` of budget (when `budgeted`) and `stockUnits` of the offer's stock,
    * or refuses. Synchronous on purpose: check and take happen in one step.
    */
-  reserve(
-    r: Reservation,
-    budgeted: boolean,
-  ): { ok: true } | { ok: false; reason: RefusalReason } {
+  reserve(r: Reservation, budgeted: boolean): { ok: true } | { ok: false; reason: RefusalReason } {
     if (this.reservations.has(r.id)) return { ok: true };
     const a = this.account(r.campaignKey, r.day);
     if (budgeted && r.costMinor > a.leased - a.reserved - a.spent)

@@ -18,7 +18,9 @@ export interface LedgerSettings {
 
 /** The day key of a campaign's daily budget ('' when it has none). */
 export function budgetDay(c: Campaign, nowMs: number): string {
-  return (c.budget?.dailyBudgetMinor ?? 0) > 0 ? localTime(c.schedule?.timeZone ?? '', nowMs).day : '';
+  return (c.budget?.dailyBudgetMinor ?? 0) > 0
+    ? localTime(c.schedule?.timeZone ?? '', nowMs).day
+    : '';
 }
 
 /** The caps a lease request states for a campaign. */
@@ -89,7 +91,10 @@ export class LedgerService {
       const have = this.ledger.availableStock(key, offerId);
       const ungranted = this.ledger.ungrantedStock(key, offerId, cap);
       if (have < Math.max(1, Math.ceil(cap * this.settings.leaseShare * 0.5)) && ungranted > 0)
-        stock[offerId] = Math.min(ungranted, Math.max(1, Math.ceil(ungranted * this.settings.leaseShare)));
+        stock[offerId] = Math.min(
+          ungranted,
+          Math.max(1, Math.ceil(ungranted * this.settings.leaseShare)),
+        );
     }
     if (budget <= 0 && Object.keys(stock).length === 0) return;
     const leaseId = `${this.settings.holder}/${nowMs.toString(36)}-${(this.seq++).toString(36)}`;
@@ -117,7 +122,10 @@ export class LedgerService {
         }),
       (err: unknown) => {
         this.pending.delete(acct);
-        this.logger.warn({ err, campaignId: c.campaignId }, 'lease request not written; will retry');
+        this.logger.warn(
+          { err, campaignId: c.campaignId },
+          'lease request not written; will retry',
+        );
       },
     );
   }

@@ -41,7 +41,10 @@ export class DecisionLogRepository implements DecisionLogPort {
   publish(d: Decision): boolean {
     if (this.buffer.length >= this.o.maxBuffered) {
       this.o.onDropped();
-      this.logger.error({ decisionId: d.decisionId }, 'decision log buffer full; decision not logged');
+      this.logger.error(
+        { decisionId: d.decisionId },
+        'decision log buffer full; decision not logged',
+      );
       return false;
     }
     this.buffer.push({ key: d.userId, value: Buffer.from(Decision.encode(d).finish()) });
@@ -52,7 +55,9 @@ export class DecisionLogRepository implements DecisionLogPort {
   private kick(): void {
     if (this.flushing || this.stopped) return;
     // setImmediate: decisions made in the same turn of the event loop go in one request.
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.flushLoop(),
+    );
   }
 
   private async flushLoop(): Promise<void> {
@@ -67,7 +72,10 @@ export class DecisionLogRepository implements DecisionLogPort {
           this.o.onFlushed(batch.length, Date.now() - t0);
         } catch (err) {
           this.failing = true;
-          this.logger.warn({ err, buffered: this.buffer.length }, 'decision log write failed; retrying');
+          this.logger.warn(
+            { err, buffered: this.buffer.length },
+            'decision log write failed; retrying',
+          );
           if (this.stopped) return;
           await new Promise((r) => setTimeout(r, 500));
         }

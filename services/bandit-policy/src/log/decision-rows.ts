@@ -11,7 +11,11 @@ import {
 } from '@offerstream/contracts';
 
 /** Lower-case enum name without its prefix, as the tables store enums. */
-export function enumName(e: Record<string | number, string | number>, v: number, prefix: string): string {
+export function enumName(
+  e: Record<string | number, string | number>,
+  v: number,
+  prefix: string,
+): string {
   const name = e[v];
   return typeof name === 'string' ? name.replace(prefix, '').toLowerCase() : 'unknown';
 }
@@ -135,7 +139,9 @@ export function candidateRows(d: Decision, at: LogPosition, insertedAtMs: number
       policy: enumName(PolicyType, s?.policy ?? c.policy, 'POLICY_TYPE_'),
       rank: s?.rank ?? 0,
       propensity: s?.propensity ?? 0,
-      propensity_method: s ? enumName(PropensityMethod, s.propensityMethod, 'PROPENSITY_METHOD_') : '',
+      propensity_method: s
+        ? enumName(PropensityMethod, s.propensityMethod, 'PROPENSITY_METHOD_')
+        : '',
       explored: s?.exploration?.explored ? 1 : 0,
       holdout: 0,
       reserved_minor: r?.reservedMinor ?? 0,

@@ -5,10 +5,17 @@ import type { DecisionRow } from './decision-rows';
 export class DecisionsRepository {
   constructor(private readonly ch: ClickHouseClient) {}
 
-  async insert(decisions: readonly DecisionRow[], candidates: readonly DecisionRow[]): Promise<void> {
+  async insert(
+    decisions: readonly DecisionRow[],
+    candidates: readonly DecisionRow[],
+  ): Promise<void> {
     if (decisions.length > 0)
       await this.ch.insert({ table: 'decisions', values: [...decisions], format: 'JSONEachRow' });
     if (candidates.length > 0)
-      await this.ch.insert({ table: 'decision_candidates', values: [...candidates], format: 'JSONEachRow' });
+      await this.ch.insert({
+        table: 'decision_candidates',
+        values: [...candidates],
+        format: 'JSONEachRow',
+      });
   }
 }

@@ -7,23 +7,37 @@ import { NO_OFFER, type LoggedDecision } from './ope.types';
 
 /** A policy to evaluate: an algorithm with parameters, or a fixed reference. */
 export type TargetPolicy =
-  | { readonly kind: PolicyKind; readonly params: Readonly<Record<string, number>>; readonly label: string }
+  | {
+      readonly kind: PolicyKind;
+      readonly params: Readonly<Record<string, number>>;
+      readonly label: string;
+    }
   | { readonly kind: 'none'; readonly label: string }
   | { readonly kind: 'logging'; readonly label: string };
 
-const KINDS: readonly PolicyKind[] = ['thompson_beta', 'linear_thompson', 'lin_ucb', 'epsilon_greedy', 'square_cb', 'fixed_rule'];
+const KINDS: readonly PolicyKind[] = [
+  'thompson_beta',
+  'linear_thompson',
+  'lin_ucb',
+  'epsilon_greedy',
+  'square_cb',
+  'fixed_rule',
+];
 
 /** Parses "epsilon_greedy:epsilon=0.1,foo=2", "none" (never show an offer) or "logging". */
 export function parsePolicy(spec: string): TargetPolicy {
   const [name = '', rest = ''] = spec.split(':', 2);
   if (name === 'none' || name === 'logging') return { kind: name, label: spec };
   if (!(KINDS as readonly string[]).includes(name))
-    throw new Error(`unknown policy ${JSON.stringify(name)} (one of ${[...KINDS, 'none', 'logging'].join(', ')})`);
+    throw new Error(
+      `unknown policy ${JSON.stringify(name)} (one of ${[...KINDS, 'none', 'logging'].join(', ')})`,
+    );
   const params: Record<string, number> = {};
   for (const kv of rest.split(',').filter((x) => x !== '')) {
     const [k = '', v = ''] = kv.split('=', 2);
     const n = Number(v);
-    if (!/^[a-z_]+$/.test(k) || !Number.isFinite(n)) throw new Error(`bad policy parameter ${JSON.stringify(kv)} in ${spec}`);
+    if (!/^[a-z_]+$/.test(k) || !Number.isFinite(n))
+      throw new Error(`bad policy parameter ${JSON.stringify(kv)} in ${spec}`);
     params[k] = n;
   }
   return { kind: name as PolicyKind, params, label: spec };
@@ -67,7 +81,10 @@ export function toLoggedDecisions(
           offerId: c.offerId,
           campaignId: c.campaignId,
           ruleOrder: 0,
-          x: c.x.length === POLICY_CONTEXT_DIM ? Float64Array.from(c.x) : new Float64Array(POLICY_CONTEXT_DIM),
+          x:
+            c.x.length === POLICY_CONTEXT_DIM
+              ? Float64Array.from(c.x)
+              : new Float64Array(POLICY_CONTEXT_DIM),
           modelValue: c.scored ? c.expectedValueMinor : undefined,
           marginMinor: c.marginMinor,
           redemptionCostMinor: c.redemptionCostMinor,
@@ -83,7 +100,9 @@ export function toLoggedDecisions(
           campaignId,
           policy: target.kind,
           params: target.params,
-          objective: (OBJECTIVES.has(first.objective) ? first.objective : 'incremental_profit') as CampaignArms['objective'],
+          objective: (OBJECTIVES.has(first.objective)
+            ? first.objective
+            : 'incremental_profit') as CampaignArms['objective'],
           budgetPrice: first.budgetPrice,
           segment: first.segment,
           arms,
@@ -104,7 +123,11 @@ export function toLoggedDecisions(
     const total = [...probs.values()].reduce((a, b) => a + b, 0);
     if (total > 0) for (const [k, v] of probs) probs.set(k, v / total);
     const features = new Map<string, Float64Array>();
-    for (const c of ctx.candidates) features.set(c.offerId, Float64Array.from(c.x.length ? c.x : new Array(POLICY_CONTEXT_DIM).fill(0)));
+    for (const c of ctx.candidates)
+      features.set(
+        c.offerId,
+        Float64Array.from(c.x.length ? c.x : new Array(POLICY_CONTEXT_DIM).fill(0)),
+      );
     features.set(NO_OFFER, new Float64Array(POLICY_CONTEXT_DIM));
     out.push({
       actions,

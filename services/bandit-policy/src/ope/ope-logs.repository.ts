@@ -1,4 +1,11 @@
-import { ident, queryRows, sql, toSafeInt, type ClickHouseClient, type SqlFragment } from '@offerstream/clickhouse';
+import {
+  ident,
+  queryRows,
+  sql,
+  toSafeInt,
+  type ClickHouseClient,
+  type SqlFragment,
+} from '@offerstream/clickhouse';
 
 /** One candidate of a logged decision, with what the logging policy valued it with. */
 export interface LoggedCandidate {
@@ -94,17 +101,31 @@ export class OpeLogsRepository {
         budget_price: number;
         objective: string;
       }>(this.ch, opeQueries.candidates(f)),
-      queryRows<{ decision_id: string; no_offer_propensity: number; holdout: number }>(this.ch, opeQueries.decisions(f)),
-      queryRows<{ reward_id: string; r_value: number; r_decision: string; r_rank: number }>(this.ch, opeQueries.rewards(f)),
+      queryRows<{ decision_id: string; no_offer_propensity: number; holdout: number }>(
+        this.ch,
+        opeQueries.decisions(f),
+      ),
+      queryRows<{ reward_id: string; r_value: number; r_decision: string; r_rank: number }>(
+        this.ch,
+        opeQueries.rewards(f),
+      ),
     ]);
-    const noOffer = new Map(decisions.filter((d) => d.holdout === 0).map((d) => [d.decision_id, d.no_offer_propensity]));
+    const noOffer = new Map(
+      decisions.filter((d) => d.holdout === 0).map((d) => [d.decision_id, d.no_offer_propensity]),
+    );
     const out = new Map<string, LoggedContext>();
     for (const c of cands) {
       const p = noOffer.get(c.decision_id);
       if (p === undefined) continue;
       let ctx = out.get(c.decision_id);
       if (!ctx) {
-        ctx = { decisionId: c.decision_id, servedAtMs: toSafeInt(c.served_at_ms), noOfferPropensity: p, candidates: [], reward: undefined };
+        ctx = {
+          decisionId: c.decision_id,
+          servedAtMs: toSafeInt(c.served_at_ms),
+          noOfferPropensity: p,
+          candidates: [],
+          reward: undefined,
+        };
         out.set(c.decision_id, ctx);
       }
       ctx.candidates.push({
@@ -136,7 +157,8 @@ export class OpeLogsRepository {
     }
     for (const [id, v] of nothing) {
       const ctx = out.get(id);
-      if (ctx && ctx.reward === undefined && !ctx.candidates.some((c) => c.rank === 1)) ctx.reward = v;
+      if (ctx && ctx.reward === undefined && !ctx.candidates.some((c) => c.rank === 1))
+        ctx.reward = v;
     }
     return [...out.values()].filter((c) => c.reward !== undefined);
   }
