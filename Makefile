@@ -133,14 +133,17 @@ test: deps build typecheck lint docs-check test-unit test-trainer test-compat te
 	@node tools/test-summary.js $(RESULTS)
 
 # ---------------------------------------------------------------- run
-.PHONY: bench bench-ingest bench-features bench-scoring
-bench: bench-ingest bench-features bench-scoring ## run every benchmark (each prints a table and key=value figures last)
+.PHONY: bench bench-ingest bench-features bench-scoring bench-offers
+bench: bench-ingest bench-features bench-scoring bench-offers bench-trainer bench-market ## run every benchmark (each prints a table and key=value figures last)
 
 bench-ingest: build stack-up ## sustained ingest events/s, event→queryable p50/p99, ingest RSS (BENCH_SECONDS=30)
 	node bench/dist/ingest.bench.js
 
 bench-features: build stack-up ## feature service: event→GetFeatures freshness p99, GetFeatures p99 at 1,000 req/s (50 candidates), RSS per 100k users and the user cap (BENCH_SECONDS=30)
 	node --experimental-websocket bench/dist/features.bench.js
+
+bench-offers: build stack-up ## GetOffers end to end (features + scoring + policy + log, 20 candidates): p50/p99 at rising req/s, the highest rate with p99 ≤ 25 ms (BENCH_SECONDS=30)
+	node bench/dist/offers.bench.js
 
 bench-scoring: build stack-up ## scoring: candidate-scores/s and p50/p99 for K=20/100 at rising concurrency, MLP and sequence model, vs raw session.run (BENCH_SECONDS=30)
 	node bench/dist/scoring.bench.js

@@ -11,8 +11,6 @@
  * Kafka, ClickHouse, ingest, the feature service and this process share the machine's cores.
  * BENCH_SECONDS (default 30) sizes the timed phases; the last line is key=value figures.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -45,6 +43,7 @@ import { loadFeatureSpec } from '@offerstream/features';
 import { createKafka, kafkaVars, provisionTopics, topicSpecs, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { machineBusyNow, openLoop as runOpenLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
 import { ROOT, startService, type ServiceProcess } from './service-process';
 
@@ -80,44 +79,6 @@ const vars = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** Busy and total CPU ticks of the machine (all cores), from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
-  } catch {
-    return { busy: NaN, total: NaN };
-  }
-}
-
-function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 // ------------------------------------------------------------------ child services
 
@@ -270,111 +231,24 @@ function rawClients(grpcPort: number, n: number): RawClient[] {
   );
 }
 
-interface RateResult {
-  readonly rate: number;
-  readonly seconds: number;
-  readonly sent: number;
-  readonly achievedRate: number;
-  readonly errors: number;
-  readonly errorKinds: Map<string, number>;
-  /** Answers decoded (1 in 10) and how many of them were stale. */
-  readonly sampled: number;
-  readonly stale: number;
-  /** Latencies from send to answer, ms, sorted. */
-  readonly latencies: number[];
-  /** How late sends left against their schedule (bench-side lag), ms, sorted. */
-  readonly sendLag: number[];
-  /** CPU use over the step, % of one core: the feature process and this load generator. */
-  readonly featureCpu: number;
-  readonly benchCpu: number;
-  /** Share of the whole machine (all cores) busy over the step, %. */
-  readonly machineBusy: number;
-  /** CPU of everything else on the machine (Kafka, ClickHouse, other work), % of one core. */
-  readonly otherCpu: number;
-}
-
-/** Sends `rate` req/s on a fixed schedule (never waiting for answers) for `seconds`. */
-async function openLoop(
+/** The feature service under open-loop load (pre-encoded requests; 1 in 10 answers decoded for staleness). */
+function openLoop(
   clients: RawClient[],
   rate: number,
   seconds: number,
   make: (k: number) => Buffer,
   featurePid: number,
 ): Promise<RateResult> {
-  const cpu0 = {
-    feature: cpuSeconds(featurePid),
-    bench: process.cpuUsage(),
-    machine: machineTicks(),
-    at: Date.now(),
-  };
-  const total = Math.round(rate * seconds);
-  const lat = new Float64Array(total);
-  const lag = new Float64Array(total);
-  const errorKinds = new Map<string, number>();
-  let answered = 0;
-  let errors = 0;
-  let sampled = 0;
-  let stale = 0;
-  let sent = 0;
-  let allAnswered!: () => void;
-  const finished = new Promise<void>((r) => (allAnswered = r));
-  const t0 = performance.now();
-  const send = (k: number) => {
-    const start = performance.now();
-    lag[k] = start - (t0 + (k * 1000) / rate);
-    const c = clients[k % clients.length]!;
-    callUnary(c.getFeatures.bind(c), make(k), { deadlineMs: 1000 }).then(
-      (res) => {
-        lat[k] = performance.now() - start;
-        if (k % 10 === 0) {
-          sampled++;
-          if (GetFeaturesResponse.decode(res).features?.user?.stale) stale++;
-        }
-        if (++answered === total) allAnswered();
-      },
-      (err: unknown) => {
-        lat[k] = performance.now() - start;
-        errors++;
-        const kind = err instanceof Error ? err.message.slice(0, 60) : String(err);
-        errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
-        if (++answered === total) allAnswered();
-      },
-    );
-  };
-  await new Promise<void>((resolveSent) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
-      while (sent < due) send(sent++);
-      if (sent >= total) resolveSent();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const sendSeconds = (performance.now() - t0) / 1000;
-  await Promise.race([finished, sleep(5000)]);
-  const wall = (Date.now() - cpu0.at) / 1000;
-  const bench = process.cpuUsage(cpu0.bench);
-  const machine = machineTicks();
-  const machineBusy =
-    ((machine.busy - cpu0.machine.busy) / (machine.total - cpu0.machine.total)) * 100;
-  const featureCpu = ((cpuSeconds(featurePid) - cpu0.feature) / wall) * 100;
-  const benchCpu = ((bench.user + bench.system) / 1e6 / wall) * 100;
-  return {
-    machineBusy,
-    otherCpu: Math.max(0, machineBusy * cpus().length - featureCpu - benchCpu),
-    featureCpu,
-    benchCpu,
+  return runOpenLoop(
+    (k) => {
+      const c = clients[k % clients.length]!;
+      return callUnary(c.getFeatures.bind(c), make(k), { deadlineMs: 1000 });
+    },
     rate,
     seconds,
-    sent,
-    achievedRate: sent / Math.max(sendSeconds, seconds),
-    errors,
-    errorKinds,
-    sampled,
-    stale,
-    latencies: Array.from(lat.sort()),
-    sendLag: Array.from(lag.sort()),
-  };
+    [featurePid],
+    (res) => !!GetFeaturesResponse.decode(res).features?.user?.stale,
+  );
 }
 
 /**
@@ -438,15 +312,9 @@ async function main(): Promise<void> {
   // database are removed by the `finally` below on any normal or failed end.
 
   // Other work on the machine skews every figure: measure it before starting.
-  const idle0 = { machine: machineTicks(), own: process.cpuUsage() };
-  await sleep(2000);
-  const idle1 = machineTicks();
-  const own = process.cpuUsage(idle0.own);
-  const busyBefore =
-    (100 * (idle1.busy - idle0.machine.busy)) / (idle1.total - idle0.machine.total) -
-    (own.user + own.system) / 1e6 / 2 / cpus().length;
+  const { busy: busyBefore, cores } = await machineBusyNow();
   log(
-    `bench-features: machine ${Math.round(busyBefore)} % busy before starting (${cpus().length} cores)${busyBefore > 15 ? ' — other work is running: figures will be skewed' : ''}`,
+    `bench-features: machine ${Math.round(busyBefore)} % busy before starting (${cores} cores)${busyBefore > 15 ? ' — other work is running: figures will be skewed' : ''}`,
   );
   try {
     // Isolated topics (declared partitions) and database.
@@ -741,7 +609,7 @@ async function main(): Promise<void> {
     const main1000 = await openLoop(raw, 1000, latSeconds, latReq, feature.child.pid!);
     const pct = (r: RateResult, q: number) => round2(percentile(r.latencies, q));
     const describe = (r: RateResult) =>
-      `p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, p99.9 ${pct(r, 99.9)} ms, CPU % feature ${Math.round(r.featureCpu)} / bench ${Math.round(r.benchCpu)} / rest ${Math.round(r.otherCpu)}, errors ${r.errors}${r.errors ? ` (${[...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''}, achieved ${Math.round(r.achievedRate)} req/s`;
+      `p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, p99.9 ${pct(r, 99.9)} ms, CPU % feature ${Math.round(r.serverCpu)} / bench ${Math.round(r.benchCpu)} / rest ${Math.round(r.otherCpu)}, errors ${r.errors}${r.errors ? ` (${[...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''}, achieved ${Math.round(r.achievedRate)} req/s`;
     log(`  1000 req/s: ${describe(main1000)}`);
     const passes = (r: RateResult) =>
       pct(r, 99) <= 5 && r.errors === 0 && r.achievedRate >= r.rate * 0.95;
@@ -1059,11 +927,11 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       ],
       [
         '1000 req/s: errors / stale (of answers sampled 1 in 10)',
-        `${main1000.errors} / ${main1000.stale} of ${main1000.sampled}`,
+        `${main1000.errors} / ${main1000.flagged} of ${main1000.sampled}`,
       ],
       [
         '1000 req/s: CPU % of one core — feature / this load generator / rest of the machine',
-        `${Math.round(main1000.featureCpu)} / ${Math.round(main1000.benchCpu)} / ${Math.round(main1000.otherCpu)}`,
+        `${Math.round(main1000.serverCpu)} / ${Math.round(main1000.benchCpu)} / ${Math.round(main1000.otherCpu)}`,
       ],
       [
         '1000 req/s: bench send lag p99 ms (load generator on the same cores)',
@@ -1071,7 +939,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       ],
       ...steps.map((r) => [
         `step ${r.rate} req/s × ${r.seconds} s: p50 / p99 / p99.9 ms, errors, achieved req/s, CPU % feature / bench / rest`,
-        `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}, ${Math.round(r.featureCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
+        `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}, ${Math.round(r.serverCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
       ]),
       [
         'max sustainable req/s with p99 ≤ 5 ms and no errors (0 = none tried held)',
@@ -1140,7 +1008,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       ],
       ['warn/error log lines per service', problems],
       [
-        `machine busy before the run, % of ${cpus().length} cores (other work skews the figures)`,
+        `machine busy before the run, % of ${cores} cores (other work skews the figures)`,
         Math.round(busyBefore),
       ],
       ['total run s', Math.round((Date.now() - startedAt) / 1000)],

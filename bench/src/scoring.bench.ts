@@ -5,8 +5,7 @@
  * The service runs as its own process; the load generator (this process) shares the cores.
  * BENCH_SECONDS (default 30) sizes every cell; the last line is key=value figures.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env, loadConfig } from '@offerstream/config';
@@ -15,17 +14,10 @@ import {
   FeatureSet,
   grpcClient,
   ModelAnnouncement,
-  RolloutStage,
   ScoringServiceService,
   SERVICE_NAMES,
-  TensorDataType,
 } from '@offerstream/contracts';
-import {
-  encodeRows,
-  loadFeatureSpec,
-  type InputPlan,
-  type ModelInputName,
-} from '@offerstream/features';
+import { encodeRows, type InputPlan } from '@offerstream/features';
 import {
   createKafka,
   IdempotentProducer,
@@ -35,80 +27,12 @@ import {
   TOPICS,
 } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
-import { mlpModel, sequenceModel } from '@offerstream/testing';
 import * as ort from 'onnxruntime-node';
+import { BUCKETS, C, L, MODELS, spec, U, writeStore, type BenchModel } from './bench-models';
 import { percentile, printReport } from './report';
 import { startService } from './service-process';
 
-const spec = loadFeatureSpec('fs-1');
-const U = spec.user.length;
-const C = spec.candidate.length;
-const L = spec.sequence.max_length;
-const BUCKETS = 100_003;
 const THREADS = cpus().length;
-
-interface BenchModel {
-  readonly name: string;
-  readonly label: string;
-  readonly bytes: Uint8Array;
-  readonly inputs: ModelInputName[];
-}
-
-const MODELS: BenchModel[] = [
-  {
-    name: 'bench-mlp',
-    label: 'MLP (108→64→3 heads)',
-    bytes: mlpModel({ userFeatures: U, candidateFeatures: C, hidden: 64 }),
-    inputs: ['user', 'candidate'],
-  },
-  {
-    name: 'bench-seq',
-    label: `sequence model (BST-like, L=${L}, d=32)`,
-    bytes: sequenceModel({
-      userFeatures: U,
-      candidateFeatures: C,
-      sequenceLength: L,
-      itemBuckets: BUCKETS,
-    }),
-    inputs: ['user', 'candidate', 'seq_item', 'seq_type', 'seq_age'],
-  },
-];
-
-function writeStore(root: string, m: BenchModel): ModelAnnouncement {
-  const dir = join(root, m.name, 'v1');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.onnx'), m.bytes);
-  const seq = (name: string, t: TensorDataType) => ({ name, dataType: t, shape: [-1, L] });
-  const a = ModelAnnouncement.fromPartial({
-    modelName: m.name,
-    modelVersion: 'v1',
-    uri: `${m.name}/v1/model.onnx`,
-    sha256: createHash('sha256').update(m.bytes).digest('hex'),
-    featureSpecVersion: spec.version,
-    inputs: [
-      { name: 'user', dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32, shape: [-1, U] },
-      { name: 'candidate', dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32, shape: [-1, C] },
-      ...(m.inputs.includes('seq_item')
-        ? [
-            seq('seq_item', TensorDataType.TENSOR_DATA_TYPE_INT64),
-            seq('seq_type', TensorDataType.TENSOR_DATA_TYPE_INT64),
-            seq('seq_age', TensorDataType.TENSOR_DATA_TYPE_FLOAT32),
-          ]
-        : []),
-    ],
-    outputs: ['p_click', 'p_purchase', 'uplift'].map((name) => ({
-      name,
-      dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32,
-      shape: [-1, 1],
-    })),
-    rollout: { stage: RolloutStage.ROLLOUT_STAGE_PRODUCTION, trafficShare: 1 },
-  });
-  writeFileSync(
-    join(dir, 'model.json'),
-    JSON.stringify({ ...(ModelAnnouncement.toJSON(a) as object), sequence_id_buckets: BUCKETS }),
-  );
-  return a;
-}
 
 /** A FeatureSet of K candidates with a full sequence, as GetFeatures returns it. */
 function featureSet(k: number): FeatureSet {

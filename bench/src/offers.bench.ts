@@ -1,0 +1,340 @@
+/**
+ * bench-offers: OfferService.GetOffers end to end — the bandit-policy service calling the
+ * feature service (GetFeatures) and the scoring service (Score, a small MLP) for 20 candidate
+ * offers, choosing with SquareCB under a budget, reserving, and logging every decision to
+ * Kafka — at rising open-loop request rates. Side by side in the same run, the two calls it
+ * makes, alone at 1,000 req/s (GetFeatures with 20 candidates, Score with K = 20): the floor
+ * a decision cannot beat.
+ *
+ * Kafka, ClickHouse, the three services and this load generator share the machine's cores.
+ * BENCH_SECONDS (default 30) sizes the steps; the last line is key=value figures.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clickhouseVars } from '@offerstream/clickhouse';
+import { env, loadConfig } from '@offerstream/config';
+import {
+  callUnary,
+  Campaign,
+  CampaignServiceService,
+  CampaignStatus,
+  FeatureServiceService,
+  GetFeaturesRequest,
+  GetOffersRequest,
+  GetOffersResponse,
+  grpcClient,
+  ModelAnnouncement,
+  OfferServiceService,
+  OfferType,
+  PageType,
+  PolicyType,
+  ScoreRequest,
+  ScoringServiceService,
+  SERVICE_NAMES,
+  type GrpcClientOf,
+} from '@offerstream/contracts';
+import { IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
+import { createLogger } from '@offerstream/logging';
+import { MODELS, writeStore } from './bench-models';
+import { isolatedRun } from './isolated-run';
+import { machineBusyNow, openLoop, rssMb, type RateResult } from './load';
+import { percentile, printReport } from './report';
+import { startService } from './service-process';
+
+const vars = {
+  ...kafkaVars,
+  ...clickhouseVars,
+  BENCH_SECONDS: env.int({ doc: 'Sizes the rate steps', default: '30', min: 3, max: 3600 }),
+  BENCH_USERS: env.int({
+    doc: 'Distinct users asked for',
+    default: '2000',
+    min: 10,
+    max: 1_000_000,
+  }),
+};
+
+const CANDIDATES = 20;
+const SHOP = 'bench-shop';
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Byte-in/byte-out twins of a unary method: the load generator encodes once, decodes 1 in 10. */
+const bytes = {
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+};
+const RawOffers = { getOffers: { ...OfferServiceService.getOffers, ...bytes } } as const;
+const RawFeatures = { getFeatures: { ...FeatureServiceService.getFeatures, ...bytes } } as const;
+const RawScoring = { score: { ...ScoringServiceService.score, ...bytes } } as const;
+
+/** `n` channels (each its own HTTP/2 connection), used round-robin. */
+function channels<S extends typeof RawOffers | typeof RawFeatures | typeof RawScoring>(
+  def: S,
+  name: string,
+  port: number,
+  n = 4,
+): GrpcClientOf<S>[] {
+  return Array.from({ length: n }, (_, i) =>
+    grpcClient(def, name, `127.0.0.1:${port}`, { 'grpc.channel_id': i }),
+  );
+}
+
+function campaign(): Campaign {
+  const now = Date.now();
+  return Campaign.fromPartial({
+    campaignId: 'bench-cmp',
+    shopId: SHOP,
+    name: 'bench: 20 offers',
+    status: CampaignStatus.CAMPAIGN_STATUS_ACTIVE,
+    schedule: {
+      startTime: new Date(now - 60_000),
+      endTime: new Date(now + 86_400_000),
+      timeZone: 'UTC',
+    },
+    budget: { currency: 'EUR', totalBudgetMinor: 1_000_000_000_000, dailyBudgetMinor: 0 },
+    holdoutShare: 0.05,
+    policy: { type: PolicyType.POLICY_TYPE_SQUARE_CB, params: { gamma: 50 } },
+    offers: Array.from({ length: CANDIDATES }, (_, i) =>
+      i % 2
+        ? {
+            offerId: `off-${i}`,
+            type: OfferType.OFFER_TYPE_AMOUNT_OFF,
+            amountOffMinor: 100 * (1 + i),
+          }
+        : {
+            offerId: `off-${i}`,
+            type: OfferType.OFFER_TYPE_PERCENT_OFF,
+            percentOff: 5 + i,
+            maxDiscountMinor: 2000,
+          },
+    ),
+  });
+}
+
+const pct = (r: RateResult, p: number) => +percentile(r.latencies, p).toFixed(2);
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(vars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
+  const logger = createLogger({ service: 'bench-offers', level: 'warn' });
+  const { busy: busyBefore, cores } = await machineBusyNow();
+  log(`bench-offers: machine ${Math.round(busyBefore)} % busy before starting (${cores} cores)`);
+  const run = await isolatedRun('benchoffers', cfg, logger);
+  const store = mkdtempSync(join(tmpdir(), 'bench-offers-models-'));
+  try {
+    const mlp = MODELS.find((m) => m.name === 'bench-mlp')!;
+    const announcement = writeStore(store, mlp);
+    const producer = new IdempotentProducer(run.kafka);
+    await producer.connect();
+    await producer.send(run.prefix + TOPICS.models.name, [
+      {
+        key: `${mlp.name}@v1`,
+        value: Buffer.from(ModelAnnouncement.encode(announcement).finish()),
+      },
+    ]);
+    await producer.disconnect();
+
+    const feature = startService('feature', 'feature', {
+      ...run.env,
+      FEATURE_CONSUMER_GROUP: `${run.database}.feature`,
+    });
+    const scoring = startService('scoring', 'scoring', {
+      ...run.env,
+      MODEL_STORE_URI: store,
+      SCORING_MODEL_NAME: mlp.name,
+      SCORING_EXECUTION_PROVIDER: 'cpu',
+    });
+    run.services.push(feature, scoring);
+    const [f, s] = await Promise.all([feature.serving, scoring.serving]);
+    const bandit = startService('bandit-policy', 'bandit-policy', {
+      ...run.env,
+      FEATURE_SERVICE_ADDR: `127.0.0.1:${f.grpcPort}`,
+      SCORING_SERVICE_ADDR: `127.0.0.1:${s.grpcPort}`,
+      BANDIT_MODEL_NAME: mlp.name,
+      BANDIT_CONSUMER_GROUP: `${run.database}.bp`,
+      BANDIT_INSTANCE_ID: 'bench-bp',
+    });
+    run.services.push(bandit);
+    const b = await bandit.serving;
+    for (let t = Date.now(); ;) {
+      const ok = (await fetch(`http://127.0.0.1:${b.httpPort}/readyz`).catch(() => undefined))?.ok;
+      if (ok) break;
+      if (Date.now() - t > 60_000) throw new Error('bandit-policy not ready after 60 s');
+      await sleep(200);
+    }
+    const admin = grpcClient(
+      CampaignServiceService,
+      SERVICE_NAMES.campaigns,
+      `127.0.0.1:${b.grpcPort}`,
+    );
+    await callUnary(
+      admin.createCampaign.bind(admin),
+      { campaign: campaign(), changeReason: 'bench' },
+      { deadlineMs: 15_000 },
+    );
+    admin.close();
+
+    const users = cfg.BENCH_USERS;
+    const offerReqs = Array.from({ length: users }, (_, u) =>
+      Buffer.from(
+        GetOffersRequest.encode(
+          GetOffersRequest.fromPartial({
+            shopId: SHOP,
+            userId: `user-${u}`,
+            slots: 1,
+            context: {
+              pageType: PageType.PAGE_TYPE_CART,
+              cartValueMinor: 4000 + (u % 50) * 100,
+              currency: 'EUR',
+            },
+          }),
+        ).finish(),
+      ),
+    );
+    const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
+    const getOffers = (k: number) => {
+      const c = offers[k % offers.length]!;
+      return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, { deadlineMs: 100 });
+    };
+    const pids = [bandit, feature, scoring].map((p) => p.child.pid!);
+    const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
+
+    // Warm-up: every user once at a gentle rate (features loaded, model scored, leases taken).
+    log(`bench-offers: warming ${users} users …`);
+    await openLoop(getOffers, 200, Math.max(3, users / 200), pids, degraded);
+
+    const B = cfg.BENCH_SECONDS;
+    const step = Math.max(3, Math.round(B / 8));
+    const rows: (string | number)[][] = [
+      [
+        'path',
+        'req/s asked',
+        'achieved',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'errors',
+        'degraded',
+        'CPU % services / bench / rest',
+      ],
+    ];
+    const row = (label: string, r: RateResult) => {
+      rows.push([
+        label,
+        r.rate,
+        Math.round(r.achievedRate),
+        pct(r, 50),
+        pct(r, 99),
+        pct(r, 99.9),
+        r.errors,
+        `${r.flagged}/${r.sampled}`,
+        `${Math.round(r.serverCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
+      ]);
+      const kinds = [...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ');
+      log(
+        `  ${label} ${r.rate}/s: p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, errors ${r.errors}${kinds ? ` (${kinds})` : ''}, degraded ${r.flagged}/${r.sampled}`,
+      );
+    };
+    let at1000: RateResult | undefined;
+    let maxOk = 0;
+    for (const rate of [250, 500, 1000, 1500, 2000, 3000]) {
+      log(`bench-offers: GetOffers at ${rate} req/s for ${step} s …`);
+      const r = await openLoop(
+        getOffers,
+        rate,
+        rate === 1000 ? Math.max(step, Math.round(B / 3)) : step,
+        pids,
+        degraded,
+      );
+      row('GetOffers (features + scoring + policy + log)', r);
+      if (rate === 1000) at1000 = r;
+      const ok = pct(r, 99) <= 25 && r.errors === 0 && r.achievedRate >= rate * 0.95;
+      if (ok) maxOk = rate;
+      else if (rate > 1000) break;
+      await sleep(1000);
+    }
+
+    // The two calls a decision makes, alone, at 1,000 req/s.
+    const fReq = Buffer.from(
+      GetFeaturesRequest.encode(
+        GetFeaturesRequest.fromPartial({
+          shopId: SHOP,
+          userId: 'user-1',
+          candidates: campaign().offers.map((o) => ({
+            offerId: o.offerId,
+            campaignId: 'bench-cmp',
+          })),
+        }),
+      ).finish(),
+    );
+    const fc = channels(RawFeatures, SERVICE_NAMES.features, f.grpcPort);
+    const rf = await openLoop(
+      (k) =>
+        callUnary(fc[k % fc.length]!.getFeatures.bind(fc[k % fc.length]!), fReq, {
+          deadlineMs: 100,
+        }),
+      1000,
+      step,
+      [feature.child.pid!],
+    );
+    row('GetFeatures alone (20 candidates)', rf);
+    const features = (
+      await (async () => {
+        const c = grpcClient(
+          FeatureServiceService,
+          SERVICE_NAMES.features,
+          `127.0.0.1:${f.grpcPort}`,
+        );
+        try {
+          return await callUnary(c.getFeatures.bind(c), GetFeaturesRequest.decode(fReq), {
+            deadlineMs: 5000,
+          });
+        } finally {
+          c.close();
+        }
+      })()
+    ).features;
+    const sReq = Buffer.from(
+      ScoreRequest.encode(ScoreRequest.fromPartial({ modelName: mlp.name, features })).finish(),
+    );
+    const sc = channels(RawScoring, SERVICE_NAMES.scoring, s.grpcPort);
+    const rs = await openLoop(
+      (k) =>
+        callUnary(sc[k % sc.length]!.score.bind(sc[k % sc.length]!), sReq, { deadlineMs: 100 }),
+      1000,
+      step,
+      [scoring.child.pid!],
+    );
+    row('Score alone (MLP, K = 20)', rs);
+
+    const rss = rssMb(bandit.child.pid!, 'VmHWM');
+    printReport(
+      `bench-offers: GetOffers with ${CANDIDATES} candidate offers, ${users} users, ${cores} cores shared with Kafka, ClickHouse, the services and the load generator (machine ${Math.round(busyBefore)} % busy before)`,
+      rows,
+      {
+        p99_ms_at_1000rps: at1000 ? pct(at1000, 99) : NaN,
+        max_rps_p99_25ms: maxOk,
+        p50_ms_at_1000rps: at1000 ? pct(at1000, 50) : NaN,
+        errors_at_1000rps: at1000?.errors ?? NaN,
+        features_p99_ms_at_1000rps: pct(rf, 99),
+        scoring_p99_ms_at_1000rps: pct(rs, 99),
+        bandit_peak_rss_mb: Math.round(rss),
+      },
+    );
+  } finally {
+    await run.cleanup();
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench-offers failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
