@@ -7,11 +7,23 @@ import { fnv1a32 } from '@offerstream/features';
  * growing the share only adds users to the holdout (none leave it).
  */
 export function holdoutPoint(shopId: string, userId: string, campaignId: string): number {
-  // Two independent 32-bit hashes give 53 bits of resolution.
+  // Two 32-bit hashes give 53 bits of resolution. FNV-1a alone mixes its last bytes poorly
+  // into the high bits (campaigns "c" and "d" would hold out the same users), so each goes
+  // through murmur3's finaliser. Part of the contract: changing it reshuffles every holdout.
   const key = `${shopId}\u0000${userId}\u0000${campaignId}`;
-  const hi = fnv1a32(key) >>> 11;
-  const lo = fnv1a32(`${key}\u0001`);
+  const hi = fmix32(fnv1a32(key)) >>> 11;
+  const lo = fmix32(fnv1a32(`${key}\u0001`));
   return (hi * 2 ** 32 + lo) / 2 ** 53;
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 export function inHoldout(

@@ -1,0 +1,171 @@
+import {
+  Campaign,
+  CampaignStatus,
+  Channel,
+  OfferType,
+  UserTenure,
+  ValueBand,
+  type UserProfile,
+} from '@offerstream/contracts';
+import type { CatalogEntry } from '@offerstream/campaigns';
+import { capped, preselect, profileAllows } from './eligibility';
+import { holdoutPoint, inHoldout } from './holdout';
+
+const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
+
+function entry(over: Parameters<typeof Campaign.fromPartial>[0] = {}): CatalogEntry {
+  const campaign = Campaign.fromPartial({
+    campaignId: 'c1',
+    shopId: 's',
+    name: 'n',
+    status: CampaignStatus.CAMPAIGN_STATUS_ACTIVE,
+    schedule: { startTime: new Date(NOW - 3_600_000), timeZone: 'UTC' },
+    budget: { currency: 'EUR' },
+    offers: [{ offerId: 'o1', type: OfferType.OFFER_TYPE_AMOUNT_OFF, amountOffMinor: 100 }],
+    ...over,
+  });
+  return {
+    campaign,
+    record: {} as CatalogEntry['record'],
+    bytes: Buffer.alloc(0),
+    position: { partition: 0, offset: '0' },
+  };
+}
+
+const none = { day: '2026-11-30', today: 0, lifetime: 0, lastMs: -Infinity };
+const input = (entries: CatalogEntry[], over: Partial<Parameters<typeof preselect>[0]> = {}) => ({
+  entries,
+  shopId: 's',
+  userId: 'u',
+  context: undefined,
+  campaignIds: [],
+  nowMs: NOW,
+  caps: () => none,
+  maxCandidates: 100,
+  ...over,
+});
+
+describe('preselect', () => {
+  it('skips campaigns that are paused, not started, ended or for another channel', () => {
+    const c = [
+      entry({ campaignId: 'paused', status: CampaignStatus.CAMPAIGN_STATUS_PAUSED }),
+      entry({ campaignId: 'later', schedule: { startTime: new Date(NOW + 1000) } }),
+      entry({
+        campaignId: 'over',
+        schedule: { startTime: new Date(NOW - 7200_000), endTime: new Date(NOW - 1) },
+      }),
+      entry({ campaignId: 'app', eligibility: { channels: [Channel.CHANNEL_APP] } }),
+      entry({ campaignId: 'ok' }),
+    ];
+    expect(preselect(input(c)).candidates.map((x) => x.entry.campaign.campaignId)).toEqual(['ok']);
+  });
+
+  it('never shows a campaign to its holdout, and says so', () => {
+    const c = entry({ holdoutShare: 0.999999 });
+    const p = preselect(input([c]));
+    expect(p.candidates).toEqual([]);
+    expect(p.holdoutCampaigns.map((e) => e.campaign.campaignId)).toEqual(['c1']);
+  });
+
+  it('stops at the frequency cap', () => {
+    const c = entry({ frequencyCap: { maxImpressionsPerUserPerDay: 2 } });
+    expect(preselect(input([c], { caps: () => ({ ...none, today: 2 }) })).candidates).toEqual([]);
+    expect(preselect(input([c], { caps: () => ({ ...none, today: 1 }) })).candidates).toHaveLength(
+      1,
+    );
+    expect(capped(c.campaign, { ...none, lastMs: NOW - 10 }, NOW)).toBe(false);
+    const gap = entry({ frequencyCap: { minInterval: { seconds: 60, nanos: 0 } } });
+    expect(capped(gap.campaign, { ...none, lastMs: NOW - 10_000 }, NOW)).toBe(true);
+  });
+});
+
+describe('profileAllows', () => {
+  const profile: UserProfile = {
+    segments: ['vip'],
+    tenure: UserTenure.USER_TENURE_RETURNING,
+    valueBand: ValueBand.VALUE_BAND_HIGH,
+    churnRisk: 0.7,
+    country: 'DE',
+  };
+  it('checks segments, tenure, value bands and churn risk against the profile', () => {
+    expect(
+      profileAllows(
+        {
+          includeSegments: ['vip'],
+          excludeSegments: [],
+          tenure: 0,
+          valueBands: [],
+          countries: [],
+          channels: [],
+          pageTypes: [],
+        },
+        profile,
+        undefined,
+      ),
+    ).toBe(true);
+    expect(
+      profileAllows(
+        {
+          includeSegments: [],
+          excludeSegments: [],
+          tenure: UserTenure.USER_TENURE_NEW,
+          valueBands: [],
+          countries: [],
+          channels: [],
+          pageTypes: [],
+        },
+        profile,
+        undefined,
+      ),
+    ).toBe(false);
+    expect(
+      profileAllows(
+        {
+          includeSegments: [],
+          excludeSegments: [],
+          tenure: 0,
+          valueBands: [],
+          countries: [],
+          channels: [],
+          pageTypes: [],
+          minChurnRisk: 0.8,
+        },
+        profile,
+        undefined,
+      ),
+    ).toBe(false);
+  });
+  it('fails closed when the profile is unknown (features unavailable)', () => {
+    expect(
+      profileAllows(
+        {
+          includeSegments: ['vip'],
+          excludeSegments: [],
+          tenure: 0,
+          valueBands: [],
+          countries: [],
+          channels: [],
+          pageTypes: [],
+        },
+        undefined,
+        undefined,
+      ),
+    ).toBe(false);
+    expect(profileAllows(undefined, undefined, undefined)).toBe(true);
+  });
+});
+
+describe('holdout', () => {
+  it('is stable per user and campaign and close to the share over many users', () => {
+    expect(holdoutPoint('s', 'u1', 'c')).toBe(holdoutPoint('s', 'u1', 'c'));
+    let n = 0;
+    for (let i = 0; i < 20_000; i++) if (inHoldout('s', `u${i}`, 'c', 0.1)) n++;
+    // Binomial(20,000, 0.1): sd ≈ 42; 5 sd.
+    expect(Math.abs(n - 2000)).toBeLessThan(212);
+    // Independent between campaigns.
+    let both = 0;
+    for (let i = 0; i < 20_000; i++)
+      if (inHoldout('s', `u${i}`, 'c', 0.5) && inHoldout('s', `u${i}`, 'd', 0.5)) both++;
+    expect(Math.abs(both - 5000)).toBeLessThan(350);
+  });
+});
