@@ -572,6 +572,11 @@ function banditCases() {
       ],
     },
     {
+      name: 'attribution: no activated deferred slot waits',
+      sql: attributionQueries.activatedSlots([2], now, horizon, 10).text,
+      expect: [],
+    },
+    {
       name: 'attribution: not due before the window closes',
       sql: attributionQueries.dueSlots([2], served + 1000, 1000, horizon, 10).text,
       expect: [],

@@ -239,3 +239,54 @@ it('rewards each decision exactly once, through re-delivery, a restart and a ref
   await new Promise((r) => setTimeout(r, 1000));
   expect(await learnedRewards(bandit)).toBe(2);
 });
+
+it('teaches nothing from a deferred offer that was never shown, and rewards one that was', async () => {
+  const client = banditClients(bandit.grpcPort);
+  const c = await client.create(
+    activeCampaign({
+      name: 'deferred',
+      attributionWindow: { seconds: 10, nanos: 0 },
+      policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+    }),
+  );
+  const shown = await client.getOffers({
+    userId: 'u-shown',
+    campaignIds: [c.campaignId],
+    deferActivation: true,
+  });
+  const unseen = await client.getOffers({
+    userId: 'u-unseen',
+    campaignIds: [c.campaignId],
+    deferActivation: true,
+  });
+  client.close();
+  expect(shown.activationDeadline).toBeDefined();
+  const offerId = shown.slots[0]!.offerId;
+  await produce([
+    {
+      userId: 'u-shown',
+      type: EventType.EVENT_TYPE_OFFER_IMPRESSION,
+      decisionId: shown.decisionId,
+      offerId,
+      campaignId: c.campaignId,
+    },
+  ]);
+  // The impression activates the shown decision; its window then closes with a reward.
+  await expectEventually(
+    async () => {
+      const r = await queryRows<{ status: string }>(
+        db.client,
+        sql`SELECT status FROM decision_activations WHERE decision_id = ${shown.decisionId}`,
+      );
+      expect(r.map((x) => x.status)).toEqual(['activated']);
+    },
+    { timeoutMs: 20_000, intervalMs: 300 },
+  );
+  await expectEventually(async () => expect(await rewardsOf(shown.decisionId)).toHaveLength(1), {
+    timeoutMs: 40_000,
+    intervalMs: 500,
+  });
+  // The unseen one has no verdict until its activation deadline (15 min by default), and
+  // no reward: it never opened a window.
+  expect(await rewardsOf(unseen.decisionId)).toHaveLength(0);
+});

@@ -248,13 +248,16 @@ export class AttributionJob {
   }
 
   private async closeWindows(partitions: readonly number[], nowMs: number): Promise<number> {
-    const due = await this.repo.dueSlots(
-      partitions,
-      nowMs,
-      this.s.graceMs,
-      this.s.horizonMs,
-      this.s.batch,
-    );
+    const due = [
+      ...(await this.repo.dueSlots(
+        partitions,
+        nowMs,
+        this.s.graceMs,
+        this.s.horizonMs,
+        this.s.batch,
+      )),
+      ...(await this.repo.activatedSlots(partitions, nowMs, this.s.horizonMs, this.s.batch)),
+    ];
     if (due.length === 0) return 0;
     const rows: Record<string, unknown>[] = [];
     const msgs: Reward[] = [];
@@ -265,7 +268,8 @@ export class AttributionJob {
       for (const slot of slots) {
         const evs = events.get(slot.userId) ?? [];
         const a = attribute(slot, evs, decisions.get(slot.userId) ?? new Map());
-        if (!a) continue;
+        // A deferred slot's window runs from its impression: it may still be open.
+        if (!a || a.windowEndMs + this.s.graceMs > nowMs) continue;
         rows.push(rewardRow(a, 1, nowMs));
         msgs.push(rewardMessage(a, 1, nowMs));
         this.metrics.lagMs(nowMs - a.windowEndMs);

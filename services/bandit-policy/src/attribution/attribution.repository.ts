@@ -33,15 +33,34 @@ export const attributionQueries = {
         FROM ${ident('decision_candidates')} FINAL
         WHERE kafka_partition IN (${list(partitions)})
           AND served_at >= toDateTime(${secs(nowMs - horizonMs)})
-          AND (rank > 0 OR offer_id = '')
-          AND served_at_ms + attribution_window_s * 1000
-              + if(deferred = 1, activation_deadline_ms - served_at_ms, 0) + ${graceMs} <= ${nowMs}
+          AND (rank > 0 OR offer_id = '') AND deferred = 0
+          AND served_at_ms + attribution_window_s * 1000 + ${graceMs} <= ${nowMs}
           AND ${REWARD_ID} NOT IN (
             SELECT reward_id FROM ${ident('rewards')}
             WHERE served_at >= toDateTime(${secs(nowMs - horizonMs)}))
-          AND decision_id NOT IN (
+        ORDER BY served_at_ms
+        LIMIT ${limit}`,
+  /**
+   * Slots of deferred decisions whose impression activated them, with no reward yet (their
+   * window runs from the impression: the caller checks whether it has closed).
+   */
+  activatedSlots: (
+    partitions: readonly number[],
+    nowMs: number,
+    horizonMs: number,
+    limit: number,
+  ): SqlFragment =>
+    sql`SELECT ${SLOT_COLUMNS}
+        FROM ${ident('decision_candidates')} FINAL
+        WHERE kafka_partition IN (${list(partitions)})
+          AND served_at >= toDateTime(${secs(nowMs - horizonMs)})
+          AND (rank > 0 OR offer_id = '') AND deferred = 1
+          AND decision_id IN (
             SELECT decision_id FROM ${ident('decision_activations')}
-            WHERE served_at >= toDateTime(${secs(nowMs - horizonMs)}) AND status = 'expired')
+            WHERE served_at >= toDateTime(${secs(nowMs - horizonMs)}) AND status = 'activated')
+          AND ${REWARD_ID} NOT IN (
+            SELECT reward_id FROM ${ident('rewards')}
+            WHERE served_at >= toDateTime(${secs(nowMs - horizonMs)}))
         ORDER BY served_at_ms
         LIMIT ${limit}`,
   /** The slot rows of given decisions (to recompute their rewards). */
@@ -203,6 +222,21 @@ export class AttributionRepository {
       attributionQueries.dueSlots(partitions, nowMs, graceMs, horizonMs, limit),
     );
     return rows.map(toSlot);
+  }
+
+  async activatedSlots(
+    partitions: readonly number[],
+    nowMs: number,
+    horizonMs: number,
+    limit: number,
+  ): Promise<DueSlot[]> {
+    if (partitions.length === 0) return [];
+    return (
+      await queryRows<SlotRow>(
+        this.ch,
+        attributionQueries.activatedSlots(partitions, nowMs, horizonMs, limit),
+      )
+    ).map(toSlot);
   }
 
   async slotsOf(shopId: string, decisionIds: readonly string[]): Promise<DueSlot[]> {
