@@ -644,6 +644,16 @@ function banditCases() {
       expect: [{ reward_id: `${decision.decisionId}:1`, r_value: 1000, r_rank: 1 }],
     },
     {
+      name: "frequency caps: the user's shown slots from the decision log",
+      sql: impressionsQueries.shown(shop, 'u-b', served - 1000).text,
+      expect: [{ decision_id: decision.decisionId, deferred: 0, slot_campaign_ids: ['c-b'] }],
+    },
+    {
+      name: 'frequency caps: activations of deferred decisions',
+      sql: impressionsQueries.activated(shop, [decision.decisionId]).text,
+      expect: [],
+    },
+    {
       name: 'campaign stats: decisions and holdout decisions',
       sql: campaignStatsQueries.decisions(shop, 'c-b').text,
       expect: [{ decisions: 1, holdout: 0 }],

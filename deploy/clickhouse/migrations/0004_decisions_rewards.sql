@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS decisions
     model_version        String,
     holdout              UInt8,
     holdout_campaign_ids Array(String),
+    -- Campaign of each slot shown, by rank (frequency caps are counted from these; the
+    -- table is sorted by user, so one user's history is one range read).
+    slot_campaign_ids    Array(String),
     no_offer_propensity  Float64,
     degraded             UInt8,
     degraded_reasons     Array(String),

@@ -20,6 +20,7 @@ import { ActivationsConsumer } from './decision/activations.consumer';
 import { ApprenticeService } from './decision/apprentice.service';
 import { DeferredDecisions } from './decision/deferred-decisions';
 import { FrequencyCaps } from './decision/frequency-caps';
+import { ImpressionsRepository } from './decision/impressions.repository';
 import { SystemDecisionEnv } from './decision/ids.adapter';
 import { OfferDecisionService } from './decision/offer-decision.service';
 import { PacingService } from './learning/pacing.service';
@@ -155,6 +156,7 @@ export class BanditRuntime {
       deferred: this.deferred,
       apprentice: new ApprenticeService(logger),
       caps: this.caps,
+      impressions: new ImpressionsRepository(ch),
       log: this.decisionLog,
       env: this.env,
       metrics: this.metrics,

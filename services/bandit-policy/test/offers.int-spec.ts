@@ -192,6 +192,41 @@ describe('GetOffers', () => {
           .length,
       );
     expect(seen).toEqual([1, 1, 0, 0, 0]);
+
+    // Another replica (or this one after a restart) reads the user's impressions from the
+    // decision log once they are stored: the cap holds there too.
+    await expectEventually(
+      async () => {
+        const r = await queryRows<{ n: string }>(
+          db.client,
+          sql`SELECT count() AS n FROM decisions WHERE user_id = 'u-capped' AND length(slot_campaign_ids) > 0`,
+        );
+        expect(Number(r[0]?.n)).toBe(2);
+      },
+      { timeoutMs: 20_000 },
+    );
+    const fresh = await startBandit({
+      ...common,
+      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+      SCORING_SERVICE_ADDR: '',
+    });
+    await waitReady(fresh);
+    const other = banditClients(fresh.grpcPort);
+    try {
+      const a = await other.getOffers(
+        { userId: 'u-capped', campaignIds: [capped.campaignId] },
+        5000,
+      );
+      expect(a.slots).toHaveLength(0);
+      const b = await other.getOffers(
+        { userId: 'u-uncapped', campaignIds: [capped.campaignId] },
+        5000,
+      );
+      expect(b.slots).toHaveLength(1);
+    } finally {
+      other.close();
+      await fresh.stop();
+    }
   });
 
   it('keeps a stable holdout group that gets no offer and is logged as such', async () => {

@@ -13,8 +13,8 @@ import { holdoutPoint, inHoldout } from './holdout';
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
-function entry(over: Parameters<typeof Campaign.fromPartial>[0] = {}): CatalogEntry {
-  const campaign = Campaign.fromPartial({
+function entry(over: object = {}): CatalogEntry {
+  const campaign = Campaign.fromPartial(<Parameters<typeof Campaign.fromPartial>[0]>{
     campaignId: 'c1',
     shopId: 's',
     name: 'n',

@@ -71,6 +71,11 @@ export class FrequencyCaps {
     c.lastMs = Math.max(c.lastMs, timeMs);
   }
 
+  /** Marks a user's counts as known (loaded, possibly empty). */
+  touch(shopId: string, userId: string): void {
+    this.user(shopId, userId, true);
+  }
+
   /** Restores a user's counts (e.g. from ClickHouse) unless newer ones are already held. */
   seed(shopId: string, userId: string, campaignId: string, counts: CapCounts): void {
     const u = this.user(shopId, userId, true)!;

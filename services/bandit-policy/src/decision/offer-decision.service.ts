@@ -15,7 +15,12 @@ import {
   type OfferSlot,
   type ScoreResponse,
 } from '@offerstream/contracts';
-import { campaignKey, type CampaignCatalog, type CatalogEntry } from '@offerstream/campaigns';
+import {
+  campaignKey,
+  localTime,
+  type CampaignCatalog,
+  type CatalogEntry,
+} from '@offerstream/campaigns';
 import type { FeatureSpec } from '@offerstream/features';
 import { attributionWindowMs, marginRate } from '../campaigns/campaign-validator';
 import { budgetDay, isBudgeted, type LedgerService } from '../ledger/ledger.service';
@@ -32,8 +37,9 @@ import { seededRng } from '../policy/rng';
 import { decideSlate } from '../policy/slate';
 import type { ApprenticeService } from './apprentice.service';
 import type { DeferredDecisions, DeferredSlot } from './deferred-decisions';
-import { preselect, profileAllows, type Candidate } from './eligibility';
+import { capped, preselect, profileAllows, type Candidate } from './eligibility';
 import type { FrequencyCaps } from './frequency-caps';
+import type { PastImpression } from './impressions.repository';
 import type { DecisionEnv } from './ids.adapter';
 import {
   economics,
@@ -62,6 +68,11 @@ export interface FeaturePort {
 /** ScoringService.Score, bounded by a timeout; undefined port = no scorer configured. */
 export interface ScoringPort {
   score(modelName: string, features: FeatureSet, timeoutMs: number): Promise<ScoreResponse>;
+}
+
+/** A user's past impressions (frequency caps after a restart or on another replica). */
+export interface ImpressionsPort {
+  shown(shopId: string, userId: string, fromMs: number): Promise<PastImpression[]>;
 }
 
 /** Publishes a decision to the decision log; false when it could only be buffered. */
@@ -99,6 +110,7 @@ export interface DecisionDeps {
   readonly deferred: DeferredDecisions;
   readonly apprentice: ApprenticeService;
   readonly caps: FrequencyCaps;
+  readonly impressions: ImpressionsPort;
   readonly log: DecisionLogPort;
   readonly env: DecisionEnv;
   readonly metrics: DecisionMetrics;
@@ -151,6 +163,8 @@ interface Arm {
   readonly budgetPrice: number;
 }
 
+const sleepFalse = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms));
+
 class Deadline {
   constructor(
     private readonly env: DecisionEnv,
@@ -196,6 +210,13 @@ export class OfferDecisionService {
     });
     pre.reasons.forEach((r) => reasons.add(r));
     let candidates = pre.candidates;
+    // Frequency caps of a user this replica has not seen: read them from the decision log
+    // while the features load (a restart, or another replica showed the offers).
+    const cappedCandidates = candidates.some((c) => c.entry.campaign.frequencyCap);
+    const capsLoad =
+      cappedCandidates && !this.d.caps.known(req.shopId, req.userId)
+        ? this.loadCaps(req.shopId, req.userId, candidates, now)
+        : undefined;
 
     // Features for every candidate in one call.
     let features: FeatureSet | undefined;
@@ -229,6 +250,19 @@ export class OfferDecisionService {
         }
         this.d.metrics.stage('features', env.now() - t0);
       }
+    }
+    if (capsLoad) {
+      const left = deadline.left() - settings.answerMarginMs;
+      const loaded = left > 0 && (await Promise.race([capsLoad, sleepFalse(left)]));
+      candidates = candidates.filter((c) => {
+        const camp = c.entry.campaign;
+        if (!camp.frequencyCap) return true;
+        // Unknown history: never fail open on a capped campaign.
+        if (!loaded) return false;
+        const day = budgetDay(camp, now) || localTime(camp.schedule?.timeZone ?? '', now).day;
+        return !capped(camp, this.d.caps.counts(req.shopId, req.userId, camp.campaignId, day), now);
+      });
+      if (!loaded) degraded.add(DegradedReason.DEGRADED_REASON_LEDGER_UNAVAILABLE);
     }
     const featureIndex = new Map<Candidate, number>();
     candidates.forEach((c, i) => featureIndex.set(c, features ? i : -1));
@@ -530,6 +564,44 @@ export class OfferDecisionService {
       day,
       budgetPrice: budgeted ? this.d.pacing.pacer.price(c.campaignId) : 0,
     };
+  }
+
+  /** Seeds the caps of a user from the decision log; false when it could not be read. */
+  private async loadCaps(
+    shopId: string,
+    userId: string,
+    candidates: readonly Candidate[],
+    nowMs: number,
+  ): Promise<boolean> {
+    try {
+      const campaigns = new Map(
+        candidates
+          .filter((c) => c.entry.campaign.frequencyCap)
+          .map((c) => [c.entry.campaign.campaignId, c.entry.campaign]),
+      );
+      const from = Math.min(
+        ...[...campaigns.values()].map(
+          (c) => c.schedule?.startTime?.getTime() ?? nowMs - 365 * 86_400_000,
+        ),
+      );
+      const past = await this.d.impressions.shown(shopId, userId, from);
+      this.d.caps.touch(shopId, userId);
+      for (const c of campaigns.values()) {
+        const tz = c.schedule?.timeZone ?? '';
+        const today = localTime(tz, nowMs).day;
+        const mine = past.filter((p) => p.campaignId === c.campaignId);
+        if (mine.length === 0) continue;
+        this.d.caps.seed(shopId, userId, c.campaignId, {
+          day: budgetDay(c, nowMs) || today,
+          today: mine.filter((p) => localTime(tz, p.atMs).day === today).length,
+          lifetime: mine.length,
+          lastMs: Math.max(...mine.map((p) => p.atMs)),
+        });
+      }
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private served = new Map<string, PolicyKind>();

@@ -69,6 +69,7 @@ export function decisionRow(d: Decision, at: LogPosition, insertedAtMs: number):
     model_version: d.modelVersion,
     holdout: d.holdout ? 1 : 0,
     holdout_campaign_ids: d.holdoutCampaignIds,
+    slot_campaign_ids: d.slots.map((s) => s.campaignId),
     no_offer_propensity: d.noOfferPropensity,
     degraded: d.degraded ? 1 : 0,
     degraded_reasons: d.degradedReasons.map((r) => enumName(DegradedReason, r, 'DEGRADED_REASON_')),
