@@ -33,6 +33,9 @@ const { opeQueries } = require('../../services/bandit-policy/dist/ope/ope-logs.r
 const {
   campaignStatsQueries,
 } = require('../../services/bandit-policy/dist/campaigns/campaign-stats.repository');
+const {
+  impressionsQueries,
+} = require('../../services/bandit-policy/dist/decision/impressions.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
