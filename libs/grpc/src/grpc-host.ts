@@ -16,7 +16,7 @@ import {
   protoPath as healthProtoPath,
   type ServingStatus,
 } from 'grpc-health-check';
-import { remainingMs } from './deadline.interceptor';
+import { remainingMs } from './deadline';
 import { toGrpcError, type GrpcStatusMapper } from './grpc-errors';
 
 /** Nest's metadata key for message patterns (what ts-proto's *ControllerMethods() decorators set). */

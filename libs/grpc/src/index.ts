@@ -1,4 +1,4 @@
-export { DeadlineInterceptor, remainingMs } from './deadline.interceptor';
+export { remainingMs } from './deadline';
 export {
   assertUnreachable,
   CommonErrorCode,
@@ -8,8 +8,6 @@ export {
 export { commonStatusMapper, REASON_TRAILER, toGrpcError } from './grpc-errors';
 export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
-export { healthProtoPath, OfferstreamGrpcServer, useGeneratedCodecs } from './grpc.server';
-export type { OfferstreamGrpcOptions } from './grpc.server';
 export { checkHealth, listServices } from './grpc-probe';
 export { GrpcHost } from './grpc-host';
 export type { GrpcHostOptions } from './grpc-host';

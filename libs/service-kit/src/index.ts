@@ -1,5 +1,4 @@
 export { clickhouseCheck, kafkaCheck } from './dependency-checks';
-export { GrpcMetricsInterceptor } from './grpc-metrics.interceptor';
 export { configReference, runService, startService } from './run-service';
 export type { FullConfig, RunningService, ServiceDefinition } from './run-service';
 export { serviceVars } from './service.config';
