@@ -11,7 +11,7 @@ export interface TopicSpec {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Every topic, keyed by its role. All keyed by user id except campaigns (campaign id), ledger (shop/campaign) and models (name@version). */
+/** Every topic, keyed by its role. All keyed by user id except campaigns (campaign id), ledger (the campaign) and models (name@version). */
 export const TOPICS = {
   events: {
     name: 'offerstream.events.v1',
@@ -56,14 +56,14 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     description: 'Attributed outcomes of decisions (key user_id)',
   },
+  // Every replica folds the whole ledger to know which leases were granted: keep it all.
   ledger: {
     name: 'offerstream.ledger.v1',
     partitions: 3,
     cleanupPolicy: 'delete',
-    // Every replica folds the whole ledger to know which leases were granted: keep it all.
     retentionMs: -1,
     description:
-      'Budget and stock leases of bandit-policy replicas (protobuf LedgerEntry, key shop_id/campaign_id)',
+      'Budget and stock leases of bandit-policy replicas (protobuf LedgerEntry, key [shop_id, campaign_id])',
   },
   campaigns: {
     name: 'offerstream.campaigns.v1',
