@@ -176,6 +176,20 @@ describe('GetOffers', () => {
       else await new Promise((r) => setTimeout(r, 100));
     }
     expect(sold).toBe(3);
+    const stats = await expectEventually(
+      async () => {
+        const r = await callUnary(
+          client.campaigns.getCampaignStats.bind(client.campaigns),
+          { shopId: 'shop-b', campaignId: c.campaignId },
+          { deadlineMs: 5000 },
+        );
+        expect(r.stats!.decisions).toBeGreaterThanOrEqual(200);
+        return r.stats!;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(stats.offers[0]!.remainingStock).toBe(0);
+    expect(stats.currency).toBe('EUR');
 
     const capped = await client.create(
       activeCampaign({
@@ -277,6 +291,54 @@ describe('GetOffers', () => {
     } finally {
       other.close();
       await lonely.stop();
+    }
+  });
+});
+
+describe('propensities', () => {
+  // The same request many times (nothing learned in between: no window closes), so every
+  // decision draws from the same distribution; the empirical share of each answer must
+  // match the propensity the decisions logged for it.
+  async function draws(policy: object, n: number) {
+    const c = await client.create(
+      activeCampaign({ name: `propensity ${JSON.stringify(policy)}`, policy }),
+    );
+    const logged = new Map<string, number[]>();
+    const counts = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const a = await client.getOffers({ userId: 'u-prop', campaignIds: [c.campaignId] });
+      const key = a.slots[0]?.offerId ?? '';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (a.slots[0]) logged.set(key, [...(logged.get(key) ?? []), a.slots[0].propensity]);
+    }
+    return { counts, logged };
+  }
+
+  it('match the empirical frequencies of an exact policy (ε-greedy)', async () => {
+    const n = 600;
+    const { counts, logged } = await draws(
+      { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 0.4 } },
+      n,
+    );
+    expect(logged.size).toBe(2);
+    for (const [offer, ps] of logged) {
+      const p = ps[0]!;
+      expect(ps.every((x) => x === p)).toBe(true);
+      const k = counts.get(offer)!;
+      expect(Math.abs(k / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    }
+  });
+
+  it('match the empirical frequencies of a Monte-Carlo policy (Thompson sampling)', async () => {
+    const n = 600;
+    const { counts, logged } = await draws({ type: PolicyType.POLICY_TYPE_THOMPSON_BETA }, n);
+    expect(logged.size).toBeGreaterThan(0);
+    for (const [offer, ps] of logged) {
+      const p = ps.reduce((a, b) => a + b, 0) / ps.length;
+      const k = counts.get(offer)!;
+      // Binomial spread of the count plus the Monte-Carlo error of the estimate (256 draws).
+      const sd = Math.sqrt((p * (1 - p)) / n + (p * (1 - p)) / 256);
+      expect(Math.abs(k / n - p)).toBeLessThan(4 * sd);
     }
   });
 });
