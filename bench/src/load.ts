@@ -113,7 +113,14 @@ export async function openLoop(
       (err: unknown) => {
         lat[k] = performance.now() - start;
         errors++;
-        const kind = err instanceof Error ? err.message.slice(0, 60) : String(err);
+        // gRPC errors by status (their messages carry timings that would split them).
+        const code = (err as { code?: unknown }).code;
+        const kind =
+          typeof code === 'number'
+            ? `gRPC status ${code}`
+            : err instanceof Error
+              ? err.message.slice(0, 60)
+              : String(err);
         errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
         if (++answered === total) allAnswered();
       },
