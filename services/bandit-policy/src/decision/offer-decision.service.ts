@@ -531,16 +531,24 @@ export class OfferDecisionService {
     const key = campaignKey(c.shopId, c.campaignId);
     const budgeted = isBudgeted(c);
     const day = budgetDay(c, nowMs);
-    this.d.ledger.top(cand.entry, nowMs);
+    // Leases are topped up every second in the background; a decision that finds one dry
+    // asks at once (the request is skipped when one is already in flight).
     if (budgeted) {
       if (econ.worstCaseCostMinor === undefined)
         return { reason: DecisionReason.DECISION_REASON_BUDGET_PACED };
-      if (this.d.ledger.ledger.availableBudget(key, day) < econ.worstCaseCostMinor)
+      const available = this.d.ledger.ledger.availableBudget(key, day);
+      if (available < 2 * econ.worstCaseCostMinor) this.d.ledger.top(cand.entry, nowMs);
+      if (available < econ.worstCaseCostMinor)
         return { reason: DecisionReason.DECISION_REASON_BUDGET_PACED };
     }
     const stockUnits = cand.offer.flashSale ? 1 : 0;
-    if (stockUnits > 0 && this.d.ledger.ledger.availableStock(key, cand.offer.offerId) < stockUnits)
+    if (
+      stockUnits > 0 &&
+      this.d.ledger.ledger.availableStock(key, cand.offer.offerId) < stockUnits
+    ) {
+      this.d.ledger.top(cand.entry, nowMs);
       return { reason: DecisionReason.DECISION_REASON_STOCK_EXHAUSTED };
+    }
     const objective = objectiveOf(c);
     const policyArm: PolicyArm = {
       offerId: cand.offer.offerId,
