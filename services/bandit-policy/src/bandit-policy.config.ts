@@ -26,10 +26,10 @@ export const banditPolicyVars = {
     patternRule: 'must be host:port',
   }),
   SCORING_SERVICE_ADDR: env.string({
-    doc: 'host:port of the scoring service (Score); empty = never call it (cold-start policies only)',
+    doc: 'host:port of the scoring service (Score); `none` = never call it (cold-start and linear policies only)',
     default: '127.0.0.1:50053',
-    pattern: /^$|^[A-Za-z0-9.-]+:\d{1,5}$/,
-    patternRule: 'must be host:port or empty',
+    pattern: /^none$|^[A-Za-z0-9.-]+:\d{1,5}$/,
+    patternRule: 'must be host:port or none',
   }),
   BANDIT_MODEL_NAME: env.string({
     doc: 'Model asked for in ScoringService.Score (empty = the scorer’s default)',

@@ -142,9 +142,10 @@ export class BanditRuntime {
       logger,
     );
     this.featureClient = new FeatureAdapter(cfg.FEATURE_SERVICE_ADDR);
-    this.scoringClient = cfg.SCORING_SERVICE_ADDR
-      ? new ScoringAdapter(cfg.SCORING_SERVICE_ADDR)
-      : undefined;
+    this.scoringClient =
+      cfg.SCORING_SERVICE_ADDR === 'none'
+        ? undefined
+        : new ScoringAdapter(cfg.SCORING_SERVICE_ADDR);
     this.decisions = new OfferDecisionService({
       catalog: this.catalog,
       spec: loadFeatureSpec(),

@@ -35,7 +35,7 @@ beforeAll(async () => {
     ...common,
     // No feature service: the fixed rule needs none, and decisions then say they are degraded.
     FEATURE_SERVICE_ADDR: '127.0.0.1:9',
-    SCORING_SERVICE_ADDR: '',
+    SCORING_SERVICE_ADDR: 'none',
     BANDIT_ATTRIBUTION_INTERVAL_MS: '250',
     BANDIT_ATTRIBUTION_GRACE_MS: '1500',
     BANDIT_INSTANCE_ID: 'bp-attr',

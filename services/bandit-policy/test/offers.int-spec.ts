@@ -34,7 +34,7 @@ beforeAll(async () => {
   bandit = await startBandit({
     ...common,
     FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
-    SCORING_SERVICE_ADDR: '',
+    SCORING_SERVICE_ADDR: 'none',
     BANDIT_SEED: '42',
   });
   await waitReady(bandit);
@@ -113,7 +113,7 @@ describe('GetOffers', () => {
     const second = await startBandit({
       ...common,
       FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
-      SCORING_SERVICE_ADDR: '',
+      SCORING_SERVICE_ADDR: 'none',
       BANDIT_LEASE_MIN_MINOR: '500',
     });
     await waitReady(second);
@@ -222,7 +222,7 @@ describe('GetOffers', () => {
     const fresh = await startBandit({
       ...common,
       FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
-      SCORING_SERVICE_ADDR: '',
+      SCORING_SERVICE_ADDR: 'none',
     });
     await waitReady(fresh);
     const other = banditClients(fresh.grpcPort);
@@ -274,7 +274,7 @@ describe('GetOffers', () => {
     const lonely = await startBandit({
       ...common,
       FEATURE_SERVICE_ADDR: '127.0.0.1:9',
-      SCORING_SERVICE_ADDR: '',
+      SCORING_SERVICE_ADDR: 'none',
     });
     await waitReady(lonely);
     const other = banditClients(lonely.grpcPort);
