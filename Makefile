@@ -47,6 +47,16 @@ $(VENV)/.installed: $(TRAINER)/pyproject.toml
 .PHONY: trainer-venv
 trainer-venv: $(VENV)/.installed ## create the trainer's Python venv
 
+# The market run's outside reference: Vowpal Wabbit (pinned) in its own venv.
+VW_VENV     := $(LOCAL)/vw-venv
+$(VW_VENV)/.installed: tools/market/vw/requirements.txt
+	$(PYTHON) -m venv $(VW_VENV)
+	$(VW_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/market/vw/requirements.txt
+	@touch $@
+
+.PHONY: vw-venv
+vw-venv: $(VW_VENV)/.installed ## create the Vowpal Wabbit reference's Python venv (make demo, bench-market)
+
 # ---------------------------------------------------------------- build
 .PHONY: gen build
 gen: deps ## generate TypeScript from proto/ (ts-proto via buf)
@@ -148,12 +158,16 @@ bench-offers: build stack-up ## GetOffers end to end (features + scoring + polic
 bench-scoring: build stack-up ## scoring: candidate-scores/s and p50/p99 for K=20/100 at rising concurrency, MLP and sequence model, vs raw session.run (BENCH_SECONDS=30)
 	node bench/dist/scoring.bench.js
 
+.PHONY: bench-market
+bench-market: build stack-up migrate topics trainer-venv vw-venv ## the market run (make demo) with each live phase bounded by BENCH_SECONDS (default 120): profit vs oracle and vs Vowpal Wabbit last
+	node bench/dist/market.bench.js
+
 .PHONY: bench-trainer
 bench-trainer: build stack-up trainer-venv ## trainer: training examples/s (CPU), model size, held-out AUC vs LightGBM, ONNX parity, candidate-scores/s from Node (K=100)
 	CLICKHOUSE_URL=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')} node bench/dist/trainer.bench.js
 
 .PHONY: demo docs clean
-demo: build stack-up migrate topics ## start the stack and services and run the main job
+demo: build stack-up migrate topics trainer-venv vw-venv ## the market campaign end to end: baselines, live Thompson sampling and a Vowpal Wabbit reference, a trained model in phase 2; prints the report's path (MARKET_USERS=0 for the full size)
 	node tools/demo/dist/main.js
 
 docs: build ## regenerate docs/configuration.md from the config schemas and README's feature list from the spec

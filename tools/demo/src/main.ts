@@ -1,61 +1,117 @@
 /**
- * `make demo` (until the market simulator lands): boots the four services, checks each the
- * way an operator would (health, reflection, readiness, metrics), pushes a burst of
- * behaviour events — with retried duplicates and broken records mixed in — through Kafka,
- * lets the ingest service validate, de-duplicate, dead-letter and store them, prints what
- * ClickHouse holds, and shuts everything down gracefully.
+ * `make demo`: a promotion campaign run end to end on the simulated market.
+ *
+ * Boots the four services, checks them as an operator would, then runs the market
+ * (tools/market) side by side: the baseline arms in-process (no promotion, random offer,
+ * blanket 10 %, rule-based, oracle), and — through the live services in compressed real
+ * time — offerstream's cold-start Thompson sampling next to a Vowpal Wabbit cb_explore_adf
+ * reference (phase 1); then trains a model on phase 1's logged decisions with the trainer,
+ * waits for the scorer to serve it, and runs offerstream's model-based policy on a fresh
+ * copy of the market (phase 2). Prints the comparison and where the HTML report is.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   clickhouseOptionsFrom,
   clickhouseVars,
   createClickHouse,
-  queryRows,
   serverVersion,
-  sql,
-  ident,
-  type ClickHouseClient,
 } from '@offerstream/clickhouse';
 import { ConfigError, env, loadConfig } from '@offerstream/config';
-import {
-  callUnary,
-  EventType,
-  FeatureServiceService,
-  FeatureSource,
-  GetFeaturesRequest,
-  grpcClient,
-  SERVICE_NAMES,
-} from '@offerstream/contracts';
-import { loadFeatureSpec } from '@offerstream/features';
-import { EventsRepository, toEventMessage } from '@offerstream/events';
-import { createKafka, IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
+import { PolicyType } from '@offerstream/contracts';
+import { createKafka, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
+import {
+  benchLine,
+  budgetPlan,
+  campaignsAt,
+  defaultArms,
+  defaultWarmupEnd,
+  EventPublisher,
+  flashStockOf,
+  liveEquivalent,
+  loadScenario,
+  marketRunReport,
+  OfferstreamClient,
+  renderHtml,
+  renderTable,
+  runInProcessArms,
+  runLivePhase,
+  userIdOf,
+  withOverrides,
+  HOUR_MS,
+  type ArmFigures,
+  type LivePhaseResult,
+  type MarketRun,
+} from '@offerstream/market';
+import { waitForModel } from './model-probe';
 import {
   DEMO_SERVICES,
   describeService,
   startServiceProcess,
   stopGracefully,
+  waitReady,
   waitServing,
   type ServiceProcess,
 } from './services';
-import { smokeEvents } from './traffic';
+import { trainModel } from './trainer.adapter';
 
 const demoVars = {
   ...kafkaVars,
   ...clickhouseVars,
-  DEMO_EVENTS: env.int({
-    doc: 'Events the smoke scenario produces',
-    default: '20000',
-    min: 1,
-    max: 10_000_000,
+  MARKET_SCENARIO: env.string({
+    doc: 'Scenario the demo runs: a shipped name (tools/market/scenarios) or a path to a .json file',
+    default: 'double-11',
   }),
-  DEMO_USERS: env.int({
-    doc: 'Distinct users in the smoke traffic',
-    default: '500',
-    min: 1,
-    max: 10_000_000,
+  MARKET_USERS: env.int({
+    doc: 'Users of the simulated market; 0 = the scenario’s own count (full size). Total budgets scale with it',
+    default: '1000',
+    min: 0,
+    max: 1_000_000,
   }),
-  DEMO_SEED: env.int({ doc: 'Seed of the smoke traffic', default: '42', min: 0, max: 2 ** 31 }),
+  MARKET_SEED: env.string({
+    doc: 'Seed of the market; empty = the scenario’s',
+    default: '',
+    pattern: /^$|^\d{1,9}$/,
+    patternRule: 'must be a whole number or empty',
+  }),
+  MARKET_PHASE_SECONDS: env.int({
+    doc: 'Real seconds one live phase lasts: the scenario’s simulated hours are compressed into it (speed-up S = simulated / real)',
+    default: '120',
+    min: 20,
+    max: 24 * 3600,
+  }),
+  MARKET_TRAIN: env.bool({
+    doc: 'Train a model on phase 1’s decisions and run the model-based policy in phase 2',
+    default: 'true',
+  }),
+  MARKET_VW: env.bool({ doc: 'Run the Vowpal Wabbit reference arm in phase 1', default: 'true' }),
+  MARKET_MODEL_POLICY: env.oneOf(['square_cb', 'epsilon_greedy'] as const, {
+    doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
+    default: 'square_cb',
+  }),
+  MARKET_DEADLINE_MS: env.int({
+    doc: 'gRPC deadline of the storefront’s GetOffers (and of the VW arm’s GetFeatures)',
+    default: '250',
+    min: 10,
+    max: 10_000,
+  }),
+  MARKET_VW_ARGS: env.string({
+    doc: 'Vowpal Wabbit options of the reference arm; empty = tools/market/vw/vw_arm.py’s default',
+    default: '',
+    pattern: /^$|^[-A-Za-z0-9_. =:]+$/,
+    patternRule: 'must be VW command-line options',
+  }),
+  MARKET_REPORT_DIR: env.string({
+    doc: 'Where the report (HTML, text, JSON) goes',
+    default: '.local/reports',
+  }),
+  MARKET_SUMMARY_FILE: env.string({
+    doc: 'Also write the bench line and report paths as JSON here (make bench-market); empty = no',
+    default: '',
+    pattern: /^$|^[^\0]+$/,
+    patternRule: 'must be a path',
+  }),
 };
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -72,112 +128,71 @@ const table = (rows: (string | number)[][]) => {
           .join('  '),
     );
 };
+const eur = (minor: number) =>
+  (minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-/** GetFeatures for the shop's most active user and its three most viewed items. */
-async function showFeatures(ch: ClickHouseClient, shopId: string, port: number): Promise<void> {
-  const top = await queryRows<{ user_id: string; n: string }>(
-    ch,
-    sql`SELECT user_id, count() AS n FROM ${ident('events')} WHERE shop_id = ${shopId}
-        GROUP BY user_id ORDER BY n DESC, user_id LIMIT 1`,
-  );
-  const items = await queryRows<{ item_id: string }>(
-    ch,
-    sql`SELECT item_id FROM ${ident('events')} WHERE shop_id = ${shopId} AND item_id != ''
-        GROUP BY item_id ORDER BY count() DESC, item_id LIMIT 3`,
-  );
-  const userId = top[0]?.user_id ?? '';
-  out(
-    `\n5. GetFeatures for the most active user (${userId}, ${top[0]?.n} events) and the 3 most viewed items`,
-  );
-  const client = grpcClient(FeatureServiceService, SERVICE_NAMES.features, `127.0.0.1:${port}`);
-  try {
-    const ask = async () => {
-      const t = performance.now();
-      const res = await callUnary(
-        client.getFeatures.bind(client),
-        GetFeaturesRequest.fromPartial({
-          shopId,
-          userId,
-          candidates: items.map((i, k) => ({
-            offerId: `demo-offer-${k}`,
-            campaignId: 'demo',
-            itemId: i.item_id,
-          })),
-          sequenceLength: 5,
-        }),
-        { deadlineMs: 2000 },
-      );
-      return { res, ms: performance.now() - t };
-    };
-    const cold = await ask();
-    const warm = await ask();
-    const f = warm.res.features!;
-    const spec = loadFeatureSpec(f.featureSpecVersion);
-    const u = (name: string) => f.user!.values[spec.userIndex.get(name)!]!;
-    const c = (k: number, name: string) => f.candidates[k]!.values[spec.candidateIndex.get(name)!]!;
-    out(
-      `   spec ${f.featureSpecVersion}: ${f.user!.values.length} user values, ${f.candidates[0]?.values.length ?? 0} per candidate; source ${FeatureSource[f.freshness!.source]}, stale ${f.user!.stale}, cold start ${f.user!.coldStart}`,
-    );
-    out(
-      `   first call (loads the user from ClickHouse) ${cold.ms.toFixed(1)} ms, second (from memory) ${warm.ms.toFixed(1)} ms`,
-    );
-    table([
-      ['feature', 'value'],
-      ['views in 24 h (count)', Math.round(Math.expm1(u('u_views_24h')))],
-      ['purchases in 30 d (count)', Math.round(Math.expm1(u('u_purchases_30d')))],
-      ['spend in 30 d (EUR)', Math.expm1(u('u_spend_30d')).toFixed(2)],
-      ['share of spend discounted', u('u_discount_share_30d').toFixed(3)],
-      ['churn risk', u('u_churn_risk').toFixed(3)],
-      [
-        'recent sequence (newest last)',
-        f.sequence
-          .map(
-            (e) =>
-              `${EventType[e.type].replace('EVENT_TYPE_', '').toLowerCase()}:${e.itemId || '-'}`,
-          )
-          .join(' '),
-      ],
-      ...items.map((i, k) => [
-        `item ${i.item_id}: views 24 h / smoothed CTR / user affinity`,
-        `${Math.round(Math.expm1(c(k, 'i_views_24h')))} / ${c(k, 'i_ctr').toFixed(3)} / ${c(k, 'x_category_affinity').toFixed(2)}`,
-      ]),
-    ]);
-  } finally {
-    client.close();
-  }
+function armLine(a: ArmFigures, currency: string): string {
+  return `${a.name.padEnd(24)} ${String(a.decisions).padStart(6)} decisions ${String(a.offersShown).padStart(6)} offers ${String(a.orders).padStart(6)} orders  spent ${eur(a.spentMinor).padStart(10)}  true incr. profit ${eur(a.trueIncrementalProfitMinor).padStart(10)} ${currency}`;
 }
 
 async function main(): Promise<number> {
-  // kafkajs logs retried, harmless coordinator errors on a fresh broker; quiet unless asked.
   const cfg = loadConfig(demoVars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
   const logger = createLogger({ service: 'demo', level: 'warn' });
   const runId = new Date()
     .toISOString()
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14);
-  const shopId = `demo-${runId}`;
   const logDir = join(ROOT, '.local', 'demo', runId);
+  const reportDir = resolve(ROOT, cfg.MARKET_REPORT_DIR);
   const started = Date.now();
+  const modelName = `market-${runId}`;
 
-  out('offerstream demo — smoke scenario');
+  out('offerstream demo — a promotion campaign on the simulated market, end to end');
   const ch = createClickHouse(clickhouseOptionsFrom(cfg, 'offerstream-demo'));
   out(
     `  stack: Kafka at ${cfg.KAFKA_BROKERS.join(',')}, ClickHouse ${await serverVersion(ch)} at ${cfg.CLICKHOUSE_URL} (database ${cfg.CLICKHOUSE_DATABASE})`,
   );
+  await ch.close();
 
   // 1. Services
   out('\n1. starting the services');
   const childEnv = {
     LOG_LEVEL: 'info',
     KAFKA_BROKERS: cfg.KAFKA_BROKERS.join(','),
+    KAFKA_TOPIC_PREFIX: cfg.KAFKA_TOPIC_PREFIX,
     CLICKHOUSE_URL: cfg.CLICKHOUSE_URL,
     CLICKHOUSE_DATABASE: cfg.CLICKHOUSE_DATABASE,
   };
-  const procs: ServiceProcess[] = DEMO_SERVICES.map((s) =>
-    startServiceProcess(ROOT, logDir, s, childEnv),
-  );
+  const [ingestDef, featureDef, scoringDef, banditDef] = DEMO_SERVICES;
+  const banditEnv = {
+    ...childEnv,
+    SCORING_SERVICE_ADDR: `127.0.0.1:${scoringDef.grpcPort}`,
+    BANDIT_MODEL_NAME: modelName,
+    // One replica: it may lease half of what is left at a time (the default, a tenth, is
+    // meant for many replicas and leaves a fast campaign waiting for its next lease).
+    BANDIT_LEASE_SHARE: '0.5',
+  };
+  const procs: ServiceProcess[] = [
+    startServiceProcess(ROOT, logDir, ingestDef, childEnv),
+    startServiceProcess(ROOT, logDir, featureDef, childEnv),
+    startServiceProcess(ROOT, logDir, scoringDef, {
+      ...childEnv,
+      MODEL_STORE_URI: join(ROOT, '.local', 'models'),
+      SCORING_MODEL_NAME: modelName,
+      SCORING_EXECUTION_PROVIDER: 'cpu',
+      SCORING_INTRA_OP_THREADS: '1',
+    }),
+    startServiceProcess(ROOT, logDir, banditDef, banditEnv),
+  ];
+  const kafka = createKafka(cfg, 'offerstream-market', logger);
+  const publisher = new EventPublisher(kafka, cfg.KAFKA_TOPIC_PREFIX + TOPICS.events.name);
+  const client = new OfferstreamClient({
+    offers: `127.0.0.1:${banditDef.grpcPort}`,
+    features: `127.0.0.1:${featureDef.grpcPort}`,
+  });
   try {
     const bootMs = await Promise.all(procs.map((p) => waitServing(p)));
+    await Promise.all(procs.map((p) => waitReady(p)));
     const rows: (string | number)[][] = [
       ['service', 'grpc', 'http', 'boot ms', 'ready', 'gRPC services (reflection)'],
     ];
@@ -193,117 +208,241 @@ async function main(): Promise<number> {
       ]);
     }
     table(rows);
+    await publisher.start();
 
-    // 2. Events in: good traffic, plus what real producers also send — retries and garbage.
+    // 2. The scenario
+    const file = loadScenario(cfg.MARKET_SCENARIO);
+    const scenarioIn = withOverrides(file, {
+      seed: cfg.MARKET_SEED === '' ? undefined : Number(cfg.MARKET_SEED),
+    });
+    const users = cfg.MARKET_USERS > 0 ? cfg.MARKET_USERS : file.users.count;
+    const eq = liveEquivalent(scenarioIn, users);
+    const scenario = eq.scenario;
+    const simStartMs = scenario.epochMs;
+    const hours = scenario.durationMs / HOUR_MS;
+    const speedup = scenario.durationMs / (cfg.MARKET_PHASE_SECONDS * 1000);
+    const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
+    const campaign = campaignsAt(scenario, simStartMs)[0];
+    out(`\n2. scenario ${scenario.name}: ${scenario.description}`);
     out(
-      `\n2. producing ${cfg.DEMO_EVENTS} protobuf events for ${cfg.DEMO_USERS} users to ${TOPICS.events.name} (keyed by user id, acks=all),`,
+      `   ${users} users${users !== file.users.count ? ` (the file has ${file.users.count}; MARKET_USERS=0 runs the full size)` : ''}, seed ${scenario.seed}, ${hours} simulated hours; live phases compress them into ${cfg.MARKET_PHASE_SECONDS} s (S = ${Math.round(speedup)})`,
     );
-    out('   plus 200 retried duplicates and 50 broken records');
-    const kafka = createKafka(cfg, 'offerstream-demo', logger);
-    const producer = new IdempotentProducer(kafka);
-    await producer.connect();
-    const produceStart = Date.now();
-    let batch: ReturnType<typeof toEventMessage>[] = [];
-    let produced = 0;
-    const retried: ReturnType<typeof toEventMessage>[] = [];
-    for (const e of smokeEvents({
-      shopId,
-      users: cfg.DEMO_USERS,
-      events: cfg.DEMO_EVENTS,
-      seed: cfg.DEMO_SEED,
-      now: new Date(),
-    })) {
-      const m = toEventMessage(e);
-      batch.push(m);
-      if (retried.length < 200 && produced % 97 === 0) retried.push(m);
-      if (batch.length === 1000) {
-        await producer.send(TOPICS.events.name, batch);
-        produced += batch.length;
-        batch = [];
-        if (produced % 5000 === 0) out(`   produced ${produced}/${cfg.DEMO_EVENTS}`);
+    if (campaign)
+      out(
+        `   campaign ${campaign.campaignId}: ${campaign.offers.length} offers, holdout ${(campaign.holdoutShare * 100).toFixed(0)} %, warm-up until hour ${(warmupEndMs - simStartMs) / HOUR_MS}`,
+      );
+    for (const n of eq.notes) out(`   ${n}`);
+
+    // 3. Baselines, in-process
+    out('\n3. baseline arms, in-process on identical copies of the market');
+    const t3 = Date.now();
+    const offline = runInProcessArms({
+      scenario,
+      startMs: simStartMs,
+      arms: defaultArms(scenario.seed),
+      warmupEndMs,
+    });
+    for (const a of offline) out(`   ${armLine(a, scenario.currency)}`);
+    out(`   (${((Date.now() - t3) / 1000).toFixed(1)} s)`);
+
+    // 4. Phase 1, live
+    out(
+      `\n4. phase 1, live: offerstream cold start (Thompson sampling)${cfg.MARKET_VW ? ' and the Vowpal Wabbit reference' : ''}, each on its own shop`,
+    );
+    const phaseOpts = {
+      scenario,
+      simStartMs,
+      speedup,
+      warmupEndMs,
+      client,
+      publisher,
+      deadlineMs: cfg.MARKET_DEADLINE_MS,
+      progress: (l: string) => out(`   ${l}`),
+    };
+    const p1 = await runLivePhase({
+      ...phaseOpts,
+      runId: `${runId}-p1`,
+      arms: [
+        {
+          name: 'offerstream-thompson',
+          shopId: `demo-${runId}-ts`,
+          kind: 'offerstream',
+          policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
+          policyLabel: 'THOMPSON_BETA (cold start)',
+        },
+        ...(cfg.MARKET_VW
+          ? [
+              {
+                name: 'vw-cb-explore-adf',
+                shopId: `demo-${runId}-vw`,
+                kind: 'vw' as const,
+                policyLabel: 'Vowpal Wabbit cb_explore_adf',
+              },
+            ]
+          : []),
+      ],
+      vw: {
+        python: join(ROOT, '.local', 'vw-venv', 'bin', 'python'),
+        script: join(ROOT, 'tools', 'market', 'vw', 'vw_arm.py'),
+        ...(cfg.MARKET_VW_ARGS ? { args: cfg.MARKET_VW_ARGS } : {}),
+      },
+    });
+    for (const a of p1.arms) out(`   ${armLine(a, scenario.currency)}`);
+    out(`   (${p1.seconds.toFixed(0)} s, ${p1.events} events produced)`);
+    const phases: LivePhaseResult[] = [p1];
+    const notes: string[] = [
+      `in-process arms: phase 1’s runner (${offline.map((a) => a.name).join(', ')}) on the same scenario, seed and start`,
+      'bandit-policy runs as one replica with BANDIT_LEASE_SHARE=0.5; until phase 2 the scorer has no model of this run, so phase 1’s answers say degraded (scoring_unavailable): Thompson sampling does not use scores',
+      ...p1.notes,
+      `phase 1 (live, ${p1.seconds.toFixed(0)} s): ${p1.arms.map((a) => `${a.name} on shop ${a.live?.shopId}`).join(', ')}`,
+    ];
+
+    // 5. Training and phase 2
+    if (cfg.MARKET_TRAIN) {
+      out(`\n5. training a model on phase 1’s logged decisions (offerstream-train → ${modelName})`);
+      const trained = await trainModel({
+        bin: join(ROOT, '.local', 'trainer-venv', 'bin', 'offerstream-train'),
+        cwd: ROOT,
+        sinceMs: p1.warp.realStartMs - 1000,
+        untilMs: Date.now(),
+        modelName,
+        store: join(ROOT, '.local', 'models'),
+        env: {
+          CLICKHOUSE_URL: cfg.CLICKHOUSE_URL,
+          CLICKHOUSE_DATABASE: cfg.CLICKHOUSE_DATABASE,
+          KAFKA_BROKERS: cfg.KAFKA_BROKERS.join(','),
+          KAFKA_TOPIC_PREFIX: cfg.KAFKA_TOPIC_PREFIX,
+        },
+        extraArgs: ['--threads', '2'],
+        log: (l) => out(`   ${l}`),
+      });
+      if (!trained.ok) {
+        out(`   TRAINING FAILED (${trained.seconds.toFixed(0)} s): ${trained.reason}`);
+        out('   phase 2 (the model-based policy) is skipped; the report has the other arms');
+        notes.push(`training failed: ${trained.reason}; no model-based arm`);
+      } else {
+        const m = trained.metrics;
+        out(
+          `   trained ${trained.model}@${trained.version} in ${trained.seconds.toFixed(0)} s (held-out AUC purchase ${m.auc_purchase?.toFixed(3) ?? '–'}, qini ${m.qini?.toFixed(4) ?? '–'})`,
+        );
+        const tsShop = p1.arms[0]?.live?.shopId ?? '';
+        const features = await client.getFeatures(
+          {
+            shopId: tsShop,
+            userId: userIdOf(0),
+            sessionId: '',
+            context: undefined,
+            candidates: (campaign?.offers ?? []).map((o) => ({
+              offerId: o.offerId,
+              campaignId: p1.campaigns['offerstream-thompson']?.[0] ?? '',
+              itemId: '',
+              categoryId: '',
+            })),
+            featureSpecVersion: '',
+          },
+          5000,
+        );
+        const loaded = await waitForModel({
+          address: `127.0.0.1:${scoringDef.grpcPort}`,
+          modelName,
+          version: trained.version,
+          features,
+          timeoutMs: 90_000,
+        });
+        if (!loaded.ok) {
+          out(
+            `   THE SCORER DID NOT LOAD THE MODEL within 90 s (${loaded.detail}); phase 2 is skipped`,
+          );
+          notes.push(`the scorer did not load ${modelName}@${trained.version}: ${loaded.detail}`);
+        } else {
+          out(`   the scorer serves it after ${(loaded.ms / 1000).toFixed(1)} s: ${loaded.detail}`);
+          const policyType =
+            cfg.MARKET_MODEL_POLICY === 'square_cb'
+              ? PolicyType.POLICY_TYPE_SQUARE_CB
+              : PolicyType.POLICY_TYPE_EPSILON_GREEDY;
+          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version}`;
+          out(
+            `\n6. phase 2, live: offerstream model-based (${label}) on a fresh copy of the market`,
+          );
+          const p2 = await runLivePhase({
+            ...phaseOpts,
+            runId: `${runId}-p2`,
+            arms: [
+              {
+                name: 'offerstream-model',
+                shopId: `demo-${runId}-model`,
+                kind: 'offerstream',
+                policy: { type: policyType, params: {} },
+                policyLabel: label,
+              },
+            ],
+          });
+          for (const a of p2.arms) out(`   ${armLine(a, scenario.currency)}`);
+          out(`   (${p2.seconds.toFixed(0)} s, ${p2.events - p1.events} events produced)`);
+          phases.push(p2);
+          notes.push(
+            `trained ${trained.model}@${trained.version} on phase 1’s decisions in ${trained.seconds.toFixed(0)} s (held-out AUC purchase ${m.auc_purchase?.toFixed(3) ?? '–'}, qini ${m.qini?.toFixed(4) ?? '–'}); the scorer serves it to bandit-policy from then on`,
+            ...p2.notes,
+            `phase 2 (live, ${p2.seconds.toFixed(0)} s): offerstream-model on shop ${p2.arms[0]?.live?.shopId}, answers from ${p2.arms[0]?.live?.models.join(', ') || 'no model'}`,
+          );
+        }
       }
-    }
-    await producer.send(TOPICS.events.name, batch);
-    produced += batch.length;
-    const broken = Array.from({ length: 50 }, (_, i) => ({
-      key: `bad-${i}`,
-      value: Buffer.from(`not an event ${i}`),
-    }));
-    await producer.send(TOPICS.events.name, [...retried, ...broken]);
-    await producer.disconnect();
-    const produceMs = Date.now() - produceStart;
-    out(`   produced ${produced + retried.length + broken.length} records in ${produceMs} ms`);
+    } else notes.push('MARKET_TRAIN=false: no model-based arm');
 
-    // 3. The ingest service validates, de-duplicates, dead-letters and stores them.
-    out(
-      '\n3. the ingest service validates, de-duplicates, dead-letters and stores them (ClickHouse + events.valid.v1)',
+    // The report
+    const run: MarketRun = {
+      settings: {
+        scenario: scenario.name,
+        seed: scenario.seed,
+        users,
+        currency: scenario.currency,
+        simStartMs,
+        simEndMs: simStartMs + scenario.durationMs,
+        speedup,
+        warmupEndMs,
+        totalBudgetMinor: scenario.campaigns.reduce(
+          (s, c) => s + (c.budget?.totalBudgetMinor ?? 0),
+          0,
+        ),
+        budgetPlan: budgetPlan(scenario, simStartMs),
+        flashStock: Object.fromEntries(flashStockOf(scenario)),
+        notes: [...new Set([...eq.notes, ...notes])],
+      },
+      arms: [...offline, ...phases.flatMap((p) => p.arms)],
+    };
+    const report = marketRunReport(run, `offerstream market run: ${scenario.name}, ${users} users`);
+    out('\n7. the report\n');
+    const text = renderTable(report);
+    out(text);
+    mkdirSync(reportDir, { recursive: true });
+    const base = join(reportDir, `market-${scenario.name}-${runId}`);
+    writeFileSync(`${base}.html`, renderHtml(report));
+    writeFileSync(`${base}.txt`, text);
+    writeFileSync(
+      `${base}.json`,
+      JSON.stringify(
+        { settings: run.settings, arms: run.arms.map(({ sessions: _s, ...a }) => a) },
+        null,
+        2,
+      ),
     );
-    const repo = new EventsRepository(ch);
-    const ingestMetrics = `http://127.0.0.1:${DEMO_SERVICES[0].httpPort}/metrics`;
-    const storeStart = Date.now();
-    let stored = 0;
-    while (stored < produced) {
-      if (Date.now() - storeStart > 180_000)
-        throw new Error(`only ${stored}/${produced} events stored after 180 s`);
-      await new Promise((r) => setTimeout(r, 1000));
-      stored = Object.values(await repo.countByType(shopId)).reduce((a, b) => a + b, 0);
-      out(`   stored ${stored}/${produced}`);
-    }
-    const storeMs = Date.now() - storeStart;
-    const metrics = await (await fetch(ingestMetrics)).text();
-    const metric = (name: string) =>
-      metrics
-        .split('\n')
-        .filter((l) => l.startsWith(name))
-        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-    out(
-      `   all ${produced} stored ${storeMs} ms after the last produce; ingest counted ${metric('offerstream_ingest_events_duplicate_total')} duplicates dropped and ${metric('offerstream_ingest_events_rejected_total')} records dead-lettered`,
-    );
-
-    // 4. What ClickHouse holds now
-    out(`\n4. what ClickHouse saw for shop ${shopId}`);
-    const byType = await repo.countByType(shopId);
-    const totals = await queryRows<{ users: string; revenue: string; orders: string }>(
-      ch,
-      sql`SELECT uniqExact(user_id) AS users, sumIf(price_minor * quantity - discount_minor, event_type = 'purchase') AS revenue,
-                 uniqExactIf(order_id, event_type = 'purchase') AS orders
-          FROM ${ident('events')} FINAL WHERE shop_id = ${shopId}`,
-    );
-    table([['event type', 'events'], ...Object.entries(byType).map(([t, n]) => [t, n])]);
-    const t = totals[0];
-    const distinct = Object.values(byType).reduce((a, b) => a + b, 0);
-    out(
-      `  distinct users ${t?.users}, orders ${t?.orders}, revenue ${(Number(t?.revenue) / 100).toFixed(2)} EUR`,
-    );
-    // Raw rows, not FINAL: a duplicate that got through would show here.
-    const raw = Number(
-      (
-        await queryRows<{ n: string }>(
-          ch,
-          sql`SELECT count() AS n FROM ${ident('events')} WHERE shop_id = ${shopId}`,
-        )
-      )[0]?.n,
-    );
-    const ok = distinct === produced && raw === produced;
-    out(
-      `  produced ${produced} distinct events (+ ${retried.length} retries), ${raw} rows stored: ${ok ? 'none lost, none doubled' : 'MISMATCH'}`,
-    );
-    if (!ok) return 1;
-
-    // 5. What the feature service makes of the most active user (one GetFeatures call).
-    await showFeatures(ch, shopId, DEMO_SERVICES[1].grpcPort);
+    const line = benchLine(run, { seconds: Math.round((Date.now() - started) / 1000) });
+    if (cfg.MARKET_SUMMARY_FILE)
+      writeFileSync(cfg.MARKET_SUMMARY_FILE, JSON.stringify({ line, html: `${base}.html`, text }));
+    out(`report: ${base}.html`);
+    out(`        ${base}.txt, ${base}.json`);
   } finally {
-    // 6. Graceful shutdown
-    out('\n6. stopping the services (SIGTERM)');
+    out('\nstopping the services (SIGTERM)');
+    client.close();
+    await publisher.stop().catch(() => undefined);
     const stops = await Promise.all(procs.map((p) => stopGracefully(p)));
     table([
       ['service', 'exit code', 'shutdown ms'],
       ...procs.map((p, i) => [p.name, String(stops[i]!.code), stops[i]!.ms]),
     ]);
-    await ch.close();
-    out(`\n  service logs: ${logDir}`);
+    out(`  service logs: ${logDir}`);
   }
-  out(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  out(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return 0;
 }
 

@@ -94,3 +94,17 @@ export async function stopGracefully(
   clearTimeout(timer);
   return { code, ms: Date.now() - started };
 }
+
+/** Waits until the service reports ready on /readyz (its catalogs and consumers are loaded). */
+export async function waitReady(p: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`http://127.0.0.1:${p.httpPort}/readyz`).catch(() => undefined);
+    if (res?.ok) return;
+    if (p.child.exitCode !== null)
+      throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
+    if (Date.now() > until)
+      throw new Error(`${p.name} not ready after ${timeoutMs} ms; see ${p.logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -2,7 +2,7 @@
 /**
  * The market simulator's command line (see README.md):
  *
- *   node tools/market/dist/cli.js run [--scenario double-11] [--seed N] [--users N] [--html F] [--json F]
+ *   node tools/market/dist/cli.js run [--scenario double-11] [--seed N] [--users N] [--live-equivalent] [--html F] [--json F]
  *   node tools/market/dist/cli.js dataset [--scenario double-11] [--seed N] [--users N] [--end-ms MS] --out F
  *   node tools/market/dist/cli.js scenarios
  *   node tools/market/dist/cli.js validate FILE
@@ -10,6 +10,7 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exportDataset } from './dataset';
+import { liveEquivalent } from './live';
 import { compareArms, comparisonReport } from './offline-runner';
 import { renderHtml, renderTable } from './report';
 import {
@@ -36,6 +37,8 @@ options:
   --users N             override the scenario's user count
   --end-ms MS           dataset: simulated end, epoch ms (default now)
   --out FILE            dataset: output file (required)
+  --live-equivalent     run: the campaigns as a live run (make demo) has them — total budget
+                        only, per-day caps as lifetime caps, budgets scaled to --users
   --html FILE           run: also write a self-contained HTML report
   --json FILE           run: also write the comparison as JSON
 `;
@@ -61,6 +64,7 @@ function main(argv: readonly string[]): number {
       out: { type: 'string' },
       html: { type: 'string' },
       json: { type: 'string' },
+      'live-equivalent': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,7 +80,13 @@ function main(argv: readonly string[]): number {
     });
   switch (command) {
     case 'run': {
-      const comparison = compareArms({ scenario: scenario() });
+      let s = scenario();
+      if (values['live-equivalent']) {
+        const eq = liveEquivalent(loadScenario(values.scenario ?? DEFAULT_SCENARIO), s.users.count);
+        s = { ...eq.scenario, seed: s.seed };
+        for (const n of eq.notes) process.stdout.write(`${n}\n`);
+      }
+      const comparison = compareArms({ scenario: s });
       const report = comparisonReport(comparison);
       process.stdout.write(renderTable(report));
       if (values.html) writeFileSync(values.html, renderHtml(report));

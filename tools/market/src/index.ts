@@ -88,6 +88,8 @@ export {
   type ReportArm,
   type ReportChart,
   type ReportColumn,
+  type ReportSection,
+  type ReportTable,
   type SeriesPoint,
   type ValueFormat,
 } from './report';
@@ -116,3 +118,4 @@ export {
 } from './simulation';
 export { differenceOfMeans, Moments, proportion, type Interval } from './stats.util';
 export { clickhouseDateTime, DAY_MS, HOUR_MS, MINUTE_MS, utcHour } from './time.util';
+export * from './live';

@@ -40,6 +40,18 @@ export interface ReportChart {
   readonly reference?: { readonly label: string; readonly points: readonly SeriesPoint[] };
 }
 
+/** A further table over the same arms (other columns), printed after the main one. */
+export interface ReportTable {
+  readonly title: string;
+  readonly columns: readonly ReportColumn[];
+}
+
+/** A titled block of text lines (settings, targets, caveats). */
+export interface ReportSection {
+  readonly title: string;
+  readonly lines: readonly string[];
+}
+
 /** Everything a report shows. */
 export interface MarketReport {
   readonly title: string;
@@ -52,6 +64,10 @@ export interface MarketReport {
   readonly charts: readonly ReportChart[];
   readonly arms: readonly ReportArm[];
   readonly notes?: readonly string[];
+  /** More tables over the arms, after the main one. */
+  readonly tables?: readonly ReportTable[];
+  /** Text sections, printed before the tables (e.g. the run's settings and its targets). */
+  readonly sections?: readonly ReportSection[];
 }
 
 const group = (x: number, digits: number) =>
@@ -78,29 +94,29 @@ export function formatFigure(fig: Figure | undefined, f: ValueFormat): string {
   return `${formatValue(fig.value, f)} [${formatValue(fig.lo, f)}, ${formatValue(fig.hi, f)}]`;
 }
 
-/** The totals as a plain-text table for the terminal (arms as rows). */
-export function renderTable(r: MarketReport): string {
+function textTable(r: MarketReport, columns: readonly ReportColumn[]): string[] {
   const head = [
     'arm',
-    ...r.columns.map((c) => (c.format === 'money' ? `${c.label} (${r.currency})` : c.label)),
+    ...columns.map((c) => (c.format === 'money' ? `${c.label} (${r.currency})` : c.label)),
   ];
   const rows = r.arms.map((a) => [
     a.name,
-    ...r.columns.map((c) => formatFigure(a.totals[c.key], c.format)),
+    ...columns.map((c) => formatFigure(a.totals[c.key], c.format)),
   ]);
   const widths = head.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
   );
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [
-    r.title,
-    ...(r.subtitle ? [r.subtitle] : []),
-    '',
-    line(head),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-  ];
-  for (const row of rows) out.push(line(row));
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+/** The totals as a plain-text table for the terminal (arms as rows), then any sections and tables. */
+export function renderTable(r: MarketReport): string {
+  const out = [r.title, ...(r.subtitle ? [r.subtitle] : [])];
+  for (const s of r.sections ?? []) out.push('', s.title, ...s.lines.map((l) => `  ${l}`));
+  out.push('', ...textTable(r, r.columns));
+  for (const t of r.tables ?? []) out.push('', t.title, ...textTable(r, t.columns));
   for (const n of r.notes ?? []) out.push('', n);
   return out.join('\n') + '\n';
 }
@@ -205,23 +221,41 @@ function chartSvg(r: MarketReport, chart: ReportChart): string {
   return parts.join('\n');
 }
 
-/** A self-contained HTML page (inline CSS and SVG, no external assets) with the table and charts. */
-export function renderHtml(r: MarketReport): string {
+function htmlTable(r: MarketReport, columns: readonly ReportColumn[]): string {
   const th = [
     'arm',
-    ...r.columns.map((c) => (c.format === 'money' ? `${c.label} (${r.currency})` : c.label)),
+    ...columns.map((c) => (c.format === 'money' ? `${c.label} (${r.currency})` : c.label)),
   ]
     .map((h) => `<th>${escapeXml(h)}</th>`)
     .join('');
   const rows = r.arms
     .map(
       (a) =>
-        `<tr><td>${escapeXml(a.name)}</td>${r.columns
+        `<tr><td>${escapeXml(a.name)}</td>${columns
           .map((c) => `<td>${escapeXml(formatFigure(a.totals[c.key], c.format))}</td>`)
           .join('')}</tr>`,
     )
     .join('\n');
+  return `<table>
+<thead><tr>${th}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+}
+
+/** A self-contained HTML page (inline CSS and SVG, no external assets) with the tables and charts. */
+export function renderHtml(r: MarketReport): string {
   const charts = r.charts.map((c) => chartSvg(r, c)).filter((s) => s !== '');
+  const sections = (r.sections ?? [])
+    .map(
+      (s) =>
+        `<h2>${escapeXml(s.title)}</h2>\n<ul>\n${s.lines.map((l) => `<li>${escapeXml(l)}</li>`).join('\n')}\n</ul>`,
+    )
+    .join('\n');
+  const tables = (r.tables ?? [])
+    .map((t) => `<h2>${escapeXml(t.title)}</h2>\n${htmlTable(r, t.columns)}`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -233,6 +267,8 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f4f4f4; }
+h2 { font-size: 16px; margin-top: 1.5em; }
+li { font-size: 13px; max-width: 70em; }
 svg { display: block; margin: 1.5em 0; font-family: system-ui, sans-serif; }
 p.note { color: #555; font-size: 13px; max-width: 60em; }
 </style>
@@ -240,12 +276,9 @@ p.note { color: #555; font-size: 13px; max-width: 60em; }
 <body>
 <h1>${escapeXml(r.title)}</h1>
 ${r.subtitle ? `<p>${escapeXml(r.subtitle)}</p>` : ''}
-<table>
-<thead><tr>${th}</tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
+${sections}
+${htmlTable(r, r.columns)}
+${tables}
 ${(r.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join('\n')}
 ${charts.join('\n')}
 </body>
