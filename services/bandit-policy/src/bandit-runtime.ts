@@ -108,10 +108,7 @@ export class BanditRuntime {
         if (value) this.ledger.apply(key, LedgerEntry.decode(value));
       },
     });
-    this.posteriors = new PosteriorStore((campaignId) => {
-      void campaignId;
-      return 1;
-    });
+    this.posteriors = new PosteriorStore();
     this.pacing = new PacingService(cfg.BANDIT_PACING_STEP);
     this.campaignLog = new CampaignLogRepository(kafka, topic('campaigns'));
     this.admin = new CampaignAdminService({
@@ -288,7 +285,7 @@ export class BanditRuntime {
         this.ledger.top(e, now);
         this.metrics.budgetPrice.set(
           { campaign_id: e.campaign.campaignId },
-          this.pacing.pacer.price(e.campaign.campaignId),
+          this.pacing.price(e.campaign),
         );
       }
     this.pacing.tick(entries, now);

@@ -153,13 +153,13 @@ export async function runOpe(
         'no logged decisions with final rewards in the window (widen --since, or wait for attribution)',
       );
     const logging = crossFitRewardModel(
-      toLoggedDecisions(contexts, parsePolicy('logging'), posteriors),
+      toLoggedDecisions(contexts, parsePolicy('logging'), (shop) => posteriors.forShop(shop)),
     );
     const reports: PolicyReport[] = [];
     let gatePassed: boolean | undefined;
     for (const spec of args.policies) {
       const target = crossFitRewardModel(
-        toLoggedDecisions(contexts, parsePolicy(spec), posteriors),
+        toLoggedDecisions(contexts, parsePolicy(spec), (shop) => posteriors.forShop(shop)),
       );
       const estimates = estimateAll(target, { rng: seededRng(7) }).filter(
         (e) => e.estimator !== 'on_policy',

@@ -4,6 +4,7 @@ import {
   PolicyType,
   PropensityMethod,
   type BudgetReservation,
+  type Campaign,
   type CandidateScore,
   type Decision,
   type DecisionCampaign,
@@ -163,6 +164,9 @@ interface Arm {
   readonly budgetPrice: number;
 }
 
+/** The local day (campaign time zone) frequency caps count impressions in. */
+const capDay = (c: Campaign, ms: number) => localTime(c.schedule?.timeZone ?? '', ms).day;
+
 const sleepFalse = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms));
 
 class Deadline {
@@ -205,7 +209,7 @@ export class OfferDecisionService {
       context: req.context,
       campaignIds: req.campaignIds,
       nowMs: now,
-      caps: (c) => this.d.caps.counts(req.shopId, req.userId, c.campaignId, budgetDay(c, now)),
+      caps: (c) => this.d.caps.counts(req.shopId, req.userId, c.campaignId, capDay(c, now)),
       maxCandidates: settings.maxCandidates,
     });
     pre.reasons.forEach((r) => reasons.add(r));
@@ -259,7 +263,7 @@ export class OfferDecisionService {
         if (!camp.frequencyCap) return true;
         // Unknown history: never fail open on a capped campaign.
         if (!loaded) return false;
-        const day = budgetDay(camp, now) || localTime(camp.schedule?.timeZone ?? '', now).day;
+        const day = capDay(camp, now);
         return !capped(camp, this.d.caps.counts(req.shopId, req.userId, camp.campaignId, day), now);
       });
       if (!loaded) degraded.add(DegradedReason.DEGRADED_REASON_LEDGER_UNAVAILABLE);
@@ -316,11 +320,11 @@ export class OfferDecisionService {
           policy: POLICY_OF[c.policy?.type ?? 0] ?? 'thompson_beta',
           params: c.policy?.params ?? {},
           objective: objectiveOf(c),
-          budgetPrice: isBudgeted(c) ? this.d.pacing.pacer.price(c.campaignId) : 0,
+          budgetPrice: isBudgeted(c) ? this.d.pacing.price(c) : 0,
           segment,
           arms: list.map((a) => a.policyArm),
         },
-        this.d.posteriors,
+        this.d.posteriors.forShop(req.shopId),
       );
     });
     // The policy each campaign is actually served by (an apprentice may have graduated).
@@ -331,7 +335,7 @@ export class OfferDecisionService {
         ? decideSlate({
             campaigns,
             slots,
-            posteriors: this.d.posteriors,
+            posteriors: this.d.posteriors.forShop(req.shopId),
             rng: seededRng(seed),
             propensitySamples: settings.propensitySamples,
           })
@@ -374,7 +378,7 @@ export class OfferDecisionService {
           userId: req.userId,
           campaignId: c.campaignId,
           offerId: a.cand.offer.offerId,
-          day: budgetDay(c, decidedAt),
+          day: capDay(c, decidedAt),
           windowMs: attributionWindowMs(c),
         });
       reservations.push({
@@ -386,13 +390,7 @@ export class OfferDecisionService {
         expiresAt: new Date(expires),
       });
       if (!req.deferActivation)
-        this.d.caps.record(
-          req.shopId,
-          req.userId,
-          c.campaignId,
-          budgetDay(c, decidedAt),
-          decidedAt,
-        );
+        this.d.caps.record(req.shopId, req.userId, c.campaignId, capDay(c, decidedAt), decidedAt);
     }
     if (activationDeadline !== undefined)
       this.d.deferred.add(decisionId, activationDeadline, deferredSlots);
@@ -400,7 +398,7 @@ export class OfferDecisionService {
 
     if (chosen.length === 0) {
       if (arms.length > 0) reasons.add(DecisionReason.DECISION_REASON_NO_OFFER_BEST);
-      else if (pre.holdoutCampaigns.length === 0)
+      else if (pre.holdoutCampaigns.length === 0 && dropped.length === 0)
         reasons.add(DecisionReason.DECISION_REASON_NO_ELIGIBLE_OFFER);
     }
     const holdout = chosen.length === 0 && pre.holdoutCampaigns.length > 0 && arms.length === 0;
@@ -570,7 +568,7 @@ export class OfferDecisionService {
       stockUnits,
       budgeted,
       day,
-      budgetPrice: budgeted ? this.d.pacing.pacer.price(c.campaignId) : 0,
+      budgetPrice: budgeted ? this.d.pacing.price(c) : 0,
     };
   }
 
@@ -600,7 +598,7 @@ export class OfferDecisionService {
         const mine = past.filter((p) => p.campaignId === c.campaignId);
         if (mine.length === 0) continue;
         this.d.caps.seed(shopId, userId, c.campaignId, {
-          day: budgetDay(c, nowMs) || today,
+          day: today,
           today: mine.filter((p) => localTime(tz, p.atMs).day === today).length,
           lifetime: mine.length,
           lastMs: Math.max(...mine.map((p) => p.atMs)),
@@ -704,7 +702,11 @@ export class OfferDecisionService {
     ];
     if (
       !a.score &&
-      this.d.posteriors.observations(a.cand.entry.campaign.campaignId, a.cand.offer.offerId) < 20
+      this.d.posteriors.observations(
+        a.cand.entry.campaign.shopId,
+        a.cand.entry.campaign.campaignId,
+        a.cand.offer.offerId,
+      ) < 20
     )
       out.push(DecisionReason.DECISION_REASON_COLD_START);
     return out;

@@ -39,6 +39,11 @@ export class PacingService {
     return s;
   }
 
+  /** Budget pacing's λ of a campaign (0 when it is not paced). */
+  price(c: { shopId: string; campaignId: string }): number {
+    return this.pacer.price(campaignKey(c.shopId, c.campaignId));
+  }
+
   /** A decision reserved an offer whose expected cost is `expectedMinor`. */
   onDecision(reservationId: string, key: string, day: string, expectedMinor: number): void {
     this.outstanding.set(reservationId, { campaignKey: key, day, expectedMinor });
@@ -94,11 +99,11 @@ export class PacingService {
         actual = this.settled(key, '').total + (pending.get(`${key}\u0000`) ?? 0);
       }
       if (budget <= 0) continue;
-      if (this.budgets.get(c.campaignId) !== budget) {
-        this.pacer.track(c.campaignId, budget, this.pacer.price(c.campaignId));
-        this.budgets.set(c.campaignId, budget);
+      if (this.budgets.get(key) !== budget) {
+        this.pacer.track(key, budget, this.pacer.price(key));
+        this.budgets.set(key, budget);
       }
-      this.pacer.observe(c.campaignId, nowMs, actual, plan);
+      this.pacer.observe(key, nowMs, actual, plan);
     }
   }
 }

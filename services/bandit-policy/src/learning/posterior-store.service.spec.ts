@@ -5,6 +5,7 @@ const x = [1, 0.5, 0, 0, 0.2, 0, 0, 0, 0, 0, 0, 0];
 function reward(over: Partial<LearnedReward> = {}): LearnedReward {
   return {
     rewardId: 'd1:1',
+    shopId: 's',
     revision: 1,
     campaignId: 'c',
     offerId: 'o',
@@ -21,19 +22,19 @@ describe('PosteriorStore', () => {
     const s = new PosteriorStore();
     expect(s.learn(reward())).toBe(true);
     expect(s.learn(reward())).toBe(false);
-    expect(s.offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 2, beta: 1 });
-    expect(s.linear('c', 'o').count).toBe(1);
+    expect(s.forShop('s').offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 2, beta: 1 });
+    expect(s.forShop('s').linear('c', 'o').count).toBe(1);
     expect(s.count).toBe(1);
   });
 
   it('replaces a reward’s contribution with its later revision (a refund)', () => {
     const s = new PosteriorStore();
     s.learn(reward());
-    const before = s.linear('c', 'o').mean();
+    const before = s.forShop('s').linear('c', 'o').mean();
     expect(s.learn(reward({ revision: 2, purchased: false, value: 0 }))).toBe(true);
-    expect(s.offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 1, beta: 2 });
-    expect(s.linear('c', 'o').count).toBe(1);
-    const after = s.linear('c', 'o').mean();
+    expect(s.forShop('s').offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 1, beta: 2 });
+    expect(s.forShop('s').linear('c', 'o').count).toBe(1);
+    const after = s.forShop('s').linear('c', 'o').mean();
     // θ̂ = A⁻¹ b with b = r·x: a reward of 0 leaves θ̂ at 0.
     expect(after.every((v) => Math.abs(v) < 1e-12)).toBe(true);
     expect(before.some((v) => Math.abs(v) > 1)).toBe(true);
@@ -44,15 +45,22 @@ describe('PosteriorStore', () => {
     const s = new PosteriorStore();
     s.learn(reward({ rewardId: 'd2:0:c', offerId: '', purchased: true, x: [] }));
     s.learn(reward({ rewardId: 'd3:0:c', offerId: '', purchased: false, x: [] }));
-    expect(s.baselineConversion('c', 'new/low')).toEqual({ alpha: 2, beta: 2 });
-    expect(s.baselineConversion('c', 'returning/top')).toEqual({ alpha: 1, beta: 1 });
-    expect(s.offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 1, beta: 1 });
+    expect(s.forShop('s').baselineConversion('c', 'new/low')).toEqual({ alpha: 2, beta: 2 });
+    expect(s.forShop('s').baselineConversion('c', 'returning/top')).toEqual({ alpha: 1, beta: 1 });
+    expect(s.forShop('s').offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 1, beta: 1 });
   });
 
   it('forgets the oldest reward ids beyond its bound but keeps every sum', () => {
-    const s = new PosteriorStore(() => 1, 2);
+    const s = new PosteriorStore(1, 2);
     for (let i = 0; i < 5; i++) s.learn(reward({ rewardId: `d${i}:1` }));
-    expect(s.offerConversion('c', 'o', 'new/low').alpha).toBe(6);
+    expect(s.forShop('s').offerConversion('c', 'o', 'new/low').alpha).toBe(6);
     expect(s.count).toBe(5);
   });
+});
+
+it('keeps what one shop learned away from another shop with the same campaign id', () => {
+  const s = new PosteriorStore();
+  s.learn(reward({ shopId: 'a' }));
+  expect(s.forShop('a').offerConversion('c', 'o', 'new/low').alpha).toBe(2);
+  expect(s.forShop('b').offerConversion('c', 'o', 'new/low').alpha).toBe(1);
 });

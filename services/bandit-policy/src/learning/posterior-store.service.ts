@@ -1,7 +1,6 @@
 import { RidgeArmPosterior } from '../policy/linear-posterior';
 import {
   POLICY_CONTEXT_DIM,
-  type BetaParams,
   type LinearArmPosterior,
   type PosteriorView,
 } from '../policy/policy.types';
@@ -9,6 +8,8 @@ import {
 /** The part of a final reward the posteriors learn from. */
 export interface LearnedReward {
   readonly rewardId: string;
+  /** Tenant: ids are scoped by shop, so is everything learned. */
+  readonly shopId: string;
   readonly revision: number;
   readonly campaignId: string;
   /** '' for a control (holdout / no-offer) reward. */
@@ -33,6 +34,8 @@ interface Applied {
 }
 
 const key2 = (a: string, b: string) => `${a}\u0000${b}`;
+/** A campaign within its shop. */
+const scope = (shopId: string, campaignId: string) => `${shopId}\u0001${campaignId}`;
 const key3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`;
 
 /**
@@ -43,7 +46,7 @@ const key3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`;
  * contribution. State is sums, so the order rewards arrive in does not matter: every
  * replica folding the same rewards holds the same posteriors.
  */
-export class PosteriorStore implements PosteriorView {
+export class PosteriorStore {
   private readonly offers = new Map<string, Counts>();
   private readonly baselines = new Map<string, Counts>();
   private readonly linears = new Map<string, RidgeArmPosterior>();
@@ -51,8 +54,8 @@ export class PosteriorStore implements PosteriorView {
   private rewardsSeen = 0;
 
   constructor(
-    /** Ridge λ of a campaign's linear posteriors. */
-    private readonly lambdaOf: (campaignId: string) => number = () => 1,
+    /** Ridge λ of the linear posteriors. */
+    private readonly lambda = 1,
     /** Most reward ids remembered to recognise re-deliveries and revisions. */
     private readonly maxRemembered = 1_000_000,
   ) {}
@@ -70,10 +73,11 @@ export class PosteriorStore implements PosteriorView {
     const before = this.applied.get(r.rewardId);
     if (before && before.revision >= r.revision) return false;
     const counts = r.offerId === '' ? this.baselineCounts(r) : this.offerCounts(r);
+    const campaign = scope(r.shopId, r.campaignId);
     if (before) {
       counts.conversions += Number(r.purchased) - Number(before.purchased);
       if (r.offerId !== '' && r.x.length === POLICY_CONTEXT_DIM)
-        this.linearOf(r.campaignId, r.offerId).adjustReward(
+        this.linearOf(campaign, r.offerId).adjustReward(
           Float64Array.from(r.x),
           r.value - before.value,
         );
@@ -82,7 +86,7 @@ export class PosteriorStore implements PosteriorView {
       counts.n++;
       counts.conversions += Number(r.purchased);
       if (r.offerId !== '' && r.x.length === POLICY_CONTEXT_DIM)
-        this.linearOf(r.campaignId, r.offerId).update(Float64Array.from(r.x), r.value);
+        this.linearOf(campaign, r.offerId).update(Float64Array.from(r.x), r.value);
       this.rewardsSeen++;
     }
     this.applied.set(r.rewardId, { revision: r.revision, purchased: r.purchased, value: r.value });
@@ -95,46 +99,48 @@ export class PosteriorStore implements PosteriorView {
   }
 
   private offerCounts(r: LearnedReward): Counts {
-    const k = key3(r.campaignId, r.offerId, r.segment);
+    const k = key3(scope(r.shopId, r.campaignId), r.offerId, r.segment);
     let c = this.offers.get(k);
     if (!c) this.offers.set(k, (c = { n: 0, conversions: 0 }));
     return c;
   }
 
   private baselineCounts(r: LearnedReward): Counts {
-    const k = key2(r.campaignId, r.segment);
+    const k = key2(scope(r.shopId, r.campaignId), r.segment);
     let c = this.baselines.get(k);
     if (!c) this.baselines.set(k, (c = { n: 0, conversions: 0 }));
     return c;
   }
 
-  private linearOf(campaignId: string, offerId: string): RidgeArmPosterior {
-    const k = key2(campaignId, offerId);
+  private linearOf(campaign: string, offerId: string): RidgeArmPosterior {
+    const k = key2(campaign, offerId);
     let p = this.linears.get(k);
-    if (!p)
-      this.linears.set(
-        k,
-        (p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, this.lambdaOf(campaignId))),
-      );
+    if (!p) this.linears.set(k, (p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, this.lambda)));
     return p;
   }
 
-  offerConversion(campaignId: string, offerId: string, segment: string): BetaParams {
-    const c = this.offers.get(key3(campaignId, offerId, segment));
-    return c ? { alpha: 1 + c.conversions, beta: 1 + c.n - c.conversions } : { alpha: 1, beta: 1 };
+  /** What a shop's policies read: its campaigns' posteriors (ids are scoped by shop). */
+  forShop(shopId: string): PosteriorView {
+    return {
+      offerConversion: (campaignId, offerId, segment) => {
+        const c = this.offers.get(key3(scope(shopId, campaignId), offerId, segment));
+        return c
+          ? { alpha: 1 + c.conversions, beta: 1 + c.n - c.conversions }
+          : { alpha: 1, beta: 1 };
+      },
+      baselineConversion: (campaignId, segment) => {
+        const c = this.baselines.get(key2(scope(shopId, campaignId), segment));
+        return c
+          ? { alpha: 1 + c.conversions, beta: 1 + c.n - c.conversions }
+          : { alpha: 1, beta: 1 };
+      },
+      linear: (campaignId, offerId): LinearArmPosterior =>
+        this.linearOf(scope(shopId, campaignId), offerId),
+    };
   }
 
-  baselineConversion(campaignId: string, segment: string): BetaParams {
-    const c = this.baselines.get(key2(campaignId, segment));
-    return c ? { alpha: 1 + c.conversions, beta: 1 + c.n - c.conversions } : { alpha: 1, beta: 1 };
-  }
-
-  linear(campaignId: string, offerId: string): LinearArmPosterior {
-    return this.linearOf(campaignId, offerId);
-  }
-
-  /** Observations behind an offer's posteriors (all segments), for explanations. */
-  observations(campaignId: string, offerId: string): number {
-    return this.linears.get(key2(campaignId, offerId))?.count ?? 0;
+  /** Observations behind an offer's linear posterior, for explanations. */
+  observations(shopId: string, campaignId: string, offerId: string): number {
+    return this.linears.get(key2(scope(shopId, campaignId), offerId))?.count ?? 0;
   }
 }

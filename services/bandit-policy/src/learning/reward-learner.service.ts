@@ -36,6 +36,7 @@ export class RewardLearner {
     const first = r.revision <= 1;
     const learned = this.posteriors.learn({
       rewardId: r.rewardId,
+      shopId: r.shopId,
       revision: r.revision,
       campaignId: r.campaignId,
       offerId: r.offerId,

@@ -54,7 +54,7 @@ const OBJECTIVES = new Set(['incremental_profit', 'conversions', 'revenue']);
 export function toLoggedDecisions(
   contexts: readonly LoggedContext[],
   target: TargetPolicy,
-  posteriors: PosteriorView,
+  posteriorsOf: (shopId: string) => PosteriorView,
   samples = 400,
 ): LoggedDecision[] {
   const out: LoggedDecision[] = [];
@@ -111,7 +111,7 @@ export function toLoggedDecisions(
       const dist = slateDistribution({
         campaigns,
         slots: 1,
-        posteriors,
+        posteriors: posteriorsOf(ctx.shopId),
         rng: seededRng(BigInt(i) + 1n),
         propensitySamples: samples,
       });

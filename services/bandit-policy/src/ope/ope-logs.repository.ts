@@ -29,6 +29,7 @@ export interface LoggedCandidate {
 /** A logged decision as OPE reads it: its candidates and the reward of what it did (slot 1). */
 export interface LoggedContext {
   readonly decisionId: string;
+  readonly shopId: string;
   readonly servedAtMs: number;
   readonly noOfferPropensity: number;
   readonly candidates: LoggedCandidate[];
@@ -56,7 +57,7 @@ function where(f: LogFilter): SqlFragment {
 export const opeQueries = {
   /** Candidates of non-holdout decisions in the window (chosen or not; control rows excluded). */
   candidates: (f: LogFilter): SqlFragment =>
-    sql`SELECT decision_id, served_at_ms, offer_id, campaign_id, rank, propensity, selection_probability,
+    sql`SELECT decision_id, shop_id, served_at_ms, offer_id, campaign_id, rank, propensity, selection_probability,
                policy, segment, policy_features, scored, expected_value_minor, margin_minor,
                redemption_cost_minor, expected_cost_minor, budget_price, objective
         FROM ${ident('decision_candidates')} FINAL
@@ -84,6 +85,7 @@ export class OpeLogsRepository {
     const [cands, decisions, rewards] = await Promise.all([
       queryRows<{
         decision_id: string;
+        shop_id: string;
         served_at_ms: string;
         offer_id: string;
         campaign_id: string;
@@ -121,6 +123,7 @@ export class OpeLogsRepository {
       if (!ctx) {
         ctx = {
           decisionId: c.decision_id,
+          shopId: c.shop_id,
           servedAtMs: toSafeInt(c.served_at_ms),
           noOfferPropensity: p,
           candidates: [],
