@@ -657,6 +657,11 @@ function banditCases() {
       expect: [],
     },
     {
+      name: 'ledger: redemptions of expired offers (none redeemed here)',
+      sql: redemptionsQueries.of(shop, ['u-b'], [decision.decisionId], served - 1000).text,
+      expect: [],
+    },
+    {
       name: 'campaign stats: decisions and holdout decisions',
       sql: campaignStatsQueries.decisions(shop, 'c-b').text,
       expect: [{ decisions: 1, holdout: 0 }],

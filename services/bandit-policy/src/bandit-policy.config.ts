@@ -97,8 +97,20 @@ export const banditPolicyVars = {
     min: 1000,
     max: 7 * 86_400_000,
   }),
+  BANDIT_OFFER_TTL_MS: env.int({
+    doc: 'How long a shown offer may be redeemed (its expires_at; capped by the campaign’s attribution window): its budget and stock are held that long, then settled from its redemptions',
+    default: '1800000',
+    min: 1000,
+    max: 30 * 86_400_000,
+  }),
+  BANDIT_REDEEM_GRACE_MS: env.int({
+    doc: 'How long after an offer expires its redemptions are looked up (time for the redemption events to be stored)',
+    default: '10000',
+    min: 0,
+    max: 3_600_000,
+  }),
   BANDIT_SETTLE_GRACE_MS: env.int({
-    doc: 'How long past its attribution window a budget/stock reservation waits for its reward before it is released anyway (attribution down)',
+    doc: 'How long past its expiry a reservation whose redemptions cannot be read (ClickHouse away) is kept before it is released anyway',
     default: '3600000',
     min: 0,
     max: 7 * 86_400_000,

@@ -30,6 +30,7 @@ import { RewardsConsumer } from './learning/rewards.consumer';
 import { RewardsRepository } from './learning/rewards.repository';
 import { budgetDay, LedgerService } from './ledger/ledger.service';
 import { LedgerRepository } from './ledger/ledger.repository';
+import { RedemptionsRepository } from './ledger/redemptions.repository';
 import { DecisionLogRepository } from './log/decision-log.repository';
 import { DecisionsRepository } from './log/decisions.repository';
 import { DecisionsSinkConsumer } from './log/decisions-sink.consumer';
@@ -71,6 +72,8 @@ export class BanditRuntime {
   private ledgerLoaded = false;
   private stopping = false;
   private attributing = false;
+  private settling = false;
+  private readonly redemptions: RedemptionsRepository;
 
   constructor(
     private readonly cfg: BanditPolicyConfig,
@@ -167,7 +170,8 @@ export class BanditRuntime {
         maxCandidates: cfg.BANDIT_MAX_CANDIDATES,
         propensitySamples: cfg.BANDIT_PROPENSITY_SAMPLES,
         activationWindowMs: cfg.BANDIT_ACTIVATION_WINDOW_MS,
-        settleGraceMs: cfg.BANDIT_SETTLE_GRACE_MS,
+        offerTtlMs: cfg.BANDIT_OFFER_TTL_MS,
+        redeemGraceMs: cfg.BANDIT_REDEEM_GRACE_MS,
       },
     });
     const learner = new RewardLearner(this.posteriors, this.ledger, this.pacing, this.catalog);
@@ -184,7 +188,7 @@ export class BanditRuntime {
         ledger: this.ledger,
         caps: this.caps,
         pacing: this.pacing,
-        settleGraceMs: cfg.BANDIT_SETTLE_GRACE_MS,
+        redeemGraceMs: cfg.BANDIT_REDEEM_GRACE_MS,
       },
       {
         topic: topic('activations'),
@@ -216,6 +220,7 @@ export class BanditRuntime {
       Date.now(),
     );
     this.statsRepo = new CampaignStatsRepository(ch);
+    this.redemptions = new RedemptionsRepository(ch);
     readiness.add({ name: 'campaign-catalog', check: () => Promise.resolve(this.catalogLoaded) });
     readiness.add({ name: 'budget-ledger', check: () => Promise.resolve(this.ledgerLoaded) });
     readiness.add({ name: 'posteriors', check: () => Promise.resolve(this.rewards.ready) });
@@ -289,12 +294,55 @@ export class BanditRuntime {
         );
       }
     this.pacing.tick(entries, now);
-    for (const r of this.ledger.ledger.expired(now)) {
-      this.ledger.ledger.release(r.id);
-      this.pacing.forget(r.id);
-      this.metrics.reservationsExpired.inc();
-    }
+    void this.settleExpired(now).catch((err: unknown) =>
+      this.logger.warn({ err }, 'expired reservations not settled yet; retrying'),
+    );
     this.deferred.sweep(now, this.cfg.BANDIT_SETTLE_GRACE_MS);
+  }
+
+  /**
+   * Offers whose redemption period is over: what they cost is what their users redeemed
+   * (stored offer_redeem events); the rest of the reservation goes back to the lease. If
+   * ClickHouse cannot be read, the reservation is kept (never guess spend) until
+   * BANDIT_SETTLE_GRACE_MS later.
+   */
+  private async settleExpired(now: number): Promise<void> {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      const expired = this.ledger.ledger.expired(now).slice(0, 2000);
+      const byShop = new Map<string, typeof expired>();
+      for (const r of expired) {
+        const [shopId = ''] = JSON.parse(r.campaignKey) as string[];
+        byShop.set(shopId, [...(byShop.get(shopId) ?? []), r]);
+      }
+      for (const [shopId, list] of byShop) {
+        let found: Map<string, { costMinor: number; units: number }>;
+        try {
+          const rows = await this.redemptions.of(
+            shopId,
+            [...new Set(list.map((r) => r.userId ?? ''))],
+            [...new Set(list.map((r) => r.id.slice(0, r.id.lastIndexOf('/'))))],
+            Math.min(...list.map((r) => r.servedAtMs ?? now)) - 60_000,
+          );
+          found = new Map(rows.map((x) => [`${x.decisionId}/${x.offerId}`, x]));
+        } catch (err) {
+          for (const r of list)
+            if (r.expiresAtMs + this.cfg.BANDIT_SETTLE_GRACE_MS < now) {
+              this.ledger.ledger.release(r.id);
+              this.pacing.forget(r.id);
+              this.metrics.reservationsExpired.inc();
+            }
+          throw err;
+        }
+        for (const r of list) {
+          const x = found.get(r.id);
+          this.ledger.ledger.settle(r.id, x?.costMinor ?? 0, x?.units ?? 0);
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
   }
 
   private async attribute(): Promise<void> {

@@ -137,6 +137,55 @@ describe('GetOffers', () => {
     }
   });
 
+  it('holds budget only while a shown offer can be redeemed, then gives back what was not redeemed', async () => {
+    const short = await startBandit({
+      ...common,
+      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+      SCORING_SERVICE_ADDR: 'none',
+      BANDIT_OFFER_TTL_MS: '1500',
+      BANDIT_REDEEM_GRACE_MS: '500',
+      BANDIT_LEASE_MIN_MINOR: '500',
+    });
+    await waitReady(short);
+    const other = banditClients(short.grpcPort);
+    try {
+      // Room for exactly one shown offer at a time.
+      const c = await other.create(
+        activeCampaign({
+          name: 'ttl',
+          budget: { currency: 'EUR', totalBudgetMinor: 500, dailyBudgetMinor: 0 },
+          offers: [amountOff('ttl-500', 500)],
+          policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+        }),
+      );
+      const first = await expectEventually(
+        async () => {
+          const a = await other.getOffers({ userId: 'u-ttl-1', campaignIds: [c.campaignId] });
+          expect(a.slots).toHaveLength(1);
+          return a;
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(first.slots[0]!.expiresAt!.getTime() - first.servedAt!.getTime()).toBeLessThanOrEqual(
+        1500,
+      );
+      expect(
+        (await other.getOffers({ userId: 'u-ttl-2', campaignIds: [c.campaignId] })).slots,
+      ).toHaveLength(0);
+      // Not redeemed: once it expired, its budget serves the next user.
+      await expectEventually(
+        async () =>
+          expect(
+            (await other.getOffers({ userId: 'u-ttl-3', campaignIds: [c.campaignId] })).slots,
+          ).toHaveLength(1),
+        { timeoutMs: 15_000, intervalMs: 300 },
+      );
+    } finally {
+      other.close();
+      await short.stop();
+    }
+  });
+
   it('never oversells a flash sale and respects a frequency cap', async () => {
     const now = Date.now();
     const c = await client.create(

@@ -21,7 +21,7 @@ export class ActivationsConsumer {
       ledger: LedgerService;
       caps: FrequencyCaps;
       pacing: PacingService;
-      settleGraceMs: number;
+      redeemGraceMs: number;
     },
     private readonly o: { topic: string; groupIdPrefix: string; logger: Logger },
   ) {}
@@ -36,7 +36,7 @@ export class ActivationsConsumer {
         a.status === ActivationStatus.ACTIVATION_STATUS_ACTIVATED &&
         (a.shownOfferIds.length === 0 || a.shownOfferIds.includes(s.offerId));
       if (shown) {
-        this.deps.ledger.ledger.extend(s.reservationId, at + s.windowMs + this.deps.settleGraceMs);
+        this.deps.ledger.ledger.extend(s.reservationId, at + s.windowMs + this.deps.redeemGraceMs);
         this.deps.caps.record(s.shopId, s.userId, s.campaignId, s.day, at);
       } else {
         this.deps.ledger.ledger.release(s.reservationId);

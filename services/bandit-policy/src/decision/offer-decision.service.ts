@@ -96,8 +96,10 @@ export interface DecisionSettings {
   readonly propensitySamples: number;
   /** How long a deferred decision waits for its impression. */
   readonly activationWindowMs: number;
-  /** How long past its window a reservation waits for its reward before it is released. */
-  readonly settleGraceMs: number;
+  /** How long a shown offer may be redeemed (capped by its attribution window). */
+  readonly offerTtlMs: number;
+  /** How long after an offer expires its redemptions are looked up (events being stored). */
+  readonly redeemGraceMs: number;
 }
 
 export interface DecisionDeps {
@@ -352,8 +354,7 @@ export class OfferDecisionService {
     for (const s of chosen) {
       const a = armOf.get(s.arm)!;
       const c = a.cand.entry.campaign;
-      const windowStart = activationDeadline ?? decidedAt;
-      const expires = windowStart + attributionWindowMs(c) + settings.settleGraceMs;
+      const expires = this.expiry(a, decidedAt, activationDeadline) + settings.redeemGraceMs;
       const reservationId = `${decisionId}/${a.cand.offer.offerId}`;
       const ok = this.d.ledger.ledger.reserve(
         {
@@ -364,6 +365,8 @@ export class OfferDecisionService {
           costMinor: a.reserveMinor,
           stockUnits: a.stockUnits,
           expiresAtMs: expires,
+          userId: req.userId,
+          servedAtMs: decidedAt,
         },
         a.budgeted,
       );
@@ -379,7 +382,7 @@ export class OfferDecisionService {
           campaignId: c.campaignId,
           offerId: a.cand.offer.offerId,
           day: capDay(c, decidedAt),
-          windowMs: attributionWindowMs(c),
+          windowMs: Math.min(attributionWindowMs(c), settings.offerTtlMs),
         });
       reservations.push({
         campaignId: c.campaignId,
@@ -621,7 +624,8 @@ export class OfferDecisionService {
 
   private expiry(a: Arm, nowMs: number, activationDeadline: number | undefined): number {
     const c = a.cand.entry.campaign;
-    let t = (activationDeadline ?? nowMs) + attributionWindowMs(c);
+    let t =
+      (activationDeadline ?? nowMs) + Math.min(attributionWindowMs(c), this.d.settings.offerTtlMs);
     const end = c.schedule?.endTime?.getTime();
     if (end !== undefined) t = Math.min(t, end);
     const fsEnd = a.cand.offer.flashSale?.endTime?.getTime();

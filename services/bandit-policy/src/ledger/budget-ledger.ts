@@ -18,8 +18,11 @@ export interface Reservation {
   readonly day: string;
   readonly costMinor: number;
   readonly stockUnits: number;
-  /** After this instant the reservation may be released if nothing settled it. */
+  /** After this instant the offer can no longer be redeemed: settle from its redemptions. */
   expiresAtMs: number;
+  /** The user and decision time (to look the redemptions up). */
+  readonly userId?: string;
+  readonly servedAtMs?: number;
 }
 
 /** What the fold knows about one campaign, the same on every replica. */
