@@ -36,6 +36,9 @@ const {
 const {
   impressionsQueries,
 } = require('../../services/bandit-policy/dist/decision/impressions.repository');
+const {
+  redemptionsQueries,
+} = require('../../services/bandit-policy/dist/ledger/redemptions.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
