@@ -79,7 +79,8 @@ CREATE TABLE IF NOT EXISTS decision_candidates
     offer_id             String,
     campaign_id          String,
     item_id              String,
-    -- Index into the decision's candidate feature vectors (-1 = none) and the vector itself.
+    -- Index into the decision's candidate feature vectors (-1 = none) and the vector itself
+    -- (chosen candidates only; every candidate's is in the decisions.v1 record).
     feature_index        Int32,
     candidate_features   Array(Float32),
     policy_features      Array(Float32),

@@ -123,7 +123,9 @@ export function candidateRows(d: Decision, at: LogPosition, insertedAtMs: number
       offer_id: c.offerId,
       item_id: c.itemId,
       feature_index: c.featureIndex,
-      candidate_features: f?.values ?? [],
+      // The model's inputs of what was shown (the training examples); the other candidates'
+      // vectors stay in the Kafka record (ClickHouse would pay for every one of them).
+      candidate_features: s ? (f?.values ?? []) : [],
       policy_features: c.policyFeatures,
       scored: c.score ? 1 : 0,
       p_click: c.score?.pClick ?? 0,
