@@ -291,7 +291,6 @@ async function main(): Promise<void> {
     );
     row('Score alone (MLP, K = 20)', rs);
 
-
     let at1000: RateResult | undefined;
     let maxOk = 0;
     for (const rate of [250, 500, 1000, 1500, 2000, 3000]) {
