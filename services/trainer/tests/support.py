@@ -10,11 +10,14 @@ import subprocess
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from market_fixture import write_dataset
 from offerstream_trainer.clickhouse_http import ClickHouseHttp
+from offerstream_trainer.feature_request import parse_request
+from offerstream_trainer.features import CatalogOffer
 from test_feature_store_clickhouse import MIGRATIONS, URL, split_statements
 
 REPO = Path(__file__).resolve().parents[3]
@@ -81,10 +84,19 @@ def market_dataset(
     return write_dataset(path, users=users, end_ms=end_ms, seed=seed)
 
 
-def load_dataset(ch: ClickHouseHttp, path: Path, batch: int = 5000) -> dict[str, dict]:
-    """Inserts a dataset's rows into their tables; returns the truth rows by user id."""
+@dataclass(frozen=True)
+class LoadedDataset:
+    truth: dict[str, dict]
+    """The truth rows by user id."""
+    catalog: list[dict]
+    """The campaign catalog (`catalog` rows): what `offerstream-train --catalog FILE` reads."""
+
+
+def load_dataset(ch: ClickHouseHttp, path: Path, batch: int = 5000) -> LoadedDataset:
+    """Inserts a dataset's ClickHouse rows into their tables; returns truth and catalog."""
     tables: dict[str, list[dict]] = defaultdict(list)
     truth: dict[str, dict] = {}
+    catalog: list[dict] = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             if not line.strip():
@@ -92,12 +104,28 @@ def load_dataset(ch: ClickHouseHttp, path: Path, batch: int = 5000) -> dict[str,
             d = json.loads(line)
             if d["table"] == "truth":
                 truth[d["row"]["user_id"]] = d["row"]
+            elif d["table"] == "catalog":
+                catalog.append(d["row"])
             else:
                 tables[d["table"]].append(d["row"])
     for table, rows in tables.items():
         for k in range(0, len(rows), batch):
             ch.insert_json_rows(table, rows[k : k + batch])
-    return truth
+    return LoadedDataset(truth=truth, catalog=catalog)
+
+
+def write_catalog(path: Path, entries: list[dict]) -> Path:
+    """Writes a dataset's catalog as the JSON array `offerstream-train --catalog FILE` reads."""
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+def read_catalog(path: Path) -> dict[str, CatalogOffer]:
+    """The catalog file read as the trainer's CLI reads `--catalog FILE` (by offer id)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return dict(
+        parse_request({"shop_id": "-", "user_id": "-", "as_of_ms": 0, "catalog": doc}).catalog
+    )
 
 
 def scorer_available() -> bool:

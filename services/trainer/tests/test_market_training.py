@@ -3,8 +3,10 @@ baselines -> ONNX -> gate -> model store -> announcement.
 
 The data comes from `support.market_dataset` (the market simulator's dataset, or its
 stand-in): users of four planted types (sure_thing, persuadable, sleeping_dog, lost_cause)
-under a uniformly random offer policy with a holdout. The thresholds below are ones a model
-that ignores the sequence, mixes up the arms or loses the sign of uplift would miss.
+under a uniformly random offer policy with a holdout, and the campaign catalog the dataset
+ships (offer kind and depth, read as `--catalog` reads it). The thresholds below are ones a
+model that ignores the sequence, mixes up the arms or loses the sign of uplift would miss,
+on the simulator's data as on the planted stand-in.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from offerstream_trainer.pipeline import TrainJob, TrainOutcome, run_training
 from offerstream_trainer.registry import DirectoryStore, GateRefused
 from offerstream_trainer.train import TrainConfig, predict, resolve_device, train_model
 from offerstream_trainer.training_data import TrainingRows, load_training_rows
-from support import URL, load_dataset, market_dataset, needs_clickhouse, scratch_database
+from support import (
+    URL,
+    load_dataset,
+    market_dataset,
+    needs_clickhouse,
+    read_catalog,
+    scratch_database,
+    write_catalog,
+)
 
 SPEC = load_feature_spec("fs-1")
 DAY_MS = 86_400_000
@@ -46,6 +56,7 @@ class Run:
     ch: object
     rows: TrainingRows
     truth: dict[str, dict]
+    catalog: Path
     out: TrainOutcome
     store: DirectoryStore
     root: Path
@@ -59,8 +70,17 @@ def trained(tmp: Path, source: str, users: int) -> Iterator[Run]:
         data = market_dataset(
             tmp / "market.jsonl", users=users, end_ms=END_MS, seed=SEED, source=source
         )
-        truth = load_dataset(ch, data)
-        rows = load_training_rows(ch, SPEC, START_MS, END_MS, observed_until_ms=OBSERVED_MS)
+        loaded = load_dataset(ch, data)
+        # The campaign catalog is not in ClickHouse: the dataset ships it, as --catalog reads it.
+        catalog = write_catalog(tmp / "catalog.json", loaded.catalog)
+        rows = load_training_rows(
+            ch,
+            SPEC,
+            START_MS,
+            END_MS,
+            observed_until_ms=OBSERVED_MS,
+            catalog=read_catalog(catalog),
+        )
         root = tmp / "store"
         store = DirectoryStore(root)
         announced: list[tuple[str, bytes]] = []
@@ -69,13 +89,20 @@ def trained(tmp: Path, source: str, users: int) -> Iterator[Run]:
             rows, SPEC, job, store, lambda k, v: announced.append((k, v)), log=lambda _m: None
         )
         yield Run(
-            ch=ch, rows=rows, truth=truth, out=out, store=store, root=root, announced=announced
+            ch=ch,
+            rows=rows,
+            truth=loaded.truth,
+            catalog=catalog,
+            out=out,
+            store=store,
+            root=root,
+            announced=announced,
         )
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    """The market simulator's data (double-11: types show in how users behave)."""
+    """The market simulator's data (double-11: types show in what users browse and do)."""
     with trained(tmp_path_factory.mktemp("market"), "simulator", 6000) as r:
         yield r
 
@@ -116,19 +143,43 @@ def test_on_planted_data_the_uplift_of_each_segment_has_the_right_sign(planted: 
     assert m["qini"] > 0.01 and m["qini"] > m["two_model_qini"], m
 
 
-def test_on_market_data_the_model_is_no_worse_than_the_baselines(run: Run) -> None:
+def test_on_market_data_the_sequence_model_beats_both_baselines_on_held_out_auc(run: Run) -> None:
+    """The simulator's types show in what users browse (outlet, premium lines, staples; the
+    clearance racks for deep-discount hunters) as much as in how much they do, which the
+    sequence carries and the flat counters do not. Measured (double-11, 6,000 users, seeds
+    7/8/9): the model leads the better baseline on purchase AUC by 0.035/0.063/0.033, on
+    P(purchase | no offer) by 0.045/0.028/0.036 and on click by 0.048/0.017/0.022; the same
+    model with the sequence blanked out trails the better baseline (-0.018 and -0.012 on
+    purchase for seeds 7 and 9), so a model that does not read the sequence misses these."""
     m = run.out.evaluation.metrics
-    for head in ("click", "purchase"):
-        assert m[f"auc_{head}"] > 0.6, m
-        assert m[f"auc_{head}"] > max(m[f"gbdt_auc_{head}"], m[f"lr_auc_{head}"]) - 0.02, m
-    assert m["auc_purchase_no_offer"] > 0.7, m
+    best = {h: max(m[f"gbdt_auc_{h}"], m[f"lr_auc_{h}"]) for h in ("click", "purchase")}
+    assert m["auc_purchase"] > 0.7, m
+    assert m["auc_purchase"] > best["purchase"] + 0.02, m
+    assert m["auc_click"] > best["click"] + 0.01, m
+    assert m["auc_purchase_no_offer"] > m["gbdt_auc_purchase_no_offer"] + 0.02, m
     assert m["ece_purchase"] < 0.08 and m["ece_purchase_no_offer"] < 0.1, m
 
 
-def test_on_market_data_persuadables_gain_and_sleeping_dogs_lose_from_an_offer(run: Run) -> None:
+def test_on_market_data_the_offers_are_known_from_the_catalog(run: Run) -> None:
+    names = [f.name for f in SPEC.candidate]
+    treated = run.rows.candidate[run.rows.treated > 0.5]
+    assert (treated[:, names.index("o_known")] == 1).all()
+    kinds = treated[:, [names.index(f"o_type_{k}") for k in ("percent", "amount", "spend_save")]]
+    assert (kinds.sum(axis=0) > 0).all()
+    assert treated[:, names.index("o_discount_depth")].max() > 0.1
+
+
+def test_on_market_data_the_uplift_of_each_segment_has_the_right_sign(run: Run) -> None:
+    """Persuadables gain from an offer, sleeping dogs lose, sure things neither (true mean
+    uplift in the data: about +0.13, -0.21 and 0). Measured on seeds 7/8/9: persuadables
+    +0.093/+0.070/+0.107, sleeping dogs -0.062/-0.118/-0.027, sure things -0.060/-0.048/
+    +0.032 (the two heads' calibration differs by a few points from run to run)."""
     mean = segment_uplift(run)
-    assert mean["persuadable"] > 0.0 > mean["sleeping_dog"], mean
+    assert mean["persuadable"] > 0.03, mean
+    assert mean["sleeping_dog"] < 0.0, mean
     assert mean["persuadable"] - mean["sleeping_dog"] > 0.08, mean
+    assert abs(mean["sure_thing"]) < 0.1, mean
+    assert mean["sure_thing"] < mean["persuadable"] - 0.03, mean
     assert run.out.evaluation.metrics["qini"] > 0.0, run.out.evaluation.metrics
 
 
@@ -180,6 +231,7 @@ def test_the_gate_refuses_a_worse_model_and_force_publishes_it(run: Run) -> None
             f"--out={run.root}",
             f"--clickhouse-url={URL}",
             f"--database={run.ch.database}",  # type: ignore[attr-defined]
+            f"--catalog={run.catalog}",
             "--epochs=1",
             "--learning-rate=1e-6",
             "--threads=2",

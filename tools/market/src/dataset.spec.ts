@@ -35,7 +35,14 @@ describe('the dataset export', () => {
   ]);
 
   it('writes rows of every table', () => {
-    for (const t of ['events', 'decisions', 'decision_candidates', 'rewards', 'truth'] as const) {
+    for (const t of [
+      'catalog',
+      'events',
+      'decisions',
+      'decision_candidates',
+      'rewards',
+      'truth',
+    ] as const) {
       expect(of(t).length).toBeGreaterThan(0);
       expect(summary[t]).toBe(of(t).length);
     }
@@ -133,6 +140,30 @@ describe('the dataset export', () => {
     }
     const holdouts = of('rewards').filter((r) => r.holdout === 1);
     expect(holdouts.length).toBeGreaterThan(0);
+  });
+
+  it('ships the campaign catalog as the trainer’s --catalog reads it: one entry per offer', () => {
+    const catalog = of('catalog');
+    expect(catalog.map((c) => c.offerId)).toEqual([
+      'off-d11-10pct',
+      'off-d11-20pct',
+      'off-d11-5eur',
+      'off-d11-spend60-save12',
+      'off-d11-free-shipping',
+    ]);
+    expect(catalog[0]).toEqual({
+      offerId: 'off-d11-10pct',
+      campaignId: 'cmp-double-11',
+      kind: 'percent',
+      percentOff: 10,
+      amountOffMinor: 0,
+      thresholdMinor: 0,
+      saveMinor: 0,
+      salePriceMinor: 0,
+      stock: undefined,
+      totalBudgetMinor: 750000,
+    });
+    expect(catalog[3]).toMatchObject({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200 });
   });
 
   it('writes one truth row per user with the latent type and ground-truth purchase probabilities', () => {

@@ -1,5 +1,6 @@
 import { CampaignObjective, type Campaign, type Offer } from '@offerstream/contracts';
 import { toEventRow } from '@offerstream/events';
+import { catalogOffers } from '@offerstream/features';
 import type { Candidate } from './campaign-book';
 import type { Catalog, Item } from './catalog';
 import type { Market } from './market';
@@ -11,8 +12,13 @@ import { attributionWindowMs, campaignsAt, type Scenario } from './scenario';
 import { simulate, type DecisionRecord } from './simulation';
 import { clickhouseDateTime, DAY_MS } from './time.util';
 
-/** The tables a dataset holds: the ClickHouse tables of migrations 0001/0004, plus `truth`. */
-export type DatasetTable = 'events' | 'decisions' | 'decision_candidates' | 'rewards' | 'truth';
+/**
+ * The tables a dataset holds: the ClickHouse tables of migrations 0001/0004, plus `catalog`
+ * (the campaign catalog as the feature service sees it, which is not in ClickHouse) and
+ * `truth`.
+ */
+export type DatasetTable =
+  'catalog' | 'events' | 'decisions' | 'decision_candidates' | 'rewards' | 'truth';
 
 /** One JSON line of a dataset file. */
 export interface DatasetRow {
@@ -101,6 +107,7 @@ function decisionRow(
       model_version: '',
       holdout: d.holdout ? 1 : 0,
       holdout_campaign_ids: d.heldOutCampaignIds,
+      slot_campaign_ids: d.chosen ? [d.chosen.campaign.campaignId] : [],
       no_offer_propensity: noOfferPropensity,
       degraded: 0,
       degraded_reasons: [],
@@ -360,6 +367,7 @@ export function exportDataset(
     );
   const startMs = endMs - scenario.durationMs;
   const counts: Record<DatasetTable, number> = {
+    catalog: 0,
     events: 0,
     decisions: 0,
     decision_candidates: 0,
@@ -372,6 +380,9 @@ export function exportDataset(
   };
   const logging = new UniformLoggingPolicy(scenario.seed);
   const byId = new Map(campaignsAt(scenario, startMs).map((c) => [c.campaignId, c]));
+  // What the trainer's --catalog reads: offer kind, depth, thresholds, stock and budget.
+  for (const c of byId.values())
+    for (const o of catalogOffers(c)) put({ table: 'catalog', row: { ...o } });
   let offset = 0;
   const run = simulate({
     scenario,

@@ -2,8 +2,16 @@ import { EventType, type Offer } from '@offerstream/contracts';
 import { Market } from './market';
 import { toProtoEvent, type MarketEvent } from './market-event';
 import { NoPromotionPolicy, RandomOfferPolicy } from './policies';
+import { SECTIONS, type Section } from './catalog';
 import { TYPE_PROFILES } from './population';
-import { campaignsAt, loadScenario, withOverrides, type Scenario, type UserType } from './scenario';
+import {
+  campaignsAt,
+  loadScenario,
+  USER_TYPES,
+  withOverrides,
+  type Scenario,
+  type UserType,
+} from './scenario';
 import { simulate } from './simulation';
 
 const START = Date.UTC(2025, 10, 10);
@@ -73,6 +81,65 @@ describe('the market', () => {
     const text = JSON.stringify(eventsOf(small));
     for (const t of ['sure_thing', 'persuadable', 'sleeping_dog', 'lost_cause'])
       expect(text).not.toContain(t);
+  });
+});
+
+describe('what users browse', () => {
+  // The default scenario with nothing shown: every view, by the viewer's latent type.
+  const market = new Market(withOverrides(loadScenario('double-11'), { users: 1500 }), START);
+  const itemOf = new Map(market.catalog.items.map((i) => [i.itemId, i]));
+  const views = new Map<string, MarketEvent[]>();
+  for (let s = market.nextSession(); s; s = market.nextSession()) {
+    const list = views.get(s.userId) ?? [];
+    list.push(...s.events.filter((e) => e.type === 'view'));
+    views.set(s.userId, list);
+    market.completeSession(
+      s,
+      s.decisionPoint ? { decisionId: `d-${s.sessionId}`, offer: null } : null,
+    );
+  }
+  const users = (type: UserType) =>
+    [...views.entries()].filter(([id]) => market.truth.userType(id) === type);
+  const share = (type: UserType, section: Section) => {
+    const all = users(type).flatMap(([, v]) => v);
+    return all.filter((e) => itemOf.get(e.itemId!)!.section === section).length / all.length;
+  };
+  const signature: [UserType, Section][] = [
+    ['persuadable', 'outlet'],
+    ['sleeping_dog', 'premium'],
+    ['sure_thing', 'staples'],
+  ];
+
+  it('shows the type in where users browse: deal hunters in the outlet, sleeping dogs among premium lines, sure things among staples', () => {
+    for (const [type, section] of signature)
+      for (const other of USER_TYPES.filter((t) => t !== type))
+        expect(share(type, section)).toBeGreaterThan(2 * share(other, section));
+  });
+
+  it('keeps the types overlapping: some users of every type browse like another type', () => {
+    for (const [type, section] of signature) {
+      const group = users(type).filter(([, v]) => v.length >= 5);
+      const unlike = group.filter(([, v]) => {
+        const n = (sec: Section) => v.filter((e) => itemOf.get(e.itemId!)!.section === sec).length;
+        return SECTIONS.some((sec) => sec !== 'regular' && sec !== section && n(sec) > n(section));
+      });
+      expect(unlike.length / group.length).toBeGreaterThan(0.05);
+      expect(unlike.length / group.length).toBeLessThan(0.35);
+    }
+  });
+
+  it('sends deal hunters who need a deep discount to the deep-clearance racks', () => {
+    const deep = (id: string) => market.truth.user(id).threshold > 0.15;
+    const clearance = (group: [string, MarketEvent[]][]) => {
+      const outlet = group.flatMap(([, v]) =>
+        v.filter((e) => itemOf.get(e.itemId!)!.section === 'outlet'),
+      );
+      return outlet.filter((e) => e.categoryId === 'outlet/clearance').length / outlet.length;
+    };
+    const hunters = users('persuadable');
+    expect(clearance(hunters.filter(([id]) => deep(id)))).toBeGreaterThan(
+      clearance(hunters.filter(([id]) => !deep(id))) + 0.25,
+    );
   });
 });
 

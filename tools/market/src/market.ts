@@ -11,7 +11,14 @@ import {
   type BasketLine,
   type OfferEffect,
 } from './outcome-model';
-import { buildPopulation, type Population, type SimUser } from './population';
+import {
+  buildPopulation,
+  pickCategory,
+  pickInCategory,
+  pickItem,
+  type Population,
+  type SimUser,
+} from './population';
 import { Prng, ulid } from './prng.util';
 import type { Scenario } from './scenario';
 import { DAY_MS, HOUR_MS, utcHour } from './time.util';
@@ -126,6 +133,9 @@ interface UserState {
 }
 
 const DEAL_WORDS = ['sale', 'discount', 'coupon', 'deal'];
+
+/** Share of a searching session's looks (other than own items) that stay in the search's category. */
+const SEARCH_FOLLOW = 0.5;
 
 /** Modified Bessel I0, for normalizing the hour-of-day profile to a mean of 1. */
 function besselI0(k: number): number {
@@ -260,39 +270,67 @@ export class Market {
     let t = a.timeMs;
     const emit = (type: MarketEventType, fields: EventFields = {}) => {
       events.push(this.event(type, user, sessionId, t, ids, fields));
-      t += 5_000 + Math.floor(rng.exponential(35_000));
+      t += Math.floor((5_000 + rng.exponential(35_000)) * user.dwell);
     };
-    const categories = this.catalog.categories;
+    const catalog = this.catalog;
+    const available = (it: Item) => !this.limited.has(it.categoryId) || this.available(it, t);
+    const weights = [user.sectionWeights, user.categoryWeights] as const;
 
+    // A search lands on a category's results; a deal search ("… sale") lands in the outlet.
+    let searched: string | undefined;
     if (rng.chance(user.searchChance)) {
-      const cat = categories[rng.weighted(user.categoryWeights)]!;
-      const words = cat.split('/').reverse().join(' ');
-      const q = rng.chance(user.dealSearchShare) ? `${words} ${rng.pick(DEAL_WORDS)}` : words;
-      emit('search', { searchQuery: q });
+      const deal = rng.chance(user.dealSearchShare);
+      const outlet = deal && catalog.sectionCategories.outlet.length > 0;
+      searched = pickCategory(catalog, ...weights, rng, outlet ? 'outlet' : undefined);
+      const words = searched.split('/').reverse().join(' ');
+      emit('search', {
+        searchQuery: deal ? `${words} ${rng.pick(DEAL_WORDS)}` : words,
+        categoryId: searched,
+      });
     }
+    // Looks: the user's own items (a re-buy, a watched deal, a shortlisted item), the
+    // search's results, or wherever their interest leads; a focused look comes back to the
+    // item just seen.
     const seen: Item[] = [];
+    const looksAt = new Map<Item, number>();
     const looks = 1 + rng.poisson(Math.max(0, user.viewsPerSession - 1));
+    let last: Item | undefined;
     for (let i = 0; i < looks; i++) {
-      const cat = categories[rng.weighted(user.categoryWeights)]!;
-      const all = this.catalog.byCategory.get(cat) ?? [];
-      const pool = this.limited.has(cat) ? all.filter((it) => this.available(it, t)) : all;
-      if (pool.length === 0) continue;
-      const it = pool[rng.weighted(pool.map((x) => x.popularity))]!;
+      const r = rng.next();
+      let it: Item | undefined;
+      if (last && rng.chance(user.focus)) it = last;
+      else if (r < user.revisitShare && user.ownItemIds.length > 0) {
+        const own = catalog.byId.get(rng.pick(user.ownItemIds));
+        it = own && available(own) ? own : undefined;
+      } else if (searched && r < user.revisitShare + SEARCH_FOLLOW * (1 - user.revisitShare))
+        it = pickInCategory(catalog, searched, rng, available);
+      it ??= pickItem(catalog, ...weights, rng, available);
+      if (!it) continue;
       const item = {
         itemId: it.itemId,
         categoryId: it.categoryId,
         priceMinor: it.priceMinor,
-        currency: this.catalog.currency,
+        currency: catalog.currency,
       };
-      if (rng.chance(0.6)) emit('click', item);
+      if (it !== last && rng.chance(0.6)) emit('click', item);
       emit('view', item);
+      looksAt.set(it, (looksAt.get(it) ?? 0) + 1);
       if (!seen.includes(it)) seen.push(it);
+      last = it;
     }
 
     let decision: DecisionPoint | undefined;
     if (seen.length > 0 && rng.chance(user.cartChance)) {
       const k = Math.min(seen.length, 1 + rng.poisson(user.extraCartItems));
-      const picked = rng.shuffle([...seen]).slice(0, k);
+      // Into the cart go the user's own items and what they looked at longest, first.
+      const pool = [...seen];
+      const picked: Item[] = [];
+      while (picked.length < k) {
+        const w = pool.map(
+          (it) => (looksAt.get(it) ?? 1) * (user.ownItemIds.includes(it.itemId) ? 3 : 1),
+        );
+        picked.push(...pool.splice(rng.weighted(w), 1));
+      }
       let lines: BasketLine[] = picked.map((it) => ({
         itemId: it.itemId,
         categoryId: it.categoryId,
@@ -309,7 +347,12 @@ export class Market {
           quantity: l.quantity,
         });
       if (lines.length > 1 && rng.chance(user.removeChance)) {
-        const out = lines[rng.int(lines.length)]!;
+        // A price-conscious user checks the total and takes the most expensive line out.
+        const out = rng.chance(user.priceCheck)
+          ? lines.reduce((a, b) =>
+              b.unitPriceMinor * b.quantity > a.unitPriceMinor * a.quantity ? b : a,
+            )
+          : lines[rng.int(lines.length)]!;
         emit('remove_from_cart', {
           itemId: out.itemId,
           categoryId: out.categoryId,

@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog';
+import { SECTIONS, type Catalog, type Item, type Section } from './catalog';
 import { Prng } from './prng.util';
 import { USER_TYPES, type Scenario, type UserType } from './scenario';
 
@@ -24,6 +24,16 @@ export interface TypeProfile {
   readonly removeChance: number;
   /** Chance of clicking a shown offer. */
   readonly offerClickChance: number;
+  /** Interest in the shop's sections, relative to the regular assortment (= 1). */
+  readonly sectionWeights: Readonly<Record<Exclude<Section, 'regular'>, number>>;
+  /** Share of the items looked at that are the user's own items (re-buys, watch list, shortlist). */
+  readonly revisitShare: number;
+  /** Chance of coming back to an item just looked at (a long, focused look). */
+  readonly focus: number;
+  /** Chance that a removal from the cart takes out the most expensive line (checking the total). */
+  readonly priceCheck: number;
+  /** Time spent per page, relative to the average user. */
+  readonly dwell: number;
   /** Purchase probability at the cart page without an offer: per-user uniform in [lo, hi]. */
   readonly pBuy: readonly [number, number];
   /** Persuadables: extra purchase probability once the discount is deep enough. */
@@ -36,52 +46,71 @@ export interface TypeProfile {
 
 /** The type profiles the market uses (ground truth; see the README for the reasoning). */
 export const TYPE_PROFILES: Readonly<Record<UserType, TypeProfile>> = {
-  // Buy anyway, at full price, in short purposeful sessions; an offer only costs money.
+  // Buy anyway, at full price: everyday goods (staples), often the very items they bought
+  // before (replenishment), found by searching for them; an offer only costs money.
   sure_thing: {
     visitsPerDay: 0.9,
-    viewsPerSession: 3,
-    searchChance: 0.3,
+    viewsPerSession: 4,
+    searchChance: 0.55,
     dealSearchShare: 0.05,
     cartChance: 0.65,
     extraCartItems: 0.4,
     removeChance: 0.05,
     offerClickChance: 0.08,
+    sectionWeights: { outlet: 0.1, premium: 0.2, staples: 1.5 },
+    revisitShare: 0.35,
+    focus: 0.1,
+    priceCheck: 0.3,
+    dwell: 0.7,
     pBuy: [0.5, 0.7],
     uplift: [0, 0],
     threshold: [0, 0],
     annoyance: [0, 0],
   },
-  // Browse a lot, search for deals, fill carts and abandon them unless the discount is deep enough.
+  // Deal hunters: the outlet (the deep-clearance racks if they need a deep discount), a watch
+  // list of marked-down items, "… sale" searches; fill carts, take the priciest line out again
+  // and abandon them unless the discount is deep enough.
   persuadable: {
     visitsPerDay: 1.4,
-    viewsPerSession: 7,
-    searchChance: 0.6,
+    viewsPerSession: 6,
+    searchChance: 0.55,
     dealSearchShare: 0.5,
     cartChance: 0.75,
     extraCartItems: 1,
     removeChance: 0.35,
     offerClickChance: 0.35,
+    sectionWeights: { outlet: 1.5, premium: 0.1, staples: 0.2 },
+    revisitShare: 0.3,
+    focus: 0.15,
+    priceCheck: 0.85,
+    dwell: 1,
     pBuy: [0.02, 0.07],
     uplift: [0.35, 0.55],
     threshold: [0.05, 0.25],
     annoyance: [0, 0],
   },
-  // Regular full-price buyers whom a promotion puts off (it cheapens the brand, reminds them to compare).
+  // Regular full-price buyers of premium lines, with long, focused looks at a shortlist, whom a
+  // promotion puts off (it cheapens the brand, reminds them to compare).
   sleeping_dog: {
     visitsPerDay: 0.8,
-    viewsPerSession: 3.5,
-    searchChance: 0.3,
+    viewsPerSession: 6,
+    searchChance: 0.45,
     dealSearchShare: 0.03,
     cartChance: 0.6,
     extraCartItems: 0.4,
     removeChance: 0.08,
     offerClickChance: 0.03,
+    sectionWeights: { outlet: 0.05, premium: 1.5, staples: 0.2 },
+    revisitShare: 0.25,
+    focus: 0.5,
+    priceCheck: 0.3,
+    dwell: 2,
     pBuy: [0.35, 0.55],
     uplift: [0, 0],
     threshold: [0, 0],
     annoyance: [0.35, 0.6],
   },
-  // Rare, short visits; almost never buy, whatever they are offered.
+  // Rare, short visits, anywhere in the shop; almost never buy, whatever they are offered.
   lost_cause: {
     visitsPerDay: 0.3,
     viewsPerSession: 2,
@@ -91,6 +120,11 @@ export const TYPE_PROFILES: Readonly<Record<UserType, TypeProfile>> = {
     extraCartItems: 0.2,
     removeChance: 0.2,
     offerClickChance: 0.06,
+    sectionWeights: { outlet: 0.4, premium: 0.4, staples: 0.2 },
+    revisitShare: 0.05,
+    focus: 0.05,
+    priceCheck: 0.3,
+    dwell: 0.5,
     pBuy: [0.01, 0.04],
     uplift: [0, 0],
     threshold: [0, 0],
@@ -127,6 +161,14 @@ export interface SimUser extends UserResponse {
   readonly hourConcentration: number;
   /** Taste: relative interest per category, aligned with Catalog.categories. */
   readonly categoryWeights: readonly number[];
+  /** Interest per section, aligned with SECTIONS (only sections the catalog has count). */
+  readonly sectionWeights: readonly number[];
+  /** The user's own items, which they come back to (see TypeProfile.revisitShare). */
+  readonly ownItemIds: readonly string[];
+  readonly revisitShare: number;
+  readonly focus: number;
+  readonly priceCheck: number;
+  readonly dwell: number;
   readonly device: 'desktop' | 'mobile' | 'tablet';
   readonly channel: 'web' | 'app';
   /** Churn: at-risk users have a much higher hazard. */
@@ -149,6 +191,97 @@ export interface Population {
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** Spread of users' section interest around their taste's mean (log-normal sigma). */
+export const SECTION_JITTER = 0.6;
+
+/**
+ * Share of users whose section interest is that of a random type rather than their own:
+ * taste and response to offers go together only loosely (a bargain-hunting sure thing, a
+ * persuadable who never visits the outlet), so the types overlap in what they browse.
+ */
+export const TASTE_MISMATCH = 0.15;
+
+/**
+ * An item picked as a user browses: a section by their interest (among the sections the
+ * catalog has), a category of it by their taste, an item of it by popularity. `available`
+ * filters items (stock, launch); undefined when nothing is left to pick.
+ */
+export function pickItem(
+  catalog: Catalog,
+  sectionWeights: readonly number[],
+  categoryWeights: readonly number[],
+  rng: Prng,
+  available?: (it: Item) => boolean,
+): Item | undefined {
+  const categoryId = pickCategory(catalog, sectionWeights, categoryWeights, rng);
+  return pickInCategory(catalog, categoryId, rng, available);
+}
+
+/** A category picked by section interest, then taste (see {@link pickItem}). */
+export function pickCategory(
+  catalog: Catalog,
+  sectionWeights: readonly number[],
+  categoryWeights: readonly number[],
+  rng: Prng,
+  only?: Section,
+): string {
+  const present = SECTIONS.map((sec, i) =>
+    catalog.sectionCategories[sec].length > 0 && (only === undefined || only === sec)
+      ? (sectionWeights[i] ?? 0)
+      : 0,
+  );
+  const section = SECTIONS[rng.weighted(present)]!;
+  const cats = catalog.sectionCategories[section];
+  return catalog.categories[cats[rng.weighted(cats.map((c) => categoryWeights[c] ?? 0))]!]!;
+}
+
+/** An item of a category by popularity, among those `available` lets through. */
+export function pickInCategory(
+  catalog: Catalog,
+  categoryId: string,
+  rng: Prng,
+  available?: (it: Item) => boolean,
+): Item | undefined {
+  const all = catalog.byCategory.get(categoryId) ?? [];
+  const pool = available ? all.filter(available) : all;
+  if (pool.length === 0) return undefined;
+  return pool[rng.weighted(pool.map((x) => x.popularity))];
+}
+
+/**
+ * How strongly a deal hunter's outlet browsing follows the discount they need (log-scale
+ * weight per unit of the standardised markdown): price anchoring — whoever holds out for a
+ * deep discount browses the deep-clearance racks, whoever bites at 10 % the mild markdowns.
+ */
+export const MARKDOWN_ANCHORING = 1.5;
+
+/**
+ * Where a user's needed discount lies in their type's range, in [0, 1]; 0.5 (no lean) for
+ * types without a threshold.
+ */
+function anchorOf(type: UserType, threshold: number): number {
+  const [lo, hi] = TYPE_PROFILES[type].threshold;
+  return hi > lo ? (threshold - lo) / (hi - lo) : 0.5;
+}
+
+/**
+ * The user's category taste with outlet categories reweighted by their markdown:
+ * exp(MARKDOWN_ANCHORING × (2·anchor − 1) × z), z the category's markdown scaled to [−1, 1]
+ * among the outlet categories (0 when they all have the same).
+ */
+function anchorOutletTaste(catalog: Catalog, weights: readonly number[], anchor: number): number[] {
+  const outlet = catalog.sectionCategories.outlet;
+  const m = outlet.map((c) => catalog.markdowns[c] ?? 0);
+  const lo = Math.min(...m);
+  const hi = Math.max(...m);
+  return weights.map((w, c) => {
+    const k = outlet.indexOf(c);
+    if (k < 0 || hi <= lo) return w;
+    const z = (2 * ((m[k] ?? lo) - lo)) / (hi - lo) - 1;
+    return w * Math.exp(MARKDOWN_ANCHORING * (2 * anchor - 1) * z);
+  });
+}
 
 /** User id of the i-th user. */
 export function userIdOf(index: number): string {
@@ -194,7 +327,7 @@ export function buildPopulation(s: Scenario, catalog: Catalog): Population {
     const hazardPerDay =
       (atRisk ? churn.atRiskHazardPerDay : churn.baseHazardPerDay) * rng.lognormal(0.25);
     const deviceDraw = rng.next();
-    return {
+    const base = {
       index,
       userId: userIdOf(index),
       type,
@@ -212,18 +345,39 @@ export function buildPopulation(s: Scenario, catalog: Catalog): Population {
       annoyance: within(p.annoyance),
       peakHour: (peak.hour + rng.normal() * 1.5 + 24) % 24,
       hourConcentration: rng.uniform(0.8, 2.2),
-      categoryWeights,
       device:
         deviceDraw < s.traffic.mobileShare
           ? 'mobile'
           : deviceDraw < s.traffic.mobileShare + s.traffic.tabletShare
             ? 'tablet'
             : 'desktop',
-      channel: rng.chance(s.traffic.appShare) ? 'app' : 'web',
+      channel: rng.chance(s.traffic.appShare) ? ('app' as const) : ('web' as const),
       atRisk,
       hazardPerDay,
       predictedChurnRisk: 1 - Math.exp(-30 * hazardPerDay * rng.lognormal(0.35)),
       churnAt: rng.exponential(1),
+    } as const;
+    // Where the user browses, drawn after the rest (the older parameters keep their streams).
+    const taste = rng.chance(TASTE_MISMATCH) ? TYPE_PROFILES[rng.pick(USER_TYPES)] : p;
+    const sectionWeights = SECTIONS.map((sec) =>
+      sec === 'regular' ? 1 : taste.sectionWeights[sec] * rng.lognormal(SECTION_JITTER),
+    );
+    const anchored = anchorOutletTaste(catalog, categoryWeights, anchorOf(type, base.threshold));
+    const ownItemIds: string[] = [];
+    const owned = 2 + rng.int(4);
+    for (let k = 0; k < owned; k++) {
+      const it = pickItem(catalog, sectionWeights, anchored, rng);
+      if (it && !ownItemIds.includes(it.itemId)) ownItemIds.push(it.itemId);
+    }
+    return {
+      ...base,
+      categoryWeights: anchored,
+      sectionWeights,
+      ownItemIds,
+      revisitShare: jitter(p.revisitShare, 0.35, 0.9),
+      focus: jitter(p.focus, 0.35, 0.9),
+      priceCheck: jitter(p.priceCheck, 0.2, 1),
+      dwell: jitter(p.dwell, 0.3),
     };
   });
   return { users, byId: new Map(users.map((u) => [u.userId, u])) };

@@ -33,11 +33,11 @@ describe('scenario files', () => {
     for (const name of scenarioNames()) expect(loadScenario(name).name).toBe(name);
   });
 
-  it('makes double-11 the default: a budgeted mass-market campaign of several offer types with a 10 % holdout', () => {
+  it('makes double-11 the default: a budgeted mass-market campaign of several offer types with a 20 % holdout', () => {
     const s = loadScenario();
     expect(s.name).toBe('double-11');
     const [c] = s.campaigns;
-    expect(c?.holdoutShare).toBeCloseTo(0.1);
+    expect(c?.holdoutShare).toBeCloseTo(0.2);
     expect(c?.budget?.totalBudgetMinor).toBeGreaterThan(0);
     expect(c?.budget?.dailyBudgetMinor).toBeGreaterThan(0);
     expect(new Set(c?.offers.map((o) => o.type)).size).toBeGreaterThanOrEqual(4);
@@ -71,6 +71,19 @@ describe('scenario files', () => {
     expect(refusal(json)).toContain(
       'campaigns[0].offers[0].amountOffMinor: not allowed for OFFER_TYPE_PERCENT_OFF',
     );
+  });
+
+  it('refuses a section or a markdown that names a category it cannot', () => {
+    const json = defaultJson();
+    const catalog = json.catalog as Json;
+    (catalog.sections as Json).premium = ['fashion/designer', 'outlet/clearance', 'toys'];
+    (catalog.markdowns as Json)['shoes/running'] = [0.1, 0.2];
+    const message = refusal(json);
+    expect(message).toContain(
+      'catalog.sections.premium[1]: "outlet/clearance" is already in section outlet',
+    );
+    expect(message).toContain('catalog.sections.premium[2]: unknown category "toys"');
+    expect(message).toContain('catalog.markdowns.shoes/running: "shoes/running" is not an outlet');
   });
 
   it('refuses a campaign whose attribution window would outlast the scenario', () => {

@@ -253,6 +253,23 @@ const scenarioSchema = z
     }),
     catalog: z.strictObject({
       categories: z.array(id).min(1),
+      /**
+       * Shop sections: categories (of `categories`) whose goods are marked down (outlet),
+       * premium lines (premium) or everyday goods people buy again (staples). Users of
+       * different types favour different sections; a category in none is a regular one.
+       */
+      sections: z
+        .strictObject({
+          outlet: z.array(id).optional(),
+          premium: z.array(id).optional(),
+          staples: z.array(id).optional(),
+        })
+        .optional(),
+      /**
+       * Markdown range of an outlet category's goods (share off the list price), e.g.
+       * `{"outlet/clearance": [0.4, 0.6]}`; outlet categories not listed take [0.2, 0.5].
+       */
+      markdowns: z.record(id, range(z.number().gt(0).lt(1))).optional(),
       itemsPerCategory: z.number().int().nonnegative(),
       priceMinor: range(z.number().int().positive()),
       marginRate: range(z.number().gt(0).lt(1)),
@@ -274,6 +291,31 @@ const scenarioSchema = z
     const start = Date.parse(s.epoch);
     const end = start + s.durationHours * HOUR_MS;
     const categories = new Set(s.catalog.categories);
+    const sectionOf = new Map<string, string>();
+    for (const [section, ids] of Object.entries(s.catalog.sections ?? {}))
+      (ids ?? []).forEach((cat, k) => {
+        const path = ['catalog', 'sections', section, k];
+        if (!categories.has(cat))
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `unknown category "${cat}" (not in catalog.categories)`,
+          });
+        else if (sectionOf.has(cat))
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `"${cat}" is already in section ${sectionOf.get(cat)}`,
+          });
+        else sectionOf.set(cat, section);
+      });
+    for (const cat of Object.keys(s.catalog.markdowns ?? {}))
+      if (sectionOf.get(cat) !== 'outlet')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['catalog', 'markdowns', cat],
+          message: `"${cat}" is not an outlet category (catalog.sections.outlet)`,
+        });
     const items = new Set<string>();
     (s.catalog.items ?? []).forEach((it, i) => {
       if (!categories.has(it.categoryId))

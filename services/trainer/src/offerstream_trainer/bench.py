@@ -2,9 +2,11 @@
 
 `python -m offerstream_trainer.bench --dataset FILE --clickhouse-url URL --out DIR` loads a
 market dataset (the simulator's JSONL) into a scratch ClickHouse database with the
-migrations applied, trains the default model on it (CPU), evaluates it against the baselines,
-exports and publishes it into the store DIR, drops the database and prints one JSON object:
-training examples/s, model size, held-out metrics, ONNX parity, where model.onnx is.
+migrations applied (its campaign catalog, which is not in ClickHouse, goes to the feature
+replay as `--catalog` would), trains the default model on it (CPU), evaluates it against
+the baselines, exports and publishes it into the store DIR, drops the database and prints
+one JSON object: training examples/s, model size, held-out metrics, ONNX parity, where
+model.onnx is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import torch
 
 from .clickhouse_http import ClickHouseHttp
+from .feature_request import parse_request
 from .feature_spec import load_feature_spec
 from .model import ModelConfig
 from .pipeline import TrainJob, run_training
@@ -88,12 +91,15 @@ def main(argv: list[str] | None = None) -> int:
             for s in _statements(f.read_text(encoding="utf-8")):
                 ch.execute(s)
         tables: dict[str, list[dict[str, object]]] = defaultdict(list)
+        catalog: list[dict[str, object]] = []
         served: list[int] = []
         with open(args.dataset, encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
                     d = json.loads(line)
-                    if d["table"] != "truth":
+                    if d["table"] == "catalog":  # the campaign catalog: not a ClickHouse table
+                        catalog.append(d["row"])
+                    elif d["table"] != "truth":
                         tables[d["table"]].append(d["row"])
                     if d["table"] == "decisions":
                         served.append(int(d["row"]["served_at_ms"]))
@@ -102,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
                 ch.insert_json_rows(table, rows[k : k + 5000])
         start, end = min(served), max(served) + 1
         t0 = time.perf_counter()
-        rows = load_training_rows(ch, spec, start, end, observed_until_ms=end + 86_400_000)
+        offers = parse_request({"shop_id": "-", "user_id": "-", "as_of_ms": 0, "catalog": catalog})
+        rows = load_training_rows(
+            ch,
+            spec,
+            start,
+            end,
+            observed_until_ms=end + 86_400_000,
+            catalog=dict(offers.catalog),
+        )
         read_s = time.perf_counter() - t0
         job = TrainJob(
             start_ms=start,
