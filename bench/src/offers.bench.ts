@@ -46,6 +46,12 @@ const vars = {
   ...kafkaVars,
   ...clickhouseVars,
   BENCH_SECONDS: env.int({ doc: 'Sizes the rate steps', default: '30', min: 3, max: 3600 }),
+  BENCH_DEADLINE_MS: env.int({
+    doc: 'gRPC deadline of every call (GetOffers answers within it, degrading if it must)',
+    default: '50',
+    min: 5,
+    max: 10_000,
+  }),
   BENCH_USERS: env.int({
     doc: 'Distinct users asked for',
     default: '2000',
@@ -196,7 +202,9 @@ async function main(): Promise<void> {
     const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
     const getOffers = (k: number) => {
       const c = offers[k % offers.length]!;
-      return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, { deadlineMs: 100 });
+      return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
+        deadlineMs: cfg.BENCH_DEADLINE_MS,
+      });
     };
     const pids = [bandit, feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
@@ -255,7 +263,7 @@ async function main(): Promise<void> {
     const rf = await openLoop(
       (k) =>
         callUnary(fc[k % fc.length]!.getFeatures.bind(fc[k % fc.length]!), fReq, {
-          deadlineMs: 100,
+          deadlineMs: cfg.BENCH_DEADLINE_MS,
         }),
       1000,
       step,
@@ -284,7 +292,9 @@ async function main(): Promise<void> {
     const sc = channels(RawScoring, SERVICE_NAMES.scoring, s.grpcPort);
     const rs = await openLoop(
       (k) =>
-        callUnary(sc[k % sc.length]!.score.bind(sc[k % sc.length]!), sReq, { deadlineMs: 100 }),
+        callUnary(sc[k % sc.length]!.score.bind(sc[k % sc.length]!), sReq, {
+          deadlineMs: cfg.BENCH_DEADLINE_MS,
+        }),
       1000,
       step,
       [scoring.child.pid!],

@@ -213,6 +213,7 @@ export class BanditRuntime {
         graceMs: cfg.BANDIT_ATTRIBUTION_GRACE_MS,
         horizonMs: 32 * DAY_MS,
         recheckMs: cfg.BANDIT_RECHECK_HOURS * 3_600_000,
+        recheckEveryMs: Math.max(cfg.BANDIT_ATTRIBUTION_INTERVAL_MS, 10_000),
         batch: 2000,
       },
       this.metrics,

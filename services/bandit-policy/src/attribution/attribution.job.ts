@@ -27,6 +27,8 @@ export interface AttributionSettings {
   readonly horizonMs: number;
   /** Final rewards younger than this are revised on refunds/late events (0 = never). */
   readonly recheckMs: number;
+  /** How often the revision lookup runs. */
+  readonly recheckEveryMs: number;
   readonly batch: number;
 }
 
@@ -147,6 +149,7 @@ const groupBy = <T>(xs: readonly T[], key: (x: T) => string) => {
  */
 export class AttributionJob {
   private recheckSince: number;
+  private lastRecheckMs = -Infinity;
 
   constructor(
     private readonly repo: AttributionRepository,
@@ -282,7 +285,10 @@ export class AttributionJob {
   }
 
   private async recheck(partitions: readonly number[], nowMs: number): Promise<number> {
-    if (this.s.recheckMs <= 0) return 0;
+    // Revisions are rare (refunds, late events) and the lookup scans recent events: not
+    // every tick.
+    if (this.s.recheckMs <= 0 || nowMs - this.lastRecheckMs < this.s.recheckEveryMs) return 0;
+    this.lastRecheckMs = nowMs;
     const since = this.recheckSince;
     const stale = await this.repo.rewardsToRecheck(
       partitions,

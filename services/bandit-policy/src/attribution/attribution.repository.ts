@@ -116,7 +116,8 @@ export const attributionQueries = {
           AND served_at >= toDateTime(${secs(nowMs - recheckMs)})
           AND (shop_id, user_id) IN (
             SELECT shop_id, user_id FROM ${ident('events')}
-            WHERE ingested_at >= toDateTime(${secs(sinceMs)})
+            WHERE event_time >= toDateTime(${secs(nowMs - recheckMs)})
+              AND ingested_at >= toDateTime(${secs(sinceMs)})
               AND event_type IN ('purchase', 'refund', 'offer_redeem'))
         GROUP BY reward_id
         LIMIT ${limit}`,

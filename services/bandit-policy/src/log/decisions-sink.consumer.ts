@@ -1,5 +1,5 @@
 import { Decision } from '@offerstream/contracts';
-import { DurableConsumer, type Kafka } from '@offerstream/kafka';
+import { Coalescer, DurableConsumer, type Kafka } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import { candidateRows, decisionRow, type DecisionRow } from './decision-rows';
 import type { DecisionsRepository } from './decisions.repository';
@@ -26,6 +26,17 @@ export class DecisionsSinkConsumer {
   }
 
   start(): void {
+    // The chunks of all partitions in hand go to ClickHouse as one insert per table, at most
+    // every lingerMs: many small inserts would make ClickHouse merge parts all day long.
+    const inserts = new Coalescer<{ decision: boolean; row: DecisionRow }>(
+      async (items) => {
+        await this.repo.insert(
+          items.filter((i) => i.decision).map((i) => i.row),
+          items.filter((i) => !i.decision).map((i) => i.row),
+        );
+      },
+      { maxItems: 20_000, lingerMs: 500 },
+    );
     this.consumer = new DurableConsumer(this.kafka, {
       groupId: this.o.groupId,
       topics: [this.o.topic],
@@ -33,6 +44,7 @@ export class DecisionsSinkConsumer {
       logger: this.o.logger,
       maxChunkMessages: 2000,
       maxWaitTimeMs: 100,
+      partitionsConsumedConcurrently: 12,
       onGroupJoin: (assignment) => {
         this.assigned = [...(assignment[this.o.topic] ?? [])].sort((a, b) => a - b);
         this.o.logger.info({ partitions: this.assigned }, 'decision log partitions assigned');
@@ -53,7 +65,10 @@ export class DecisionsSinkConsumer {
           decisions.push(decisionRow(d, at, now));
           candidates.push(...candidateRows(d, at, now));
         }
-        await this.repo.insert(decisions, candidates);
+        await inserts.submit([
+          ...decisions.map((row) => ({ decision: true, row })),
+          ...candidates.map((row) => ({ decision: false, row })),
+        ]);
       },
     });
     this.consumer.startInBackground();
