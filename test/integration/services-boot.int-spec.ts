@@ -1,6 +1,7 @@
 import { SERVICE_NAMES } from '@offerstream/contracts';
 import { checkHealth, listServices } from '@offerstream/grpc';
 import { expectEventually } from '@offerstream/testing';
+import { freshDatabase } from '../support/infra';
 import { startBuiltService } from '../support/processes';
 
 const SERVICES = [
@@ -11,8 +12,15 @@ const SERVICES = [
 ] as const;
 
 describe.each(SERVICES)('the built $name service', ({ name, grpc }) => {
+  // As deployed: the migration job has run before the services roll out.
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  beforeAll(async () => {
+    db = await freshDatabase();
+  });
+  afterAll(() => db.drop());
+
   it('boots, answers health, reflection, readiness and metrics, and stops cleanly on SIGTERM', async () => {
-    const svc = startBuiltService(name, {});
+    const svc = startBuiltService(name, { CLICKHOUSE_DATABASE: db.database });
     try {
       const { grpcPort, httpPort } = await svc.serving();
       const address = `127.0.0.1:${grpcPort}`;

@@ -87,8 +87,23 @@ export async function execSql(client: ClickHouseClient, q: SqlFragment): Promise
  * formats; type the row accordingly and convert with `toSafeInt`.
  */
 export async function queryRows<T>(client: ClickHouseClient, q: SqlFragment): Promise<T[]> {
-  const rs = await client.query({ query: q.text, format: 'JSONEachRow' });
-  return rs.json<T>();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const rs = await client.query({ query: q.text, format: 'JSONEachRow' });
+      return await rs.json<T>();
+    } catch (err) {
+      // A read is safe to repeat: retry the keep-alive race (the server closed an idle socket
+      // just as the request went out on it) on a fresh socket, once or twice.
+      if (attempt >= 3 || !isStaleSocketError(err)) throw err;
+    }
+  }
+}
+
+/** The errors of a request sent on a socket the server had already closed. */
+export function isStaleSocketError(err: unknown): boolean {
+  if (err instanceof ClickHouseError || !(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || err.message === 'socket hang up';
 }
 
 /**

@@ -51,8 +51,8 @@ describe('GetFeatures at the edge', () => {
 
   afterAll(async () => {
     client?.close();
-    await feature?.app.close();
-    await ingest?.app.close();
+    await feature?.stop();
+    await ingest?.stop();
     await proxy?.close();
     await db?.drop();
   });

@@ -212,8 +212,8 @@ describe('features online (service) and offline (trainer) agree', () => {
 
   afterAll(async () => {
     client?.close();
-    await feature?.app.close();
-    await ingest?.app.close();
+    await feature?.stop();
+    await ingest?.stop();
     await db?.drop();
   });
 

@@ -34,7 +34,7 @@ describe('feature service restart', () => {
   });
 
   afterAll(async () => {
-    await ingest?.app.close();
+    await ingest?.stop();
     await db?.drop();
   });
 
@@ -94,7 +94,7 @@ describe('feature service restart', () => {
       );
     } finally {
       ca.close();
-      await a.app.close();
+      await a.stop();
     }
     // While it is down, one more event lands in ClickHouse.
     await produceEvents(kafka, prefix, [
@@ -134,8 +134,8 @@ describe('feature service restart', () => {
     } finally {
       cb.close();
       cf.close();
-      await b.app.close();
-      await fresh.app.close();
+      await b.stop();
+      await fresh.stop();
     }
   });
 });

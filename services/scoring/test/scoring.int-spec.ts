@@ -101,7 +101,7 @@ describe('ScoringService', () => {
 
   afterAll(async () => {
     client?.close();
-    await svc?.app.close();
+    await svc?.stop();
     await ref1?.release();
     await ref2?.release();
   });
@@ -222,7 +222,7 @@ describe('ScoringService', () => {
       );
     } finally {
       c.close();
-      await slow.app.close();
+      await slow.stop();
     }
   });
 
