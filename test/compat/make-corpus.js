@@ -11,9 +11,19 @@ const {
   loadMigrations,
   migrationsTableDdl,
   sql,
+  tabSeparated,
 } = require('@offerstream/clickhouse');
 const { Channel, Event, EventType } = require('@offerstream/contracts');
-const { aggregatesQueries, eventsQueries, toEventRow } = require('@offerstream/events');
+const {
+  aggregatesQueries,
+  EVENT_COLUMNS,
+  eventsQueries,
+  toEventRow,
+} = require('@offerstream/events');
+
+/** Event rows as ingest inserts them: TabSeparated, every column named. */
+const insertEvents = (rows) =>
+  `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) FORMAT TabSeparated\n${tabSeparated(rows, EVENT_COLUMNS)}`;
 // Not libraries: the ingest service's retention SQL and the feature service's reads, from
 // their build output.
 const { retentionQueries } = require('../../services/ingest/dist/retention.repository');
@@ -93,10 +103,10 @@ async function main(out) {
     attributes: { note: hostile[6] },
   });
   const row = toEventRow(e, when);
-  const insert = `INSERT INTO events FORMAT JSONEachRow ${JSON.stringify(row)}`;
+  const insert = insertEvents([row]);
   cases.push(
     {
-      name: 'insert an event row (JSONEachRow, as the client sends it)',
+      name: 'insert an event row (TabSeparated, as ingest sends it)',
       sql: insert,
       expect: null,
     },
@@ -159,8 +169,7 @@ function aggregateCases() {
       }),
       at(180),
     );
-  const insert = (rows) =>
-    `INSERT INTO events FORMAT JSONEachRow ${rows.map((r) => JSON.stringify(r)).join('\n')}`;
+  const insert = insertEvents;
   const batchA = [
     row('a1', EventType.EVENT_TYPE_VIEW, 5, { itemId: 'i1' }),
     row(hostile[6], EventType.EVENT_TYPE_VIEW, 6, { itemId: 'i1' }),

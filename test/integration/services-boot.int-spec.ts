@@ -1,7 +1,7 @@
 import { SERVICE_NAMES } from '@offerstream/contracts';
 import { checkHealth, listServices } from '@offerstream/grpc';
 import { expectEventually } from '@offerstream/testing';
-import { freshDatabase } from '../support/infra';
+import { freshDatabase, freshTopics, testKafka } from '../support/infra';
 import { startBuiltService } from '../support/processes';
 
 const SERVICES = [
@@ -12,15 +12,20 @@ const SERVICES = [
 ] as const;
 
 describe.each(SERVICES)('the built $name service', ({ name, grpc }) => {
-  // As deployed: the migration job has run before the services roll out.
+  // As deployed: the migration and topic jobs have run before the services roll out.
   let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let prefix: string;
   beforeAll(async () => {
     db = await freshDatabase();
+    ({ prefix } = await freshTopics(testKafka()));
   });
   afterAll(() => db.drop());
 
   it('boots, answers health, reflection, readiness and metrics, and stops cleanly on SIGTERM', async () => {
-    const svc = startBuiltService(name, { CLICKHOUSE_DATABASE: db.database });
+    const svc = startBuiltService(name, {
+      CLICKHOUSE_DATABASE: db.database,
+      KAFKA_TOPIC_PREFIX: prefix,
+    });
     try {
       const { grpcPort, httpPort } = await svc.serving();
       const address = `127.0.0.1:${grpcPort}`;

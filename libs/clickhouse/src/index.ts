@@ -21,5 +21,7 @@ export {
   splitStatements,
 } from './migrations';
 export type { AppliedMigration, MigrateResult, Migration } from './migrations';
+export { insertTabSeparated, tabSeparated, TsvEncodeError } from './tsv';
+export type { TsvValue } from './tsv';
 export { ident, joinSql, literal, sql, SqlBindError, SqlFragment, unsafeRawSql } from './sql';
 export type { SqlValue } from './sql';

@@ -29,6 +29,36 @@ export interface EventRow {
   ingested_at: number;
 }
 
+/** Every column of `EventRow`, in the order inserts send them. */
+export const EVENT_COLUMNS = [
+  'event_id',
+  'event_type',
+  'shop_id',
+  'user_id',
+  'session_id',
+  'event_time',
+  'event_time_ms',
+  'item_id',
+  'category_id',
+  'order_id',
+  'search_query',
+  'offer_id',
+  'campaign_id',
+  'decision_id',
+  'price_minor',
+  'currency',
+  'quantity',
+  'discount_minor',
+  'unit_cost_minor',
+  'channel',
+  'device',
+  'attribute_keys',
+  'attribute_values',
+  'ingested_at',
+] as const satisfies readonly (keyof EventRow)[];
+// A column added to EventRow but not to the list fails to compile here.
+const _allColumns: Record<Exclude<keyof EventRow, (typeof EVENT_COLUMNS)[number]>, never> = {};
+
 function enumName(e: Record<string, string | number>, v: number, prefix: string): string {
   const name = e[v];
   return typeof name === 'string' ? name.replace(prefix, '').toLowerCase() : 'unknown';

@@ -1,5 +1,6 @@
 import {
   ident,
+  insertTabSeparated,
   joinSql,
   queryRows,
   sql,
@@ -8,7 +9,7 @@ import {
   type SqlFragment,
 } from '@offerstream/clickhouse';
 import { eventKey } from './aggregates.repository';
-import type { EventRow } from './event-row';
+import { EVENT_COLUMNS, type EventRow } from './event-row';
 
 /** The SQL the repository runs (exported so compatibility checks run the very same text). */
 export const eventsQueries = {
@@ -43,8 +44,7 @@ export class EventsRepository {
    * DateTime columns are sent as epoch seconds, which every server version reads as UTC.
    */
   async insert(rows: readonly EventRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.client.insert({ table: 'events', values: [...rows], format: 'JSONEachRow' });
+    await insertTabSeparated(this.client, 'events', EVENT_COLUMNS, rows);
   }
 
   /**

@@ -1,4 +1,4 @@
-export { toEventRow } from './event-row';
+export { EVENT_COLUMNS, toEventRow } from './event-row';
 export type { EventRow } from './event-row';
 export {
   decodeEvent,

@@ -205,7 +205,9 @@ describe('features online (service) and offline (trainer) agree', () => {
     const env = await isolatedFeatureEnv();
     ({ kafka, db, prefix } = env);
     ingest = await startIngest(env.ingestEnv);
-    feature = await startFeature(env.featureEnv);
+    // The test is about equality, not latency: a busy machine must not turn the load from
+    // ClickHouse into a stale answer from memory (degradation is feature-edges' subject).
+    feature = await startFeature({ ...env.featureEnv, FEATURE_LOAD_BUDGET_MS: '10000' });
     client = featureClient(feature.grpcPort);
     await publishCampaign(kafka, prefix, campaign);
   });

@@ -1,0 +1,99 @@
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * Rows for `INSERT … FORMAT TabSeparated`: the cheapest text format for ClickHouse to parse
+ * (about a third of the server CPU that JSONEachRow costs on 18.16), read the same way by
+ * 18.16 and current releases. Values are encoded here, never by string glue at call sites.
+ */
+
+/** A value a TabSeparated field can carry: numbers for numeric and DateTime (epoch s) columns. */
+export type TsvValue = string | number | null | readonly string[];
+
+/** A value that has no TabSeparated form (a non-finite number, undefined, an object). */
+export class TsvEncodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TsvEncodeError';
+  }
+}
+
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+const ESCAPES = /[\\\t\n\r\0]/g;
+const ESCAPED: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+const NEEDS_QUOTE_ESCAPE = /[\\'\t\n\r\0]/;
+const QUOTE_ESCAPES = /[\\'\t\n\r\0]/g;
+const QUOTE_ESCAPED: Record<string, string> = { ...ESCAPED, "'": "\\'" };
+
+/** A String field: backslash, tab, line breaks and NUL escaped; everything else as is. */
+function escaped(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPES, (c) => ESCAPED[c]!) : s;
+}
+
+/** An element of an Array(String) field: single-quoted, as ClickHouse writes arrays. */
+function quoted(s: string): string {
+  return `'${NEEDS_QUOTE_ESCAPE.test(s) ? s.replace(QUOTE_ESCAPES, (c) => QUOTE_ESCAPED[c]!) : s}'`;
+}
+
+function field(v: TsvValue, column: string): string {
+  if (typeof v === 'string') return escaped(v);
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TsvEncodeError(`${column}: ${v} has no TabSeparated form`);
+    return String(v);
+  }
+  if (v === null) return '\\N';
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (typeof e !== 'string') throw new TsvEncodeError(`${column}[${i}]: not a string`);
+      out += (i ? ',' : '') + quoted(e);
+    }
+    return out + ']';
+  }
+  throw new TsvEncodeError(`${column}: ${typeof v} has no TabSeparated form`);
+}
+
+/** The TabSeparated text of `rows`, fields in `columns` order, one line per row. */
+export function tabSeparated<R extends { [K in C]: TsvValue }, C extends keyof R & string>(
+  rows: readonly R[],
+  columns: readonly C[],
+): string {
+  const lines = new Array<string>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let line = '';
+    for (let c = 0; c < columns.length; c++) {
+      const name = columns[c]!;
+      line += (c ? '\t' : '') + field(row[name], name);
+    }
+    lines[r] = line;
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** Inserts `rows` into `table` (its `columns`, in that order) as TabSeparated. */
+export async function insertTabSeparated<
+  R extends { [K in C]: TsvValue },
+  C extends keyof R & string,
+>(
+  client: ClickHouseClient,
+  table: string,
+  columns: readonly C[],
+  rows: readonly R[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const body = Buffer.from(tabSeparated(rows, columns));
+  await client.insert({
+    table,
+    columns: [...columns] as unknown as [string, ...string[]],
+    format: 'TabSeparated',
+    values: Readable.from([body], { objectMode: false }),
+  });
+}
