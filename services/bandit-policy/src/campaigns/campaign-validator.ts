@@ -24,8 +24,16 @@ export interface CampaignProblem {
 export const POLICY_PARAMS: Readonly<
   Record<PolicyType, Readonly<Record<string, readonly [number, number]>>>
 > = {
-  [PolicyType.POLICY_TYPE_UNSPECIFIED]: { prior_alpha: [1e-6, 1e6], prior_beta: [1e-6, 1e6] },
-  [PolicyType.POLICY_TYPE_THOMPSON_BETA]: { prior_alpha: [1e-6, 1e6], prior_beta: [1e-6, 1e6] },
+  [PolicyType.POLICY_TYPE_UNSPECIFIED]: {
+    prior_alpha: [1e-6, 1e6],
+    prior_beta: [1e-6, 1e6],
+    prior_strength: [0, 1e6],
+  },
+  [PolicyType.POLICY_TYPE_THOMPSON_BETA]: {
+    prior_alpha: [1e-6, 1e6],
+    prior_beta: [1e-6, 1e6],
+    prior_strength: [0, 1e6],
+  },
   [PolicyType.POLICY_TYPE_LINEAR_THOMPSON]: { v: [1e-6, 1e6], lambda: [1e-6, 1e6] },
   [PolicyType.POLICY_TYPE_LIN_UCB]: { alpha: [0, 1e6], lambda: [1e-6, 1e6] },
   [PolicyType.POLICY_TYPE_EPSILON_GREEDY]: { epsilon: [0, 1] },

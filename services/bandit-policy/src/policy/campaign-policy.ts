@@ -13,7 +13,7 @@ import { Sampler } from './sampling';
  */
 export const POLICY_DEFAULTS: Readonly<Record<PolicyKind, Readonly<Record<string, number>>>> =
   Object.freeze({
-    thompson_beta: Object.freeze({ prior_alpha: 1, prior_beta: 1 }),
+    thompson_beta: Object.freeze({ prior_alpha: 1, prior_beta: 1, prior_strength: 10 }),
     linear_thompson: Object.freeze({ v: 1, lambda: 1 }),
     lin_ucb: Object.freeze({ alpha: 1, lambda: 1 }),
     epsilon_greedy: Object.freeze({ epsilon: 0.05 }),

@@ -109,7 +109,11 @@ describe('policyParam', () => {
     expect(() => policyParam(makeCampaign({ ...base, policy: 'fixed_rule' }), 'x')).toThrow(
       PolicyException,
     );
-    expect(POLICY_DEFAULTS.thompson_beta).toEqual({ prior_alpha: 1, prior_beta: 1 });
+    expect(POLICY_DEFAULTS.thompson_beta).toEqual({
+      prior_alpha: 1,
+      prior_beta: 1,
+      prior_strength: 10,
+    });
     expect(POLICY_DEFAULTS.linear_thompson).toEqual({ v: 1, lambda: 1 });
     expect(POLICY_DEFAULTS.lin_ucb).toEqual({ alpha: 1, lambda: 1 });
   });

@@ -93,6 +93,8 @@ describe('decideSlate', () => {
     const campaign = makeCampaign({
       policy: 'thompson_beta',
       arms: [{ offerId: 'a' }, { offerId: 'b' }],
+      // A flat prior: untried offers are shown (the subject here is the estimate).
+      params: { prior_strength: 0 },
     });
     const d = decideSlate(makeRequest([campaign], { propensitySamples: 300, rng: seededRng(3) }));
     expect(d.slots).toHaveLength(1);

@@ -59,6 +59,55 @@ describe('ThompsonBetaPolicy', () => {
     expect(Math.abs(sum / n - 0.5)).toBeLessThan((5 * 0.129) / Math.sqrt(n));
   });
 
+  describe('the default prior of an offer (empirical Bayes around showing nothing)', () => {
+    // Showing nothing converts at about 6 % (Beta(1 + 5, 1 + 90)).
+    const posteriors = () => new FakePosteriors().withBaseline('c1', 6, 91);
+    const shownShare = (policy: ThompsonBetaPolicy, seed: number) => {
+      const s = new Sampler(seededRng(seed));
+      const list = new ArmList(1);
+      let shown = 0;
+      for (let k = 0; k < 4000; k++) {
+        policy.drawList(s, 1, list);
+        if (list.length > 0) shown++;
+      }
+      return shown / 4000;
+    };
+
+    it('presumes an untried offer converts like showing nothing, so it is rarely shown', () => {
+      const policy = makeThompson({ arms: [arm] }, posteriors());
+      const m0 = 6 / 97;
+      // Zero uplift: the offer's value is minus its redemption cost.
+      expect(policy.details(0)['mean_value']).toBeCloseTo(m0 * 800 - m0 * 1000, 9);
+      const list = new ArmList(1);
+      policy.greedyList(1, list);
+      expect(list.length).toBe(0);
+      const share = shownShare(policy, 11);
+      // Still explored (the draws are uncertain), but far less than under a flat prior.
+      expect(share).toBeGreaterThan(0.05);
+      expect(share).toBeLessThan(0.45);
+      const flat = makeThompson({ arms: [arm], params: { prior_strength: 0 } }, posteriors());
+      expect(shownShare(flat, 11)).toBeGreaterThan(0.85);
+    });
+
+    it("yields to the offer's own outcomes", () => {
+      // 40 conversions in 100 showings against 6 % without: clearly worth its cost.
+      const policy = makeThompson({ arms: [arm] }, posteriors().withOffer('a', 41, 61));
+      expect(shownShare(policy, 12)).toBeGreaterThan(0.99);
+      // And 2 in 100: clearly not.
+      const poor = makeThompson({ arms: [arm] }, posteriors().withOffer('a', 3, 99));
+      expect(shownShare(poor, 13)).toBeLessThan(0.1);
+    });
+
+    it('is replaced by an explicit prior_alpha/prior_beta', () => {
+      const policy = makeThompson(
+        { arms: [arm], params: { prior_alpha: 1, prior_beta: 1 } },
+        posteriors(),
+      );
+      // Beta(1, 1) for the untried offer: mean 0.5.
+      expect(policy.details(0)['mean_value']).toBeCloseTo(0.5 * 800 - (6 / 97) * 1000, 9);
+    });
+  });
+
   it('ranks only the offers whose draw beats showing nothing, best first', () => {
     const posteriors = new FakePosteriors()
       .withOffer('good', 40, 60)

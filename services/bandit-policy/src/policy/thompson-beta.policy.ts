@@ -16,8 +16,14 @@ const MIN_SHAPE = 1e-6;
  *   stands in for it (it ranks offers the same way when margin is a fixed share of revenue).
  * Each value is then budget-priced (− λ × expected cost).
  *
- * The posterior view's Beta parameters already include a Beta(1, 1) prior; the campaign's
- * `prior_alpha`/`prior_beta` replace it, i.e. (prior_alpha − 1, prior_beta − 1) are added.
+ * Priors. Showing nothing is Beta(1, 1) plus its counts. An offer's prior, by default, is
+ * empirical Bayes: the baseline's posterior mean m₀ worth `prior_strength` observations,
+ * Beta(s·m₀, s·(1 − m₀)) — an untried offer is presumed to convert like showing nothing
+ * (zero uplift, so its value is minus its cost) until its own outcomes say otherwise. A flat
+ * Beta(1, 1) instead (prior_strength 0) presumes a 50 % conversion rate for every untried
+ * offer and pays for that optimism in discounts to users who buy anyway. Explicit
+ * `prior_alpha`/`prior_beta` replace both priors: (prior_alpha − 1, prior_beta − 1) are
+ * added to the posterior view's Beta(1, 1)-based parameters.
  */
 export class ThompsonBetaPolicy extends BaseCampaignPolicy {
   readonly exact = false;
@@ -35,13 +41,19 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
   constructor(campaign: CampaignArms, rank: Int32Array, posteriors: PosteriorView) {
     super(campaign, rank);
     const n = this.size;
+    const explicit =
+      campaign.params['prior_alpha'] !== undefined || campaign.params['prior_beta'] !== undefined;
     const extraAlpha = policyParam(campaign, 'prior_alpha') - 1;
     const extraBeta = policyParam(campaign, 'prior_beta') - 1;
+    const strength = explicit ? 0 : policyParam(campaign, 'prior_strength');
     const baseline = posteriors.baselineConversion(campaign.campaignId, campaign.segment);
     this.baseline = new BetaDistribution(
       Math.max(MIN_SHAPE, baseline.alpha + extraAlpha),
       Math.max(MIN_SHAPE, baseline.beta + extraBeta),
     );
+    // The offers' prior: (a₀, b₀) replaces the Beta(1, 1) inside the view's parameters.
+    const m0 = this.baseline.mean;
+    const [a0, b0] = strength > 0 ? [strength * m0, strength * (1 - m0)] : [1, 1];
     this.gain = new Float64Array(n);
     this.loss = new Float64Array(n);
     this.meanValue = new Float64Array(n);
@@ -51,8 +63,8 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
       const arm = this.arm(i);
       const p = posteriors.offerConversion(campaign.campaignId, arm.offerId, campaign.segment);
       const offer = new BetaDistribution(
-        Math.max(MIN_SHAPE, p.alpha + extraAlpha),
-        Math.max(MIN_SHAPE, p.beta + extraBeta),
+        Math.max(MIN_SHAPE, p.alpha - 1 + (explicit ? 1 + extraAlpha : a0)),
+        Math.max(MIN_SHAPE, p.beta - 1 + (explicit ? 1 + extraBeta : b0)),
       );
       this.offer.push(offer);
       const objective = campaign.objective;
