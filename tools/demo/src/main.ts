@@ -86,6 +86,10 @@ const demoVars = {
     default: 'true',
   }),
   MARKET_VW: env.bool({ doc: 'Run the Vowpal Wabbit reference arm in phase 1', default: 'true' }),
+  MARKET_FLAT_PRIOR_ARM: env.bool({
+    doc: 'Also run Thompson sampling with a flat Beta(1, 1) offer prior (prior_strength 0) in phase 1, beside the default empirical-Bayes prior',
+    default: 'false',
+  }),
   MARKET_MODEL_POLICY: env.oneOf(['square_cb', 'epsilon_greedy'] as const, {
     doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
     default: 'square_cb',
@@ -270,6 +274,20 @@ async function main(): Promise<number> {
           policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
           policyLabel: 'THOMPSON_BETA (cold start)',
         },
+        ...(cfg.MARKET_FLAT_PRIOR_ARM
+          ? [
+              {
+                name: 'offerstream-thompson-flat-prior',
+                shopId: `demo-${runId}-tsflat`,
+                kind: 'offerstream' as const,
+                policy: {
+                  type: PolicyType.POLICY_TYPE_THOMPSON_BETA,
+                  params: { prior_strength: 0 },
+                },
+                policyLabel: 'THOMPSON_BETA, flat Beta(1, 1) offer prior',
+              },
+            ]
+          : []),
         ...(cfg.MARKET_VW
           ? [
               {
