@@ -50,6 +50,32 @@ describe('PosteriorStore', () => {
     expect(s.forShop('s').offerConversion('c', 'o', 'new/low')).toEqual({ alpha: 1, beta: 1 });
   });
 
+  it('keeps the mean reward of showing nothing per segment, following revisions', () => {
+    const s = new PosteriorStore();
+    const view = () => s.forShop('s');
+    expect(view().baselineValue('c', 'new/low')).toBe(0);
+    s.learn(reward({ rewardId: 'd2:0:c', offerId: '', purchased: true, value: 900, x: [] }));
+    s.learn(reward({ rewardId: 'd3:0:c', offerId: '', purchased: false, value: 0, x: [] }));
+    expect(view().baselineValue('c', 'new/low')).toBe(450);
+    // A refund revises d2's reward to −100: the mean follows, the count does not grow.
+    s.learn(
+      reward({
+        rewardId: 'd2:0:c',
+        revision: 2,
+        offerId: '',
+        purchased: true,
+        value: -100,
+        x: [],
+      }),
+    );
+    expect(view().baselineValue('c', 'new/low')).toBe(-50);
+    // Offer rewards and other segments and shops are apart.
+    s.learn(reward({ rewardId: 'd4:1', value: 5000 }));
+    expect(view().baselineValue('c', 'new/low')).toBe(-50);
+    expect(view().baselineValue('c', 'returning/top')).toBe(0);
+    expect(s.forShop('other').baselineValue('c', 'new/low')).toBe(0);
+  });
+
   it('forgets the oldest reward ids beyond its bound but keeps every sum', () => {
     const s = new PosteriorStore(1, 2);
     for (let i = 0; i < 5; i++) s.learn(reward({ rewardId: `d${i}:1` }));

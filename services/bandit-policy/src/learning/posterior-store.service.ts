@@ -25,6 +25,8 @@ export interface LearnedReward {
 interface Counts {
   n: number;
   conversions: number;
+  /** Sum of the reward values. */
+  value: number;
 }
 
 interface Applied {
@@ -76,6 +78,7 @@ export class PosteriorStore {
     const campaign = scope(r.shopId, r.campaignId);
     if (before) {
       counts.conversions += Number(r.purchased) - Number(before.purchased);
+      counts.value += r.value - before.value;
       if (r.offerId !== '' && r.x.length === POLICY_CONTEXT_DIM)
         this.linearOf(campaign, r.offerId).adjustReward(
           Float64Array.from(r.x),
@@ -85,6 +88,7 @@ export class PosteriorStore {
     } else {
       counts.n++;
       counts.conversions += Number(r.purchased);
+      counts.value += r.value;
       if (r.offerId !== '' && r.x.length === POLICY_CONTEXT_DIM)
         this.linearOf(campaign, r.offerId).update(Float64Array.from(r.x), r.value);
       this.rewardsSeen++;
@@ -101,14 +105,14 @@ export class PosteriorStore {
   private offerCounts(r: LearnedReward): Counts {
     const k = key3(scope(r.shopId, r.campaignId), r.offerId, r.segment);
     let c = this.offers.get(k);
-    if (!c) this.offers.set(k, (c = { n: 0, conversions: 0 }));
+    if (!c) this.offers.set(k, (c = { n: 0, conversions: 0, value: 0 }));
     return c;
   }
 
   private baselineCounts(r: LearnedReward): Counts {
     const k = key2(scope(r.shopId, r.campaignId), r.segment);
     let c = this.baselines.get(k);
-    if (!c) this.baselines.set(k, (c = { n: 0, conversions: 0 }));
+    if (!c) this.baselines.set(k, (c = { n: 0, conversions: 0, value: 0 }));
     return c;
   }
 
@@ -133,6 +137,10 @@ export class PosteriorStore {
         return c
           ? { alpha: 1 + c.conversions, beta: 1 + c.n - c.conversions }
           : { alpha: 1, beta: 1 };
+      },
+      baselineValue: (campaignId, segment) => {
+        const c = this.baselines.get(key2(scope(shopId, campaignId), segment));
+        return c && c.n > 0 ? c.value / c.n : 0;
       },
       linear: (campaignId, offerId): LinearArmPosterior =>
         this.linearOf(scope(shopId, campaignId), offerId),

@@ -179,8 +179,9 @@ export abstract class BaseCampaignPolicy implements CampaignPolicy {
 }
 
 /**
- * The value a model puts on arm `arm` (`modelValue`), or the linear posterior's mean xᵀθ̂ when
- * no model scored it (cold start, scoring down). Not budget-priced.
+ * The value a model puts on arm `arm` (`modelValue`, already incremental), or when no model
+ * scored it (cold start, scoring down) the linear posterior's mean xᵀθ̂ — the reward with
+ * the offer — minus the mean reward of showing nothing. Not budget-priced.
  */
 export function modelOrLinearValue(
   campaign: CampaignArms,
@@ -188,7 +189,10 @@ export function modelOrLinearValue(
   posteriors: PosteriorView,
 ): number {
   if (arm.modelValue !== undefined && Number.isFinite(arm.modelValue)) return arm.modelValue;
-  return dot(posteriors.linear(campaign.campaignId, arm.offerId).mean(), arm.x);
+  return (
+    dot(posteriors.linear(campaign.campaignId, arm.offerId).mean(), arm.x) -
+    posteriors.baselineValue(campaign.campaignId, campaign.segment)
+  );
 }
 
 /** aᵀb, refusing vectors of different lengths (a posterior of another dimension). */

@@ -53,6 +53,35 @@ describe('LinearThompsonPolicy', () => {
     expect(policy.details(0)['mean_value']).toBeCloseTo(mean - 1, 12);
   });
 
+  it('values an offer by how much its reward beats the mean reward of showing nothing', () => {
+    // xᵀθ̂ = 3·1 − 1·2 = 1 … scaled: the offer's expected reward with it shown is 500.
+    const x = context(1, 2);
+    const campaign = makeCampaign({
+      policy: 'linear_thompson',
+      arms: [{ offerId: 'a', x, expectedCostMinor: 0 }],
+    });
+    const withBaseline = (b: number) =>
+      new LinearThompsonPolicy(
+        campaign,
+        offerRank(campaign),
+        new FakePosteriors()
+          .withLinear('a', linearWithMean([300, 100], 1e6))
+          .withBaselineValue('c1', b),
+      );
+    // Users who would buy anyway: the offer's 500 is less than the 650 they bring without it.
+    const sureThings = withBaseline(650);
+    expect(sureThings.details(0)['mean_value']).toBeCloseTo(500 - 650, 1);
+    expect(sureThings.details(0)['baseline_value']).toBe(650);
+    const list = new ArmList(1);
+    sureThings.greedyList(1, list);
+    expect(list.length).toBe(0);
+    // Users who buy little without it: the offer adds 400.
+    const persuadable = withBaseline(100);
+    expect(persuadable.details(0)['mean_value']).toBeCloseTo(400, 1);
+    persuadable.greedyList(1, list);
+    expect(offerIds(persuadable, list)).toEqual(['a']);
+  });
+
   it('ranks the offers whose draw beats showing nothing and greedily by their means', () => {
     const posteriors = new FakePosteriors()
       .withLinear('hi', linearWithMean([5], 4))

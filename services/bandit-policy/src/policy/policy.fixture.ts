@@ -59,6 +59,7 @@ export function makeCampaign(
 export class FakePosteriors implements PosteriorView {
   readonly offers = new Map<string, BetaParams>();
   readonly baselines = new Map<string, BetaParams>();
+  readonly baselineValues = new Map<string, number>();
   readonly linears = new Map<string, LinearArmPosterior>();
 
   withOffer(offerId: string, alpha: number, beta: number): this {
@@ -78,6 +79,15 @@ export class FakePosteriors implements PosteriorView {
 
   offerConversion(_campaignId: string, offerId: string): BetaParams {
     return this.offers.get(offerId) ?? { alpha: 1, beta: 1 };
+  }
+
+  baselineValue(campaignId: string): number {
+    return this.baselineValues.get(campaignId) ?? 0;
+  }
+
+  withBaselineValue(campaignId: string, value: number): this {
+    this.baselineValues.set(campaignId, value);
+    return this;
   }
 
   baselineConversion(campaignId: string): BetaParams {

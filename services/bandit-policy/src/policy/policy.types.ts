@@ -51,6 +51,12 @@ export interface PosteriorView {
   offerConversion(campaignId: string, offerId: string, segment: string): BetaParams;
   /** Conversion posterior of showing this campaign nothing (holdout / no-offer outcomes). */
   baselineConversion(campaignId: string, segment: string): BetaParams;
+  /**
+   * Mean reward value of showing this campaign nothing, for a user segment (holdout /
+   * no-offer outcomes; 0 before any): what the linear policies' xᵀθ — the reward *with* an
+   * offer — must beat for the offer to add value.
+   */
+  baselineValue(campaignId: string, segment: string): number;
   /** Linear posterior of an offer (linear Thompson, LinUCB). */
   linear(campaignId: string, offerId: string): LinearArmPosterior;
 }
