@@ -7,6 +7,8 @@ export interface SessionOptions {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Worker threads spin between runs (onnxruntime's default) or sleep at once. */
+  readonly spinWait?: boolean;
 }
 
 /** A tensor handed to or returned by a session. */
@@ -56,6 +58,13 @@ export async function createSession(
         intraOpNumThreads: opts.intraOpThreads,
         interOpNumThreads: opts.interOpThreads,
         graphOptimizationLevel: opts.graphOptimization,
+        ...(opts.spinWait === false
+          ? {
+              extra: {
+                session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+              },
+            }
+          : {}),
       });
       return {
         inputNames: session.inputNames,

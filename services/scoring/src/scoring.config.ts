@@ -34,6 +34,10 @@ export const scoringVars = {
     min: 1,
     max: 64,
   }),
+  SCORING_SPIN_WAIT: env.bool({
+    doc: 'Let onnxruntime worker threads spin while waiting for work (lower latency on dedicated cores; burns CPU that other work on shared cores needs)',
+    default: 'true',
+  }),
   SCORING_GRAPH_OPTIMIZATION: env.oneOf(['disabled', 'basic', 'extended', 'all'] as const, {
     doc: 'onnxruntime graph optimisation level',
     default: 'all',

@@ -100,6 +100,7 @@ class ModelsLifecycle implements OnModuleInit, OnApplicationShutdown {
                 intraOpThreads: cfg.SCORING_INTRA_OP_THREADS,
                 interOpThreads: cfg.SCORING_INTER_OP_THREADS,
                 graphOptimization: cfg.SCORING_GRAPH_OPTIMIZATION,
+                spinWait: cfg.SCORING_SPIN_WAIT,
               },
               (provider, reason) =>
                 logger.warn(
