@@ -82,6 +82,9 @@ export async function execSql(client: ClickHouseClient, q: SqlFragment): Promise
   await client.command({ query: q.text });
 }
 
+/** Attempts of a read whose requests keep landing on sockets the server already closed. */
+const STALE_SOCKET_ATTEMPTS = 5;
+
 /**
  * Runs a query and returns its rows. 64-bit integers arrive as strings in ClickHouse's JSON
  * formats; type the row accordingly and convert with `toSafeInt`.
@@ -93,8 +96,9 @@ export async function queryRows<T>(client: ClickHouseClient, q: SqlFragment): Pr
       return await rs.json<T>();
     } catch (err) {
       // A read is safe to repeat: retry the keep-alive race (the server closed an idle socket
-      // just as the request went out on it) on a fresh socket, once or twice.
-      if (attempt >= 3 || !isStaleSocketError(err)) throw err;
+      // just as the request went out on it). Several pooled sockets can be stale at once,
+      // and each fails at once, so a few attempts.
+      if (attempt >= STALE_SOCKET_ATTEMPTS || !isStaleSocketError(err)) throw err;
     }
   }
 }
