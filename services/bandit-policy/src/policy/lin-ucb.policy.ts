@@ -4,8 +4,8 @@ import { type Sampler } from './sampling';
 
 /**
  * LinUCB: value xᵀθ̂ + α·√(xᵀA⁻¹x) minus the mean reward of showing nothing, budget-priced;
- * the arms that beat "no offer" (0) are ranked by it. Deterministic given its inputs; a choice counts as explored when the
- * optimism bonus changed it from the means-only ranking.
+ * the arms that beat "no offer" (0) are ranked by it. Deterministic given its inputs; a
+ * choice counts as explored when the optimism bonus changed it from the means-only ranking.
  */
 export class LinUcbPolicy extends BaseCampaignPolicy {
   readonly exact = true;

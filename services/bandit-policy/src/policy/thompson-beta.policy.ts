@@ -45,15 +45,19 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
       campaign.params['prior_alpha'] !== undefined || campaign.params['prior_beta'] !== undefined;
     const extraAlpha = policyParam(campaign, 'prior_alpha') - 1;
     const extraBeta = policyParam(campaign, 'prior_beta') - 1;
-    const strength = explicit ? 0 : policyParam(campaign, 'prior_strength');
     const baseline = posteriors.baselineConversion(campaign.campaignId, campaign.segment);
     this.baseline = new BetaDistribution(
       Math.max(MIN_SHAPE, baseline.alpha + extraAlpha),
       Math.max(MIN_SHAPE, baseline.beta + extraBeta),
     );
-    // The offers' prior: (a₀, b₀) replaces the Beta(1, 1) inside the view's parameters.
+    // The offers' prior (a₀, b₀) replaces the Beta(1, 1) inside the view's parameters.
+    const strength = explicit ? 0 : policyParam(campaign, 'prior_strength');
     const m0 = this.baseline.mean;
-    const [a0, b0] = strength > 0 ? [strength * m0, strength * (1 - m0)] : [1, 1];
+    const [a0, b0] = explicit
+      ? [1 + extraAlpha, 1 + extraBeta]
+      : strength > 0
+        ? [strength * m0, strength * (1 - m0)]
+        : [1, 1];
     this.gain = new Float64Array(n);
     this.loss = new Float64Array(n);
     this.meanValue = new Float64Array(n);
@@ -63,8 +67,8 @@ export class ThompsonBetaPolicy extends BaseCampaignPolicy {
       const arm = this.arm(i);
       const p = posteriors.offerConversion(campaign.campaignId, arm.offerId, campaign.segment);
       const offer = new BetaDistribution(
-        Math.max(MIN_SHAPE, p.alpha - 1 + (explicit ? 1 + extraAlpha : a0)),
-        Math.max(MIN_SHAPE, p.beta - 1 + (explicit ? 1 + extraBeta : b0)),
+        Math.max(MIN_SHAPE, p.alpha - 1 + a0),
+        Math.max(MIN_SHAPE, p.beta - 1 + b0),
       );
       this.offer.push(offer);
       const objective = campaign.objective;
