@@ -364,9 +364,29 @@ function featureCases(shop, t12) {
   const ms = (minutes) => t12 + minutes * 60_000;
   return [
     {
-      name: 'features: latest visit, cart and purchase of a user (maxIf; 0 = none)',
-      sql: featureQueries.lastSeen(shop, 'u1', t12).text,
-      expect: [{ visit: String(ms(75)), cart: '0', purchase: String(ms(52)) }],
+      name: 'features: a user summary: recency (maxIf; 0 = none), counted events, no ids stored since',
+      sql: featureQueries.userSummary(shop, 'u1', t12, t12 + 4 * 3600_000).text,
+      expect: [
+        {
+          visit: String(ms(75)),
+          cart: '0',
+          purchase: String(ms(52)),
+          counted: '9',
+          recent_ids: [],
+        },
+      ],
+    },
+    {
+      name: 'features: a user summary: the ids stored since an instant, sorted',
+      sql: featureQueries.userSummary(shop, 'u1', t12 + 30 * 60_000, t12 + 2 * 3600_000).text,
+      expect: [
+        {
+          visit: String(ms(75)),
+          purchase: String(ms(52)),
+          counted: '9',
+          recent_ids: ['a1', 'a2', 'a3', 'a5', 'a6', 'a7', 'a8', 'b1', hostile[6]].sort(),
+        },
+      ],
     },
     {
       name: 'features: the newest events of a user, newest first',
@@ -376,11 +396,6 @@ function featureCases(shop, t12) {
         { event_id: 'a7', event_type: 'refund', event_time_ms: String(ms(70)) },
         { event_id: 'a6', event_type: 'purchase', event_time_ms: String(ms(52)) },
       ],
-    },
-    {
-      name: 'features: ids stored since an instant (none after the batch)',
-      sql: featureQueries.recentIds(shop, 'u1', t12 + 4 * 3600_000).text,
-      expect: [],
     },
     {
       name: 'features: item hours for several items',

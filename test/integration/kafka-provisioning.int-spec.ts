@@ -1,6 +1,6 @@
 import { ConfigResourceTypes } from 'kafkajs';
 import { provisionTopics, topicSpecs, type Kafka } from '@offerstream/kafka';
-import { uniqueName } from '@offerstream/testing';
+import { expectEventually, uniqueName } from '@offerstream/testing';
 import { testKafka } from '../support/infra';
 
 describe('topic provisioning against the real broker', () => {
@@ -16,6 +16,14 @@ describe('topic provisioning against the real broker', () => {
     const events = specs.find((t) => t.name.endsWith('events.v1'))!;
     const admin = kafka.admin();
     await admin.connect();
+    const retentionOf = async (topic: string) => {
+      const d = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      });
+      return d.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')
+        ?.configValue;
+    };
     try {
       const first = await provisionTopics(admin, specs, { replicationFactor: 1 });
       expect(first.created.sort()).toEqual(specs.map((s) => s.name).sort());
@@ -48,18 +56,26 @@ describe('topic provisioning against the real broker', () => {
           },
         ],
       });
+      // The broker applies a config change when it reads it back from the metadata log
+      // (KRaft), a moment after the controller accepted it: wait until the drift shows, or
+      // provisioning may still read the declared value and have nothing to repair.
+      await expectEventually(async () => expect(await retentionOf(events.name)).toBe('1000'), {
+        timeoutMs: 10_000,
+      });
       const grown = specs.map((s) => (s === events ? { ...s, partitions: 4 } : s));
       const repaired = await provisionTopics(admin, grown, { replicationFactor: 1 });
       expect(repaired.updated).toEqual([events.name]);
-      const meta = await admin.fetchTopicMetadata({ topics: [events.name] });
-      expect(meta.topics[0]!.partitions).toHaveLength(4);
-      const after = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: events.name }],
-      });
-      expect(
-        after.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue,
-      ).toBe(String(events.retentionMs));
+      await expectEventually(
+        async () => {
+          const meta = await admin.fetchTopicMetadata({ topics: [events.name] });
+          expect(meta.topics[0]!.partitions).toHaveLength(4);
+        },
+        { timeoutMs: 10_000 },
+      );
+      await expectEventually(
+        async () => expect(await retentionOf(events.name)).toBe(String(events.retentionMs)),
+        { timeoutMs: 10_000 },
+      );
     } finally {
       await admin.deleteTopics({ topics: specs.map((s) => s.name) }).catch(() => undefined);
       await admin.disconnect();

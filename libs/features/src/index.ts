@@ -18,6 +18,7 @@ export {
   OfferState,
   offerIncrements,
   PRICED,
+  USER_COUNT_FIELDS,
   USER_FIELDS,
   UserState,
   userIncrements,

@@ -1,3 +1,4 @@
+import { RecentIds } from '@offerstream/events';
 import { createLogger } from '@offerstream/logging';
 import { HOUR_MS, loadFeatureSpec, type FeatureEvent } from '@offerstream/features';
 import { FeatureStateService, type FeatureStore } from './feature-state.service';
@@ -21,7 +22,15 @@ const view = (minutesAgo: number, over: Partial<FeatureEvent> = {}): FeatureEven
 });
 
 function makeFeatureState(
-  o: { stored?: Partial<StoredUser>; down?: boolean; maxUsers?: number } = {},
+  o: {
+    stored?: Partial<StoredUser>;
+    down?: boolean;
+    maxUsers?: number;
+    /** Event ids the de-duplication index has. */
+    storedIds?: string[];
+    /** Runs while the de-duplication index is asked (the stream goes on meanwhile). */
+    duringCheck?: () => void;
+  } = {},
 ) {
   const loads: string[] = [];
   const releases: (() => void)[] = [];
@@ -37,6 +46,7 @@ function makeFeatureState(
         last: { visit: NaN, cart: NaN, purchase: NaN },
         sequence: [],
         recentIds: [],
+        missingFromAggregates: 0,
         ...o.stored,
       };
     },
@@ -49,7 +59,16 @@ function makeFeatureState(
       ),
     loadOffers: async () => new Map(),
     campaignSpent: async () => new Map(),
-    storedEventKeys: async () => new Set(),
+    storedEventKeys: async (keys) => {
+      const during = o.duringCheck;
+      o.duringCheck = undefined;
+      during?.();
+      return new Set(
+        keys
+          .filter((k) => o.storedIds?.includes(k.eventId))
+          .map((k) => RecentIds.key(k.shopId, k.eventId)),
+      );
+    },
   };
   const sut = new FeatureStateService(
     spec,
@@ -153,6 +172,45 @@ describe('FeatureStateService', () => {
     sut.apply('s', 'u', e);
     advance(10 * 60_000); // a quiet stream
     expect(views(await sut.user('s', 'u', 1000))).toBe(1);
+  });
+
+  it('leaves out of a load streamed events older than the window the store was read over', async () => {
+    const { sut } = makeFeatureState();
+    sut.apply('s', 'u', view(spec.params.lookback_hours * 60 + 5)); // a very late event
+    sut.apply('s', 'u', view(1));
+    const u = await sut.user('s', 'u', 1000);
+    expect(views(u)).toBe(1);
+    expect(u.state.sequence).toHaveLength(1);
+  });
+
+  it('counts loads whose aggregates never caught up with the raw events, and serves them as loaded', async () => {
+    const { sut } = makeFeatureState({ stored: { missingFromAggregates: 2 } });
+    const u = await sut.user('s', 'u', 1000);
+    expect([u.source, u.stale]).toEqual(['clickhouse', false]);
+    expect(sut.inconsistentLoads).toBe(1);
+  });
+
+  it('merges into an item first asked for the streamed events that went by before, unless stored', async () => {
+    const gone = view(3, { itemId: 'sku' }); // streamed before anyone asked for the item
+    const stored = view(2, { itemId: 'sku' }); // ... and already stored
+    const during = view(0, { itemId: 'sku' }); // streamed while the index is asked
+    const ref: { sut?: FeatureStateService } = {};
+    const { sut } = makeFeatureState({
+      storedIds: [stored.eventId],
+      duringCheck: () => ref.sut!.apply('s', 'other', during),
+    });
+    ref.sut = sut;
+    sut.apply('s', 'u', gone);
+    sut.apply('s', 'u', stored);
+    const [c] = await sut.candidates(
+      's',
+      [{ itemId: 'sku', offerId: '', campaignId: '' }],
+      () => undefined,
+      1000,
+    );
+    // The fake store's aggregates are empty: only merged events count.
+    expect(c!.item!.buckets.sum(0, 0, Number.MAX_SAFE_INTEGER)).toBe(2);
+    expect(c!.stale).toBe(false);
   });
 
   it('does not queue loads beyond its limit: the excess is answered from memory at once, flagged stale', async () => {

@@ -104,12 +104,16 @@ export interface CandidateView {
 }
 
 interface TailEntry {
-  readonly key: string;
+  /** The entities the event touches (tailKey): its user, item, offer and campaign. */
+  readonly keys: readonly string[];
   readonly event: FeatureEvent;
   readonly at: number;
 }
 
 const key2 = (a: string, b: string) => `${a}\u0000${b}`;
+type EntityKind = 'user' | 'item' | 'offer' | 'campaign';
+const tailKey = (kind: EntityKind, shopId: string, id: string) =>
+  `${kind}\u0000${key2(shopId, id)}`;
 
 function sleepResolve<T>(ms: number, value: T): { promise: Promise<T>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
@@ -125,13 +129,17 @@ function sleepResolve<T>(ms: number, value: T): { promise: Promise<T>; cancel: (
  *
  * - An entity enters memory when a request needs it and is loaded from ClickHouse (raw
  *   events for a user's sequence and recency, hourly aggregates for counts). From then on,
- *   `events.valid.v1` updates it; events of entities not in memory are not kept (ClickHouse
- *   has them), so memory follows the active users, bounded by the caps.
- * - A streamed event may reach this process before or after ingest stored it. Users are
- *   made exact at load: streamed events of the last `tailMs` are merged unless the store
- *   already had them (by id, from the raw table), and the ids the store had are remembered
- *   so the stream does not count them again. Items and offers check their pending events
- *   against the de-duplication index.
+ *   `events.valid.v1` updates it; events of entities not in memory are kept only for
+ *   `tailMs` (ClickHouse has them after that), so memory follows the active users, bounded
+ *   by the caps.
+ * - A streamed event may reach this process before or after ingest stored it (ingest
+ *   publishes before it inserts). At load, streamed events of the last `tailMs` and those
+ *   that arrive during the load are merged unless the store already had them. Users are made
+ *   exact: the ids come from the same read of the raw table as the counts are checked
+ *   against (FeatureStoreRepository.loadUser), and they are remembered so the stream does
+ *   not count them again. Items, offers and campaign spend check against the
+ *   de-duplication index; an insert whose materialized views are still being written can
+ *   leave them a few events short until the entity leaves memory.
  * - Re-delivered events (the valid topic is at-least-once) are dropped by event id.
  */
 export class FeatureStateService {
@@ -140,14 +148,16 @@ export class FeatureStateService {
   private readonly offers: EntityCache<OfferEntry>;
   private readonly campaigns: EntityCache<CampaignEntry>;
   private readonly seen: RecentIds;
-  /** Streamed events of the last tailMs, oldest first, and the same per user. */
+  /** Streamed events of the last tailMs, oldest first, and the same per entity (tailKey). */
   private readonly tail: TailEntry[] = [];
   private tailStart = 0;
-  private readonly tailByUser = new Map<string, TailEntry[]>();
+  private readonly tailByKey = new Map<string, TailEntry[]>();
   /** User loads running now (bounded: beyond it, requests are answered from memory). */
   private loadsInFlight = 0;
   /** Loads refused because too many were running (a metric). */
   loadsShed = 0;
+  /** User loads whose hourly aggregates never caught up with the raw events (a metric). */
+  inconsistentLoads = 0;
   /** Events applied (not duplicates), for metrics. */
   applied = 0;
   duplicates = 0;
@@ -193,7 +203,12 @@ export class FeatureStateService {
     }
     this.seen.add(k, now);
     this.applied++;
-    this.pushTail({ key: key2(shopId, userId), event: e, at: now });
+    const keys = [tailKey('user', shopId, userId)];
+    if (e.itemId !== '') keys.push(tailKey('item', shopId, e.itemId));
+    if (e.offerId !== '') keys.push(tailKey('offer', shopId, e.offerId));
+    if (e.type === 'offer_redeem' && e.campaignId !== '')
+      keys.push(tailKey('campaign', shopId, e.campaignId));
+    this.pushTail({ keys, event: e, at: now });
 
     const user = this.users.peek(key2(shopId, userId));
     if (user) {
@@ -230,9 +245,11 @@ export class FeatureStateService {
 
   private pushTail(t: TailEntry): void {
     this.tail.push(t);
-    const mine = this.tailByUser.get(t.key);
-    if (mine) mine.push(t);
-    else this.tailByUser.set(t.key, [t]);
+    for (const k of t.keys) {
+      const mine = this.tailByKey.get(k);
+      if (mine) mine.push(t);
+      else this.tailByKey.set(k, [t]);
+    }
     this.trimTail(t.at);
   }
 
@@ -241,10 +258,11 @@ export class FeatureStateService {
     const cutoff = now - this.opts.tailMs;
     while (this.tailStart < this.tail.length && this.tail[this.tailStart]!.at < cutoff) {
       const old = this.tail[this.tailStart++]!;
-      const mine = this.tailByUser.get(old.key);
-      if (mine) {
-        mine.shift(); // a user's entries are in time order too: the oldest is first
-        if (mine.length === 0) this.tailByUser.delete(old.key);
+      for (const k of old.keys) {
+        const mine = this.tailByKey.get(k);
+        if (!mine) continue;
+        mine.shift(); // an entity's entries are in time order too: the oldest is first
+        if (mine.length === 0) this.tailByKey.delete(k);
       }
     }
     // Compact once the dead prefix is large (keeps push O(1) amortised).
@@ -254,9 +272,10 @@ export class FeatureStateService {
     }
   }
 
-  private tailOf(shopId: string, userId: string): FeatureEvent[] {
+  /** The streamed events of the last tailMs that touch one entity, oldest first. */
+  private tailOf(kind: EntityKind, shopId: string, id: string): FeatureEvent[] {
     this.trimTail(this.now());
-    return (this.tailByUser.get(key2(shopId, userId)) ?? []).map((t) => t.event);
+    return (this.tailByKey.get(tailKey(kind, shopId, id)) ?? []).map((t) => t.event);
   }
 
   // ------------------------------------------------------------------ loading
@@ -326,7 +345,7 @@ export class FeatureStateService {
     if (ok) return { state: e.state, source: 'clickhouse', stale: false, asOfMs: e.asOfMs };
     // Not loaded in time: what the stream brought since (pending), flagged stale.
     const partial = new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours);
-    for (const p of [...this.tailOf(shopId, userId), ...e.pending]) partial.apply(p);
+    for (const p of [...this.tailOf('user', shopId, userId), ...e.pending]) partial.apply(p);
     const hasAny = partial.sequence.length > 0;
     return {
       state: partial,
@@ -351,12 +370,20 @@ export class FeatureStateService {
 
   private async loadUserNow(entry: UserEntry): Promise<void> {
     const now = this.now();
+    const fromMs = now - this.spec.params.lookback_hours * HOUR_MS;
     const stored = await this.store.loadUser(entry.shopId, entry.userId, {
-      fromMs: now - this.spec.params.lookback_hours * HOUR_MS,
+      fromMs,
       sequenceLength: this.spec.sequence.max_length,
       // ingested_at is whole seconds and set before the valid topic is written: a margin.
       recentSinceMs: now - this.opts.tailMs - 60_000,
     });
+    if (stored.missingFromAggregates > 0) {
+      this.inconsistentLoads++;
+      this.logger.warn(
+        { user: entry.userId, missing: stored.missingFromAggregates },
+        'hourly aggregates still lack events the raw table has (materialized view behind?): loaded as they are',
+      );
+    }
     const state = new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours);
     for (const h of stored.hours) state.buckets.add(h.hour, h.values);
     const l = stored.last;
@@ -370,7 +397,9 @@ export class FeatureStateService {
     // Streamed events the store did not have yet: the tail (before the entry existed) and
     // those that arrived during the load.
     const merged = new Set<string>();
-    for (const e of [...this.tailOf(entry.shopId, entry.userId), ...entry.pending]) {
+    for (const e of [...this.tailOf('user', entry.shopId, entry.userId), ...entry.pending]) {
+      // Before the window the store was read over: not part of the loaded state either.
+      if (e.timeMs < fromMs) continue;
       if (inStore.has(e.eventId) || merged.has(e.eventId)) continue;
       merged.add(e.eventId);
       state.apply(e);
@@ -469,13 +498,19 @@ export class FeatureStateService {
     });
   }
 
-  /** Loads entries as one batch; pending events are merged unless the store had them. */
+  /**
+   * Loads entries as one batch. Streamed events the store may not have had are merged unless
+   * the de-duplication index says it has them: those of the tail (the stream runs ahead of
+   * ingest's insert, so an entity first asked for just after its events went by would
+   * otherwise miss them) and those that arrive during the load, including during the check.
+   */
   private loadBatch<E extends Loadable>(
     shopId: string,
+    kind: EntityKind,
     entries: [string, E][],
     fetch: (ids: string[]) => Promise<(id: string, e: E) => void>,
     applyPending: (e: E, ev: FeatureEvent) => void,
-    what: string,
+    belongs: (e: E, ev: FeatureEvent) => boolean = () => true,
   ): Promise<void> {
     const todo = entries.filter(([, e]) => !e.loading);
     if (todo.length === 0)
@@ -484,24 +519,39 @@ export class FeatureStateService {
       );
     const run = (async () => {
       const install = await fetch(todo.map(([id]) => id));
-      const pending = todo.flatMap(([, e]) => e.pending);
-      const stored = pending.length
-        ? await this.store.storedEventKeys(pending.map((p) => ({ shopId, eventId: p.eventId })))
-        : new Set<string>();
-      for (const [id, e] of todo) {
-        install(id, e);
-        for (const p of e.pending)
-          if (!stored.has(RecentIds.key(shopId, p.eventId))) applyPending(e, p);
-        e.pending = [];
+      let batch = todo.map(([id, e]) => {
+        const once = new Map<string, FeatureEvent>(); // pending events are in the tail too
+        for (const ev of [...this.tailOf(kind, shopId, id), ...e.pending])
+          if (belongs(e, ev)) once.set(ev.eventId, ev);
+        return [...once.values()];
+      });
+      const taken = todo.map(([, e]) => e.pending.length);
+      for (const [id, e] of todo) install(id, e);
+      while (batch.some((b) => b.length > 0)) {
+        const stored = await this.store.storedEventKeys(
+          batch.flat().map((p) => ({ shopId, eventId: p.eventId })),
+        );
+        todo.forEach(([, e], i) => {
+          for (const p of batch[i]!)
+            if (!stored.has(RecentIds.key(shopId, p.eventId))) applyPending(e, p);
+        });
+        // Events streamed while the store was asked: not in the batch checked yet.
+        batch = todo.map(([, e], i) => {
+          const more = e.pending.slice(taken[i]).filter((ev) => belongs(e, ev));
+          taken[i] = e.pending.length;
+          return more;
+        });
       }
+      for (const [, e] of todo) e.pending = [];
     })();
-    for (const [, e] of todo) void this.startLoad(e, () => run, what).catch(() => undefined);
+    for (const [, e] of todo) void this.startLoad(e, () => run, `${kind}s`).catch(() => undefined);
     return run;
   }
 
   private loadItems(shopId: string, entries: [string, ItemEntry][]): Promise<void> {
     return this.loadBatch(
       shopId,
+      'item',
       entries,
       async (ids) => {
         const stored = await this.store.loadItems(shopId, ids, this.fromMs);
@@ -517,13 +567,13 @@ export class FeatureStateService {
         };
       },
       (e, ev) => e.state.apply(ev),
-      'items',
     );
   }
 
   private loadOffers(shopId: string, entries: [string, OfferEntry][]): Promise<void> {
     return this.loadBatch(
       shopId,
+      'offer',
       entries,
       async (ids) => {
         const stored = await this.store.loadOffers(
@@ -545,13 +595,14 @@ export class FeatureStateService {
         };
       },
       (e, ev) => e.state.apply(ev),
-      'offers',
+      (e, ev) => ev.campaignId === e.campaignId,
     );
   }
 
   private loadCampaigns(shopId: string, entries: [string, CampaignEntry][]): Promise<void> {
     return this.loadBatch(
       shopId,
+      'campaign',
       entries,
       async (ids) => {
         const spent = await this.store.campaignSpent(shopId, ids);
@@ -562,7 +613,7 @@ export class FeatureStateService {
       (e, ev) => {
         if (ev.type === 'offer_redeem') e.spentMinor += ev.discountMinor;
       },
-      'campaigns',
+      (_e, ev) => ev.type === 'offer_redeem',
     );
   }
 }

@@ -9,7 +9,9 @@ import {
 } from '@offerstream/clickhouse';
 import { AggregatesRepository } from '@offerstream/events';
 import {
+  EVENT_TYPES,
   HOUR_MS,
+  USER_COUNT_FIELDS,
   hourOf,
   ids as idPool,
   type EventTypeName,
@@ -21,13 +23,26 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** The SQL the feature service sends (also run on current ClickHouse by test/compat). */
 export const featureQueries = {
-  lastSeen: (shopId: string, userId: string, fromMs: number): SqlFragment =>
-    sql`SELECT max(event_time_ms) AS visit,
-       maxIf(event_time_ms, event_type = 'add_to_cart') AS cart,
-       maxIf(event_time_ms, event_type = 'purchase') AS purchase
+  /**
+   * One read of the user's raw events: recency, how many counted events the window holds
+   * (to check the hourly aggregates against) and the ids stored since `recentSinceMs`.
+   * The window starts at `fromMs`'s hour, as the hourly aggregates do; recency at `fromMs`.
+   */
+  userSummary: (
+    shopId: string,
+    userId: string,
+    fromMs: number,
+    recentSinceMs: number,
+  ): SqlFragment => {
+    const fromHour = seconds(hourOf(fromMs) * HOUR_MS);
+    return sql`SELECT maxIf(event_time_ms, event_time_ms >= ${fromMs}) AS visit,
+       maxIf(event_time_ms, event_time_ms >= ${fromMs} AND event_type = 'add_to_cart') AS cart,
+       maxIf(event_time_ms, event_time_ms >= ${fromMs} AND event_type = 'purchase') AS purchase,
+       uniqExactIf(event_id, event_type IN (${joinSql(EVENT_TYPES.map((t) => sql`${t}`))})) AS counted,
+       arraySort(groupUniqArrayIf(event_id, ingested_at >= toDateTime(${seconds(recentSinceMs)}))) AS recent_ids
 FROM ${ident('events')}
-WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${seconds(fromMs)})
-  AND event_time_ms >= ${fromMs}`,
+WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${fromHour})`;
+  },
 
   sequence: (shopId: string, userId: string, fromMs: number, limit: number): SqlFragment =>
     sql`SELECT DISTINCT event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor
@@ -36,10 +51,6 @@ WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime($
   AND event_time_ms >= ${fromMs}
 ORDER BY event_time_ms DESC, event_id DESC
 LIMIT ${limit}`,
-
-  recentIds: (shopId: string, userId: string, sinceMs: number): SqlFragment =>
-    sql`SELECT DISTINCT event_id FROM ${ident('events')}
-WHERE shop_id = ${shopId} AND user_id = ${userId} AND ingested_at >= toDateTime(${seconds(sinceMs)})`,
 
   itemHours: (shopId: string, itemIds: readonly string[], fromMs: number): SqlFragment =>
     sql`SELECT item_id, toUnixTimestamp(hour) AS hour_ts,
@@ -93,7 +104,22 @@ export interface StoredUser {
   readonly sequence: SequenceItem[];
   /** Ids of the user's events stored since `recentSinceMs` (to tell which streamed ones are in). */
   readonly recentIds: string[];
+  /**
+   * Counted events the raw table held that the hourly aggregates did not (0 once the
+   * materialized views caught up; see `FeatureStoreRepository.loadUser`).
+   */
+  readonly missingFromAggregates: number;
 }
+
+/** How long a user load waits for the hourly aggregates to catch up with the raw events. */
+export interface SettleOptions {
+  /** Reads after the first one (0 = never wait). */
+  readonly retries: number;
+  /** Wait before the first re-read; doubled for each next one. */
+  readonly delayMs: number;
+}
+
+export const DEFAULT_SETTLE: SettleOptions = { retries: 5, delayMs: 10 };
 
 export interface StoredItem {
   readonly hours: { hour: number; values: number[] }[];
@@ -123,18 +149,40 @@ export class FeatureStoreRepository {
     this.aggregates = new AggregatesRepository(client);
   }
 
+  /**
+   * A user as ClickHouse holds it, consistent with the raw events.
+   *
+   * ClickHouse writes an insert's block into `events` first and into the materialized views
+   * after, with nothing atomic across tables, so a read can catch raw rows whose hourly
+   * aggregates are not there yet; a user loaded then would lack those counts for as long as
+   * it stays in memory (the stream dedupes them as stored). Hence the order: the aggregates
+   * and the sequence first, then one read of the raw table (recency, the counted events of
+   * the window, the recently stored ids). Whatever the first reads hold is in the ids (the
+   * stream will not count it again); raw events the aggregates missed show as a count the
+   * aggregates do not reach, and the user is read again after a short wait. After
+   * `settle.retries` re-reads it is returned as it is, with `missingFromAggregates` > 0.
+   */
   async loadUser(
+    shopId: string,
+    userId: string,
+    o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
+    settle: SettleOptions = DEFAULT_SETTLE,
+  ): Promise<StoredUser> {
+    for (let attempt = 0; ; attempt++) {
+      const user = await this.readUser(shopId, userId, o);
+      if (user.missingFromAggregates <= 0 || attempt >= settle.retries) return user;
+      await new Promise((r) => setTimeout(r, settle.delayMs * 2 ** attempt));
+    }
+  }
+
+  private async readUser(
     shopId: string,
     userId: string,
     o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
   ): Promise<StoredUser> {
     const fromHour = new Date(hourOf(o.fromMs) * HOUR_MS);
-    const [hours, last, seq, recent] = await Promise.all([
+    const [hours, seq] = await Promise.all([
       this.aggregates.userHourly(shopId, userId, fromHour, new Date(8.64e15)),
-      queryRows<{ visit: Int; cart: Int; purchase: Int }>(
-        this.client,
-        featureQueries.lastSeen(shopId, userId, o.fromMs),
-      ),
       queryRows<{
         event_id: string;
         event_type: string;
@@ -144,36 +192,44 @@ export class FeatureStoreRepository {
         offer_id: string;
         price_minor: Int;
       }>(this.client, featureQueries.sequence(shopId, userId, o.fromMs, o.sequenceLength)),
-      queryRows<{ event_id: string }>(
-        this.client,
-        featureQueries.recentIds(shopId, userId, o.recentSinceMs),
-      ),
     ]);
-    const l = last[0];
+    const [summary] = await queryRows<{
+      visit: Int;
+      cart: Int;
+      purchase: Int;
+      counted: Int;
+      recent_ids: string[];
+    }>(this.client, featureQueries.userSummary(shopId, userId, o.fromMs, o.recentSinceMs));
+    const byHour = hours.map((h) => ({
+      hour: hourOf(h.hour.getTime()),
+      values: [
+        h.views,
+        h.clicks,
+        h.searches,
+        h.addToCarts,
+        h.removeFromCarts,
+        h.purchases,
+        h.refunds,
+        h.offerImpressions,
+        h.offerClicks,
+        h.offerRedeems,
+        h.spendMinor,
+        h.refundedMinor,
+        h.discountMinor,
+      ],
+    }));
+    // Counted events in the aggregates (the ten per-type counters of each hour).
+    const aggregated = byHour.reduce(
+      (n, h) => n + USER_COUNT_FIELDS.reduce((m, i) => m + h.values[i]!, 0),
+      0,
+    );
     return {
-      hours: hours.map((h) => ({
-        hour: hourOf(h.hour.getTime()),
-        values: [
-          h.views,
-          h.clicks,
-          h.searches,
-          h.addToCarts,
-          h.removeFromCarts,
-          h.purchases,
-          h.refunds,
-          h.offerImpressions,
-          h.offerClicks,
-          h.offerRedeems,
-          h.spendMinor,
-          h.refundedMinor,
-          h.discountMinor,
-        ],
-      })),
-      last: l
+      hours: byHour,
+      last: summary
         ? {
-            visit: positiveOrNaN(l.visit),
-            cart: positiveOrNaN(l.cart),
-            purchase: positiveOrNaN(l.purchase),
+            visit: positiveOrNaN(summary.visit),
+            cart: positiveOrNaN(summary.cart),
+            purchase: positiveOrNaN(summary.purchase),
           }
         : { visit: NaN, cart: NaN, purchase: NaN },
       sequence: seq.reverse().map((r) => ({
@@ -185,7 +241,8 @@ export class FeatureStoreRepository {
         offerId: idPool.get(r.offer_id),
         priceMinor: toSafeInt(r.price_minor),
       })),
-      recentIds: recent.map((r) => r.event_id),
+      recentIds: summary?.recent_ids ?? [],
+      missingFromAggregates: Math.max(0, toSafeInt(summary?.counted ?? 0) - aggregated),
     };
   }
 

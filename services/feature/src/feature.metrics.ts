@@ -57,5 +57,15 @@ export class FeatureMetrics {
       'Re-delivered events dropped since start',
       (s) => s.duplicates,
     );
+    gauge(
+      'offerstream_feature_user_loads_shed',
+      'User loads refused since start because too many were running',
+      (s) => s.loadsShed,
+    );
+    gauge(
+      'offerstream_feature_user_loads_inconsistent',
+      'User loads since start whose hourly aggregates never caught up with the raw events',
+      (s) => s.inconsistentLoads,
+    );
   }
 }

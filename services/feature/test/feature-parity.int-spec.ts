@@ -4,6 +4,7 @@ import {
   Channel,
   DeviceType,
   EventType,
+  FeatureSource,
   OfferType,
   PageType,
   RequestContext,
@@ -15,7 +16,7 @@ import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually } from '@offerstream/testing';
 import type { featureVars } from '../src/feature.config';
 import type { ingestVars } from '../../ingest/src/ingest.config';
-import { countRows, expectSameVector, offlineFeatures } from './parity';
+import { aggregatesSettled, countRows, expectSameVector, offlineFeatures } from './parity';
 import {
   event,
   featureClient,
@@ -223,6 +224,12 @@ describe('features online (service) and offline (trainer) agree', () => {
     const res = (
       await client.get({ shopId: 'shop-f', userId: user, candidates, context, sequenceLength: 50 })
     ).features!;
+    // Parity is promised for answers built from the store and the stream, not stale ones.
+    const source = FeatureSource[res.freshness!.source];
+    expect({
+      stale: res.user!.stale,
+      fromStoreOrStream: /_(CLICKHOUSE|MEMORY)$/.test(source),
+    }).toEqual({ stale: false, fromStoreOrStream: true });
     const asOf = res.freshness!.computedAt!.getTime();
     const off = offlineFeatures(db.database, {
       spec_version: 'fs-1',
@@ -267,6 +274,9 @@ describe('features online (service) and offline (trainer) agree', () => {
       },
       { timeoutMs: 30_000 },
     );
+    await expectEventually(async () => expect(await aggregatesSettled(db.client)).toBe(true), {
+      timeoutMs: 30_000,
+    });
     // The catalog arrives through the compacted topic.
     await expectEventually(
       async () => {
@@ -318,6 +328,9 @@ describe('features online (service) and offline (trainer) agree', () => {
       async () => expect(await countRows(db.client, user)).toBe(stored + more.length),
       { timeoutMs: 30_000 },
     );
+    await expectEventually(async () => expect(await aggregatesSettled(db.client)).toBe(true), {
+      timeoutMs: 30_000,
+    });
     await expectEventually(
       async () => {
         const r = await client.get({ shopId: 'shop-f', userId: user });

@@ -14,6 +14,32 @@ export async function countRows(ch: ClickHouseClient, userId: string): Promise<n
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * Whether the hourly aggregates hold every stored event of shop-f. ClickHouse writes an
+ * insert into `events` before its materialized views, so raw rows can be counted a moment
+ * before their aggregates exist; parity is about a settled store.
+ */
+export async function aggregatesSettled(ch: ClickHouseClient): Promise<boolean> {
+  const [raw] = await queryRows<Record<'user' | 'item' | 'offer', string>>(
+    ch,
+    sql`SELECT countIf(event_type IN ('view', 'click', 'search', 'add_to_cart', 'remove_from_cart', 'purchase',
+                                'refund', 'offer_impression', 'offer_click', 'offer_redeem')) AS user,
+       countIf(item_id != '' AND event_type IN ('view', 'click', 'add_to_cart', 'purchase')) AS item,
+       countIf(offer_id != '' AND event_type IN ('offer_impression', 'offer_click', 'offer_redeem', 'purchase')) AS offer
+FROM events WHERE shop_id = 'shop-f'`,
+  );
+  const [agg] = await queryRows<Record<'user' | 'item' | 'offer', string>>(
+    ch,
+    sql`SELECT
+  (SELECT sum(views + clicks + searches + add_to_carts + remove_from_carts + purchases + refunds
+            + offer_impressions + offer_clicks + offer_redeems)
+   FROM user_hourly WHERE shop_id = 'shop-f') AS user,
+  (SELECT sum(views + clicks + add_to_carts + purchases) FROM item_hourly WHERE shop_id = 'shop-f') AS item,
+  (SELECT sum(impressions + clicks + redemptions + purchases) FROM offer_hourly WHERE shop_id = 'shop-f') AS offer`,
+  );
+  return (['user', 'item', 'offer'] as const).every((k) => Number(agg?.[k]) === Number(raw?.[k]));
+}
+
 /** What the trainer's offline computation answers (python -m offerstream_trainer features). */
 export interface OfflineFeatures {
   spec_version: string;
