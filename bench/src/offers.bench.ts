@@ -52,6 +52,10 @@ const vars = {
     min: 5,
     max: 10_000,
   }),
+  BENCH_RATES: env.string({
+    doc: 'GetOffers request rates stepped through, comma-separated (1000 is always among them)',
+    default: '250,500,1000,1500,2000,3000',
+  }),
   BENCH_USERS: env.int({
     doc: 'Distinct users asked for',
     default: '2000',
@@ -121,6 +125,41 @@ function campaign(): Campaign {
 }
 
 const pct = (r: RateResult, p: number) => +percentile(r.latencies, p).toFixed(2);
+
+/**
+ * The bandit's stage histogram sums and counts, degraded counters and event-loop delay, from
+ * /metrics (keys without the service label; the delay percentiles cover the last interval).
+ */
+async function banditCounters(httpPort: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m =
+      /^(offerstream_bandit_(?:stage_seconds_sum|stage_seconds_count|degraded_total)|nodejs_eventloop_lag_(?:p99|max)_seconds)(?:\{([^}]*)\})? (\S+)$/.exec(
+        line,
+      );
+    if (!m) continue;
+    const label = /(?:stage|reason)="(\w+)"/.exec(m[2] ?? '')?.[1];
+    out.set(label ? `${m[1]}:${label}` : m[1]!, Number(m[3]));
+  }
+  return out;
+}
+
+/** Mean time per stage, degraded reasons and event-loop delay between two scrapes, as one line. */
+function stageLine(before: Map<string, number>, after: Map<string, number>): string {
+  const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const stages = ['features', 'scoring', 'policy'].map((st) => {
+    const n = d(`offerstream_bandit_stage_seconds_count:${st}`);
+    const sum = d(`offerstream_bandit_stage_seconds_sum:${st}`);
+    return `${st} ${n ? ((1000 * sum) / n).toFixed(2) : '-'} ms`;
+  });
+  const reasons = [...after.keys()]
+    .filter((k) => k.startsWith('offerstream_bandit_degraded_total:') && d(k) > 0)
+    .map((k) => `${d(k)}× ${k.split(':')[1]}`);
+  const lag = (k: string) =>
+    `${((after.get(`nodejs_eventloop_lag_${k}_seconds`) ?? NaN) * 1000).toFixed(1)}`;
+  return `mean per stage: ${stages.join(', ')}; event-loop delay p99 ${lag('p99')} ms, max ${lag('max')} ms${reasons.length ? `; degraded: ${reasons.join(', ')}` : ''}`;
+}
 
 async function main(): Promise<void> {
   const cfg = loadConfig(vars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
@@ -303,8 +342,12 @@ async function main(): Promise<void> {
 
     let at1000: RateResult | undefined;
     let maxOk = 0;
-    for (const rate of [250, 500, 1000, 1500, 2000, 3000]) {
+    const rates = [...new Set([...cfg.BENCH_RATES.split(',').map((x) => Number(x.trim())), 1000])]
+      .filter((x) => Number.isInteger(x) && x > 0)
+      .sort((x, y) => x - y);
+    for (const rate of rates) {
       log(`bench-offers: GetOffers at ${rate} req/s for ${step} s …`);
+      const before = await banditCounters(b.httpPort);
       const r = await openLoop(
         getOffers,
         rate,
@@ -313,6 +356,7 @@ async function main(): Promise<void> {
         degraded,
       );
       row('GetOffers (features + scoring + policy + log)', r);
+      log(`    ${stageLine(before, await banditCounters(b.httpPort))}`);
       if (rate === 1000) at1000 = r;
       const ok = pct(r, 99) <= 25 && r.errors === 0 && r.achievedRate >= rate * 0.95;
       if (ok) maxOk = rate;

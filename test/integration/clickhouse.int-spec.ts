@@ -81,17 +81,30 @@ describe('ClickHouse on the real server', () => {
   it('round-trips hostile and arbitrary values through TabSeparated inserts', async () => {
     await execSql(
       db.client,
-      sql`CREATE TABLE ${ident('tsv')} (id UInt32, s String, a Array(String), n Nullable(Int64), f Float64, t DateTime) ENGINE = MergeTree ORDER BY id`,
+      sql`CREATE TABLE ${ident('tsv')} (id UInt32, s String, a Array(String), n Nullable(Int64), f Float64, t DateTime, v Array(Float32)) ENGINE = MergeTree ORDER BY id`,
     );
-    type Row = { id: number; s: string; a: string[]; n: number | null; f: number; t: number };
-    const columns = ['id', 's', 'a', 'n', 'f', 't'] as const;
+    type Row = {
+      id: number;
+      s: string;
+      a: string[];
+      n: number | null;
+      f: number;
+      t: number;
+      v: number[];
+    };
+    const columns = ['id', 's', 'a', 'n', 'f', 't', 'v'] as const;
     const read = async () =>
       (
         await queryRows<Omit<Row, 'n'> & { n: string | null }>(
           db.client,
-          sql`SELECT id, s, a, n, f, toUnixTimestamp(t) AS t FROM ${ident('tsv')} ORDER BY id`,
+          sql`SELECT id, s, a, n, f, toUnixTimestamp(t) AS t, v FROM ${ident('tsv')} ORDER BY id`,
         )
-      ).map((r) => ({ ...r, n: r.n === null ? null : Number(r.n) }));
+      ).map((r) => ({
+        ...r,
+        n: r.n === null ? null : Number(r.n),
+        // Float32 comes back as its shortest decimal: the same float32 once rounded to one.
+        v: r.v.map((x) => Math.fround(Number(x))),
+      }));
     let next = 0;
     const hostile: Row[] = NASTY.map((s, i) => ({
       id: next++,
@@ -100,6 +113,10 @@ describe('ClickHouse on the real server', () => {
       n: i % 2 ? null : 1 - i * 1_000_000_007,
       f: i / 7,
       t: 1_764_500_000 + i,
+      // Float32 values (a feature vector): exponents both ways, as String(number) writes them.
+      v: [0.5, -2.25, 1e21, 1.5e-7, -0.0001220703125, 3 * 2 ** -40]
+        .slice(0, 1 + (i % 6))
+        .map(Math.fround),
     }));
     await insertTabSeparated(db.client, 'tsv', columns, hostile);
     expect(await read()).toEqual(hostile);
@@ -122,6 +139,7 @@ describe('ClickHouse on the real server', () => {
           const rows: Row[] = generated.map((g, i) => ({
             ...g,
             f: Object.is(g.f, -0) ? 0 : g.f,
+            v: [],
             id: i,
             t: 1_764_500_000 + i,
           }));

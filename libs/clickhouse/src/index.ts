@@ -21,7 +21,13 @@ export {
   splitStatements,
 } from './migrations';
 export type { AppliedMigration, MigrateResult, Migration } from './migrations';
-export { insertTabSeparated, tabSeparated, TsvEncodeError } from './tsv';
+export {
+  insertTabSeparated,
+  insertTabSeparatedLines,
+  tabSeparated,
+  tabSeparatedLine,
+  TsvEncodeError,
+} from './tsv';
 export type { TsvValue } from './tsv';
 export { ident, joinSql, literal, sql, SqlBindError, SqlFragment, unsafeRawSql } from './sql';
 export type { SqlValue } from './sql';

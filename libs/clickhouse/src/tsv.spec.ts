@@ -21,6 +21,10 @@ describe('tabSeparated', () => {
     );
   });
 
+  it('writes numeric arrays as ClickHouse reads them', () => {
+    expect(tabSeparated([{ v: [0.5, -2, 1e21, 1.5e-7] }], ['v'])).toBe('[0.5,-2,1e+21,1.5e-7]\n');
+  });
+
   it('has nothing to write for no rows', () => {
     expect(tabSeparated([] as { a: string }[], ['a'])).toBe('');
   });
@@ -30,7 +34,8 @@ describe('tabSeparated', () => {
     [{ n: Number.POSITIVE_INFINITY }],
     [{ n: undefined as unknown as string }],
     [{ n: { nested: 1 } as unknown as string }],
-    [{ n: [1] as unknown as string[] }],
+    [{ n: [Number.NaN] }],
+    [{ n: [{}] as unknown as string[] }],
   ])('refuses a value with no TabSeparated form: %p', (row) => {
     expect(() => tabSeparated([row], ['n'])).toThrow(TsvEncodeError);
   });

@@ -7,8 +7,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
  * 18.16 and current releases. Values are encoded here, never by string glue at call sites.
  */
 
-/** A value a TabSeparated field can carry: numbers for numeric and DateTime (epoch s) columns. */
-export type TsvValue = string | number | null | readonly string[];
+/**
+ * A value a TabSeparated field can carry: numbers for numeric and DateTime (epoch s) columns,
+ * arrays for Array(String) and numeric Array columns.
+ */
+export type TsvValue = string | number | null | readonly string[] | readonly number[];
 
 /** A value that has no TabSeparated form (a non-finite number, undefined, an object). */
 export class TsvEncodeError extends Error {
@@ -52,12 +55,26 @@ function field(v: TsvValue, column: string): string {
     let out = '[';
     for (let i = 0; i < v.length; i++) {
       const e: unknown = v[i];
-      if (typeof e !== 'string') throw new TsvEncodeError(`${column}[${i}]: not a string`);
-      out += (i ? ',' : '') + quoted(e);
+      if (typeof e === 'string') out += (i ? ',' : '') + quoted(e);
+      else if (typeof e === 'number' && Number.isFinite(e)) out += (i ? ',' : '') + String(e);
+      else throw new TsvEncodeError(`${column}[${i}]: ${String(e)} has no TabSeparated form`);
     }
     return out + ']';
   }
   throw new TsvEncodeError(`${column}: ${typeof v} has no TabSeparated form`);
+}
+
+/** One row's TabSeparated line (no line break), fields in `columns` order. */
+export function tabSeparatedLine<R extends { [K in C]: TsvValue }, C extends keyof R & string>(
+  row: R,
+  columns: readonly C[],
+): string {
+  let line = '';
+  for (let c = 0; c < columns.length; c++) {
+    const name = columns[c]!;
+    line += (c ? '\t' : '') + field(row[name], name);
+  }
+  return line;
 }
 
 /** The TabSeparated text of `rows`, fields in `columns` order, one line per row. */
@@ -66,15 +83,7 @@ export function tabSeparated<R extends { [K in C]: TsvValue }, C extends keyof R
   columns: readonly C[],
 ): string {
   const lines = new Array<string>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    let line = '';
-    for (let c = 0; c < columns.length; c++) {
-      const name = columns[c]!;
-      line += (c ? '\t' : '') + field(row[name], name);
-    }
-    lines[r] = line;
-  }
+  for (let r = 0; r < rows.length; r++) lines[r] = tabSeparatedLine(rows[r]!, columns);
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
@@ -89,7 +98,23 @@ export async function insertTabSeparated<
   rows: readonly R[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const body = Buffer.from(tabSeparated(rows, columns));
+  await insertTabSeparatedLines(client, table, columns, [tabSeparated(rows, columns)]);
+}
+
+/**
+ * Inserts rows encoded beforehand (tabSeparatedLine, or tabSeparated text) into `table`'s
+ * `columns`: callers that receive rows over time encode them as they come, so no single
+ * moment pays for the whole batch.
+ */
+export async function insertTabSeparatedLines(
+  client: ClickHouseClient,
+  table: string,
+  columns: readonly string[],
+  lines: readonly string[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  const body = Buffer.from(lines.map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join(''));
+  if (body.length === 0) return;
   await client.insert({
     table,
     columns: [...columns] as unknown as [string, ...string[]],

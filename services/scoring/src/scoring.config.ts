@@ -36,7 +36,7 @@ export const scoringVars = {
   }),
   SCORING_SPIN_WAIT: env.bool({
     doc: 'Let onnxruntime worker threads spin while waiting for work (lower latency on dedicated cores; burns CPU that other work on shared cores needs)',
-    default: 'true',
+    default: 'false',
   }),
   SCORING_GRAPH_OPTIMIZATION: env.oneOf(['disabled', 'basic', 'extended', 'all'] as const, {
     doc: 'onnxruntime graph optimisation level',

@@ -7,7 +7,7 @@ import {
   PageType,
   PolicyType,
   PropensityMethod,
-  type Decision,
+  Decision,
 } from '@offerstream/contracts';
 
 /** Lower-case enum name without its prefix, as the tables store enums. */
@@ -28,8 +28,8 @@ export interface LogPosition {
   readonly offset: string;
 }
 
-/** A row of `decisions` (migration 0004). */
-export type DecisionRow = Record<string, string | number | readonly (string | number)[]>;
+/** A row of `decisions` or `decision_candidates` (migration 0004). */
+export type DecisionRow = Record<string, string | number | readonly string[] | readonly number[]>;
 
 /** The `decisions` row of a decision. */
 export function decisionRow(d: Decision, at: LogPosition, insertedAtMs: number): DecisionRow {
@@ -189,3 +189,15 @@ export function candidateRows(d: Decision, at: LogPosition, insertedAtMs: number
   }
   return rows;
 }
+
+/**
+ * The columns the row builders fill, in a fixed order (read off rows they build, so the
+ * builders stay the one place that names them): what the sink's inserts list.
+ */
+const sample = Decision.fromPartial({ campaigns: [{ campaignId: 'c', holdout: true }] });
+export const DECISION_COLUMNS: readonly string[] = Object.keys(
+  decisionRow(sample, { partition: 0, offset: '0' }, 0),
+);
+export const CANDIDATE_COLUMNS: readonly string[] = Object.keys(
+  candidateRows(sample, { partition: 0, offset: '0' }, 0)[0]!,
+);

@@ -1,8 +1,12 @@
 import { Decision } from '@offerstream/contracts';
 import { Coalescer, DurableConsumer, type Kafka } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
-import { candidateRows, decisionRow, type DecisionRow } from './decision-rows';
+import { tabSeparatedLine } from '@offerstream/clickhouse';
+import { CANDIDATE_COLUMNS, candidateRows, DECISION_COLUMNS, decisionRow } from './decision-rows';
 import type { DecisionsRepository } from './decisions.repository';
+
+/** Records decoded between two turns of the event loop. */
+const YIELD_EVERY = 50;
 
 /**
  * Stores offerstream.decisions.v1 in ClickHouse (`decisions`, `decision_candidates`), one
@@ -28,11 +32,11 @@ export class DecisionsSinkConsumer {
   start(): void {
     // The chunks of all partitions in hand go to ClickHouse as one insert per table, at most
     // every lingerMs: many small inserts would make ClickHouse merge parts all day long.
-    const inserts = new Coalescer<{ decision: boolean; row: DecisionRow }>(
+    const inserts = new Coalescer<{ decision: boolean; line: string }>(
       async (items) => {
         await this.repo.insert(
-          items.filter((i) => i.decision).map((i) => i.row),
-          items.filter((i) => !i.decision).map((i) => i.row),
+          items.filter((i) => i.decision).map((i) => i.line),
+          items.filter((i) => !i.decision).map((i) => i.line),
         );
       },
       { maxItems: 20_000, lingerMs: 500 },
@@ -51,9 +55,11 @@ export class DecisionsSinkConsumer {
       },
       handler: async (messages, ctx) => {
         const now = this.o.now();
-        const decisions: DecisionRow[] = [];
-        const candidates: DecisionRow[] = [];
-        for (const m of messages) {
+        const items: { decision: boolean; line: string }[] = [];
+        for (const [i, m] of messages.entries()) {
+          // This replica also serves GetOffers: a chunk of 2,000 records decoded and encoded
+          // in one go would hold its event loop for tens of milliseconds.
+          if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
           let d: Decision;
           try {
             d = Decision.decode(m.value ?? Buffer.alloc(0));
@@ -62,13 +68,14 @@ export class DecisionsSinkConsumer {
             continue;
           }
           const at = { partition: ctx.partition, offset: m.offset };
-          decisions.push(decisionRow(d, at, now));
-          candidates.push(...candidateRows(d, at, now));
+          items.push({
+            decision: true,
+            line: tabSeparatedLine(decisionRow(d, at, now), DECISION_COLUMNS),
+          });
+          for (const row of candidateRows(d, at, now))
+            items.push({ decision: false, line: tabSeparatedLine(row, CANDIDATE_COLUMNS) });
         }
-        await inserts.submit([
-          ...decisions.map((row) => ({ decision: true, row })),
-          ...candidates.map((row) => ({ decision: false, row })),
-        ]);
+        await inserts.submit(items);
       },
     });
     this.consumer.startInBackground();

@@ -1,21 +1,16 @@
-import type { ClickHouseClient } from '@offerstream/clickhouse';
-import type { DecisionRow } from './decision-rows';
+import { insertTabSeparatedLines, type ClickHouseClient } from '@offerstream/clickhouse';
+import { CANDIDATE_COLUMNS, DECISION_COLUMNS } from './decision-rows';
 
-/** Writes the decision log's rows to ClickHouse (idempotent: rows collapse on their key). */
+/**
+ * Writes the decision log's rows to ClickHouse (idempotent: rows collapse on their key), as
+ * TabSeparated lines the caller encoded with tabSeparatedLine over DECISION_COLUMNS and
+ * CANDIDATE_COLUMNS.
+ */
 export class DecisionsRepository {
   constructor(private readonly ch: ClickHouseClient) {}
 
-  async insert(
-    decisions: readonly DecisionRow[],
-    candidates: readonly DecisionRow[],
-  ): Promise<void> {
-    if (decisions.length > 0)
-      await this.ch.insert({ table: 'decisions', values: [...decisions], format: 'JSONEachRow' });
-    if (candidates.length > 0)
-      await this.ch.insert({
-        table: 'decision_candidates',
-        values: [...candidates],
-        format: 'JSONEachRow',
-      });
+  async insert(decisions: readonly string[], candidates: readonly string[]): Promise<void> {
+    await insertTabSeparatedLines(this.ch, 'decisions', DECISION_COLUMNS, decisions);
+    await insertTabSeparatedLines(this.ch, 'decision_candidates', CANDIDATE_COLUMNS, candidates);
   }
 }
