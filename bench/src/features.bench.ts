@@ -525,7 +525,7 @@ async function main(): Promise<void> {
     let coldErrors = 0;
     const w0 = Date.now();
     const warmBoundS = Math.max(20, 2 * B);
-    // 12 in flight: below FEATURE_MAX_CONCURRENT_LOADS (16), so no load is shed; a user
+    // 12 in flight: below FEATURE_MAX_CONCURRENT_LOADS (256), so no load is shed; a user
     // answered stale anyway is asked again until it is in memory (warm = loaded).
     const warmed = await forEachConcurrent(
       N - coldAlone.length,

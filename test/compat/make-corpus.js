@@ -365,7 +365,7 @@ function featureCases(shop, t12) {
   return [
     {
       name: 'features: a user summary: recency (maxIf; 0 = none), counted events, no ids stored since',
-      sql: featureQueries.userSummary(shop, 'u1', t12, t12 + 4 * 3600_000).text,
+      sql: featureQueries.userSummary(shop, ['u1', 'u-none'], t12, t12 + 4 * 3600_000).text,
       expect: [
         {
           visit: String(ms(75)),
@@ -378,7 +378,7 @@ function featureCases(shop, t12) {
     },
     {
       name: 'features: a user summary: the ids stored since an instant, sorted',
-      sql: featureQueries.userSummary(shop, 'u1', t12 + 30 * 60_000, t12 + 2 * 3600_000).text,
+      sql: featureQueries.userSummary(shop, ['u1'], t12 + 30 * 60_000, t12 + 2 * 3600_000).text,
       expect: [
         {
           visit: String(ms(75)),
@@ -389,12 +389,39 @@ function featureCases(shop, t12) {
       ],
     },
     {
-      name: 'features: the newest events of a user, newest first',
-      sql: featureQueries.sequence(shop, 'u1', t12, 3).text,
+      name: 'features: the newest events of each user, newest first (LIMIT BY)',
+      sql: featureQueries.sequence(shop, ['u1', 'u2'], t12, 3).text,
       expect: [
-        { event_id: 'a8', event_type: 'offer_impression', event_time_ms: String(ms(75)) },
-        { event_id: 'a7', event_type: 'refund', event_time_ms: String(ms(70)) },
-        { event_id: 'a6', event_type: 'purchase', event_time_ms: String(ms(52)) },
+        {
+          user_id: 'u1',
+          event_id: 'a8',
+          event_type: 'offer_impression',
+          event_time_ms: String(ms(75)),
+        },
+        { user_id: 'u1', event_id: 'a7', event_type: 'refund', event_time_ms: String(ms(70)) },
+        { user_id: 'u1', event_id: 'a6', event_type: 'purchase', event_time_ms: String(ms(52)) },
+        {
+          user_id: 'u2',
+          event_id: 'a4',
+          event_type: 'offer_impression',
+          event_time_ms: String(ms(34)),
+        },
+      ],
+    },
+    {
+      name: 'features: hourly aggregates of several users',
+      sql: featureQueries.userHours(shop, ['u1', 'u2'], t12 + 30 * 60_000).text,
+      expect: [
+        {
+          user_id: 'u1',
+          hour_ts: t12 / 1000,
+          views: 3,
+          purchases: 2,
+          offer_impressions: 1,
+          offer_redeems: 1,
+        },
+        { user_id: 'u1', hour_ts: t12 / 1000 + 3600, refunds: 1, offer_impressions: 1 },
+        { user_id: 'u2', hour_ts: t12 / 1000, offer_impressions: 1 },
       ],
     },
     {

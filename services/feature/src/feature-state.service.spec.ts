@@ -33,22 +33,29 @@ function makeFeatureState(
   } = {},
 ) {
   const loads: string[] = [];
+  let batches = 0;
   const releases: (() => void)[] = [];
   let hold = false;
   let clock = NOW;
   const store: FeatureStore = {
-    loadUser: async (_s, userId) => {
-      loads.push(userId);
-      if (hold) await new Promise<void>((r) => releases.push(r));
+    loadUsers: async (_s, userIds) => {
+      batches++;
+      loads.push(...userIds);
+      if (hold) await Promise.all(userIds.map(() => new Promise<void>((r) => releases.push(r))));
       if (o.down) throw new Error('connect ECONNREFUSED');
-      return {
-        hours: [],
-        last: { visit: NaN, cart: NaN, purchase: NaN },
-        sequence: [],
-        recentIds: [],
-        missingFromAggregates: 0,
-        ...o.stored,
-      };
+      return new Map(
+        userIds.map((id) => [
+          id,
+          {
+            hours: [],
+            last: { visit: NaN, cart: NaN, purchase: NaN },
+            sequence: [],
+            recentIds: [],
+            missingFromAggregates: 0,
+            ...o.stored,
+          },
+        ]),
+      );
     },
     loadItems: async (_s, ids) =>
       new Map(
@@ -91,6 +98,7 @@ function makeFeatureState(
     hold: (on = true) => (hold = on),
     release: () => releases.shift()?.(),
     advance: (ms: number) => (clock += ms),
+    batches: () => batches,
   };
 }
 
@@ -227,6 +235,17 @@ describe('FeatureStateService', () => {
     for (const u of await Promise.all(running)) expect(u.stale).toBe(false);
     // Once the others finished, it is loaded on its next request.
     expect((await sut.user('s', 'one-too-many', 1000)).stale).toBe(false);
+  });
+
+  it('reads users asked for at the same time from the store in one batch', async () => {
+    const { sut, batches, loads } = makeFeatureState();
+    const users = await Promise.all(['a', 'b', 'c'].map((u) => sut.user('s', u, 1000)));
+    expect(users.map((u) => [u.source, u.stale])).toEqual([
+      ['clickhouse', false],
+      ['clickhouse', false],
+      ['clickhouse', false],
+    ]);
+    expect([batches(), loads.sort()]).toEqual([1, ['a', 'b', 'c']]);
   });
 
   it('does not keep events of users nobody asked for', () => {

@@ -14,11 +14,11 @@ import type { StoredItem, StoredOffer, StoredUser } from './feature-store.reposi
 
 /** ClickHouse side of the feature service (implemented by FeatureStoreRepository). */
 export interface FeatureStore {
-  loadUser(
+  loadUsers(
     shopId: string,
-    userId: string,
+    userIds: readonly string[],
     o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
-  ): Promise<StoredUser>;
+  ): Promise<Map<string, StoredUser>>;
   loadItems(
     shopId: string,
     itemIds: readonly string[],
@@ -103,6 +103,16 @@ export interface CandidateView {
   readonly stale: boolean;
 }
 
+interface QueuedUserLoad {
+  readonly entry: UserEntry;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Users read from ClickHouse in one batch, and batches running at a time. */
+const USER_BATCH = 100;
+const USER_BATCHES_RUNNING = 2;
+
 interface TailEntry {
   /** The entities the event touches (tailKey): its user, item, offer and campaign. */
   readonly keys: readonly string[];
@@ -152,10 +162,16 @@ export class FeatureStateService {
   private readonly tail: TailEntry[] = [];
   private tailStart = 0;
   private readonly tailByKey = new Map<string, TailEntry[]>();
-  /** User loads running now (bounded: beyond it, requests are answered from memory). */
+  /** User loads queued or running now (bounded: beyond it, requests are answered from memory). */
   private loadsInFlight = 0;
+  /** Users waiting for a batch load, per shop, in arrival order. */
+  private readonly userQueue = new Map<string, QueuedUserLoad[]>();
+  private userBatchesRunning = 0;
+  private userBatchScheduled = false;
   /** Loads refused because too many were running (a metric). */
   loadsShed = 0;
+  /** Users loaded from ClickHouse since start (a metric). */
+  userLoads = 0;
   /** User loads whose hourly aggregates never caught up with the raw events (a metric). */
   inconsistentLoads = 0;
   /** Events applied (not duplicates), for metrics. */
@@ -355,28 +371,80 @@ export class FeatureStateService {
     };
   }
 
-  private async loadUser(entry: UserEntry): Promise<void> {
+  /**
+   * Queues a user load; queued users are read from ClickHouse in batches (one set of queries
+   * per batch, USER_BATCH users at most, USER_BATCHES_RUNNING batches at a time), so a burst
+   * of new users costs the store a few queries instead of three each. Beyond
+   * maxConcurrentLoads users queued or loading, a load is refused (LoadShed) rather than
+   * queued behind the others.
+   */
+  private loadUser(entry: UserEntry): Promise<void> {
     if (this.loadsInFlight >= this.opts.maxConcurrentLoads) {
       this.loadsShed++;
-      throw new LoadShed();
+      return Promise.reject(new LoadShed());
     }
     this.loadsInFlight++;
-    try {
-      await this.loadUserNow(entry);
-    } finally {
+    return new Promise<void>((resolve, reject) => {
+      let shop = this.userQueue.get(entry.shopId);
+      if (!shop) this.userQueue.set(entry.shopId, (shop = []));
+      shop.push({ entry, resolve, reject });
+      this.startUserBatches();
+    }).finally(() => {
       this.loadsInFlight--;
+    });
+  }
+
+  /** Starts batches while there are queued users and room (after the current turn's requests). */
+  private startUserBatches(): void {
+    if (this.userBatchScheduled || this.userBatchesRunning >= USER_BATCHES_RUNNING) return;
+    if (this.userQueue.size === 0) return;
+    this.userBatchScheduled = true;
+    setImmediate(() => {
+      this.userBatchScheduled = false;
+      while (this.userBatchesRunning < USER_BATCHES_RUNNING && this.userQueue.size > 0) {
+        const [shopId, queued] = this.userQueue.entries().next().value!;
+        const batch = queued.splice(0, USER_BATCH);
+        if (queued.length === 0) this.userQueue.delete(shopId);
+        this.userBatchesRunning++;
+        void this.loadUserBatch(shopId, batch).finally(() => {
+          this.userBatchesRunning--;
+          this.startUserBatches();
+        });
+      }
+    });
+  }
+
+  private async loadUserBatch(shopId: string, batch: QueuedUserLoad[]): Promise<void> {
+    const now = this.now();
+    const fromMs = now - this.spec.params.lookback_hours * HOUR_MS;
+    let stored: Map<string, StoredUser>;
+    try {
+      stored = await this.store.loadUsers(
+        shopId,
+        batch.map((q) => q.entry.userId),
+        {
+          fromMs,
+          sequenceLength: this.spec.sequence.max_length,
+          // ingested_at is whole seconds and set before the valid topic is written: a margin.
+          recentSinceMs: now - this.opts.tailMs - 60_000,
+        },
+      );
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    for (const q of batch) {
+      const got = stored.get(q.entry.userId);
+      if (!got) q.reject(new Error(`the store answered nothing for user ${q.entry.userId}`));
+      else {
+        this.installUser(q.entry, got, now, fromMs);
+        q.resolve();
+      }
     }
   }
 
-  private async loadUserNow(entry: UserEntry): Promise<void> {
-    const now = this.now();
-    const fromMs = now - this.spec.params.lookback_hours * HOUR_MS;
-    const stored = await this.store.loadUser(entry.shopId, entry.userId, {
-      fromMs,
-      sequenceLength: this.spec.sequence.max_length,
-      // ingested_at is whole seconds and set before the valid topic is written: a margin.
-      recentSinceMs: now - this.opts.tailMs - 60_000,
-    });
+  /** Makes a loaded user exact: the store's state plus the streamed events it did not have. */
+  private installUser(entry: UserEntry, stored: StoredUser, now: number, fromMs: number): void {
     if (stored.missingFromAggregates > 0) {
       this.inconsistentLoads++;
       this.logger.warn(
@@ -408,6 +476,7 @@ export class FeatureStateService {
     entry.pending = [];
     entry.state = state;
     entry.asOfMs = asOf;
+    this.userLoads++;
   }
 
   /** Items, offers and campaign spend for the candidates (loaded as needed, within budget). */

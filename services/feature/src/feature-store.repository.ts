@@ -7,11 +7,11 @@ import {
   type ClickHouseClient,
   type SqlFragment,
 } from '@offerstream/clickhouse';
-import { AggregatesRepository } from '@offerstream/events';
 import {
   EVENT_TYPES,
   HOUR_MS,
   USER_COUNT_FIELDS,
+  USER_FIELDS,
   hourOf,
   ids as idPool,
   type EventTypeName,
@@ -23,34 +23,60 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** The SQL the feature service sends (also run on current ClickHouse by test/compat). */
 export const featureQueries = {
+  /** Hourly aggregates of some users from `fromMs`'s hour on. */
+  userHours: (shopId: string, userIds: readonly string[], fromMs: number): SqlFragment =>
+    sql`SELECT user_id, toUnixTimestamp(hour) AS hour_ts,
+       sum(views) AS views, sum(clicks) AS clicks, sum(searches) AS searches,
+       sum(add_to_carts) AS add_to_carts, sum(remove_from_carts) AS remove_from_carts,
+       sum(purchases) AS purchases, sum(refunds) AS refunds,
+       sum(offer_impressions) AS offer_impressions, sum(offer_clicks) AS offer_clicks,
+       sum(offer_redeems) AS offer_redeems, sum(spend_minor) AS spend_minor,
+       sum(refunded_minor) AS refunded_minor, sum(discount_received_minor) AS discount_received_minor
+FROM ${ident('user_hourly')}
+WHERE shop_id = ${shopId} AND user_id IN (${joinSql(userIds.map((u) => sql`${u}`))})
+  AND hour >= toDateTime(${seconds(hourOf(fromMs) * HOUR_MS)})
+GROUP BY user_id, hour
+ORDER BY user_id, hour`,
+
   /**
-   * One read of the user's raw events: recency, how many counted events the window holds
+   * One read of some users' raw events: recency, how many counted events the window holds
    * (to check the hourly aggregates against) and the ids stored since `recentSinceMs`.
    * The window starts at `fromMs`'s hour, as the hourly aggregates do; recency at `fromMs`.
+   * Users without events in the window have no row.
    */
   userSummary: (
     shopId: string,
-    userId: string,
+    userIds: readonly string[],
     fromMs: number,
     recentSinceMs: number,
   ): SqlFragment => {
     const fromHour = seconds(hourOf(fromMs) * HOUR_MS);
-    return sql`SELECT maxIf(event_time_ms, event_time_ms >= ${fromMs}) AS visit,
+    return sql`SELECT user_id, maxIf(event_time_ms, event_time_ms >= ${fromMs}) AS visit,
        maxIf(event_time_ms, event_time_ms >= ${fromMs} AND event_type = 'add_to_cart') AS cart,
        maxIf(event_time_ms, event_time_ms >= ${fromMs} AND event_type = 'purchase') AS purchase,
        uniqExactIf(event_id, event_type IN (${joinSql(EVENT_TYPES.map((t) => sql`${t}`))})) AS counted,
        arraySort(groupUniqArrayIf(event_id, ingested_at >= toDateTime(${seconds(recentSinceMs)}))) AS recent_ids
 FROM ${ident('events')}
-WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${fromHour})`;
+WHERE shop_id = ${shopId} AND user_id IN (${joinSql(userIds.map((u) => sql`${u}`))})
+  AND event_time >= toDateTime(${fromHour})
+GROUP BY user_id`;
   },
 
-  sequence: (shopId: string, userId: string, fromMs: number, limit: number): SqlFragment =>
-    sql`SELECT DISTINCT event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor
-FROM ${ident('events')}
-WHERE shop_id = ${shopId} AND user_id = ${userId} AND event_time >= toDateTime(${seconds(fromMs)})
-  AND event_time_ms >= ${fromMs}
-ORDER BY event_time_ms DESC, event_id DESC
-LIMIT ${limit}`,
+  /** The newest `limit` events of each of some users, newest first per user. */
+  sequence: (
+    shopId: string,
+    userIds: readonly string[],
+    fromMs: number,
+    limit: number,
+  ): SqlFragment =>
+    sql`SELECT user_id, event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor
+FROM (
+  SELECT DISTINCT user_id, event_id, event_type, event_time_ms, item_id, category_id, offer_id, price_minor
+  FROM ${ident('events')}
+  WHERE shop_id = ${shopId} AND user_id IN (${joinSql(userIds.map((u) => sql`${u}`))})
+    AND event_time >= toDateTime(${seconds(fromMs)}) AND event_time_ms >= ${fromMs})
+ORDER BY user_id, event_time_ms DESC, event_id DESC
+LIMIT ${limit} BY user_id`,
 
   itemHours: (shopId: string, itemIds: readonly string[], fromMs: number): SqlFragment =>
     sql`SELECT item_id, toUnixTimestamp(hour) AS hour_ts,
@@ -141,49 +167,66 @@ const positiveOrNaN = (v: Int) => {
   return n > 0 ? n : NaN;
 };
 
-/** Feature state as ClickHouse holds it: raw events for one user, aggregates for the rest. */
+/** Feature state as ClickHouse holds it: raw events and hourly aggregates. */
 export class FeatureStoreRepository {
-  private readonly aggregates: AggregatesRepository;
-
-  constructor(private readonly client: ClickHouseClient) {
-    this.aggregates = new AggregatesRepository(client);
-  }
+  constructor(private readonly client: ClickHouseClient) {}
 
   /**
-   * A user as ClickHouse holds it, consistent with the raw events.
+   * Users as ClickHouse holds them, consistent with the raw events; one set of reads for all
+   * of them (the server's cost is mostly per query, so a batch costs about what one user
+   * does).
    *
    * ClickHouse writes an insert's block into `events` first and into the materialized views
    * after, with nothing atomic across tables, so a read can catch raw rows whose hourly
    * aggregates are not there yet; a user loaded then would lack those counts for as long as
    * it stays in memory (the stream dedupes them as stored). Hence the order: the aggregates
-   * and the sequence first, then one read of the raw table (recency, the counted events of
+   * and the sequences first, then one read of the raw table (recency, the counted events of
    * the window, the recently stored ids). Whatever the first reads hold is in the ids (the
    * stream will not count it again); raw events the aggregates missed show as a count the
-   * aggregates do not reach, and the user is read again after a short wait. After
-   * `settle.retries` re-reads it is returned as it is, with `missingFromAggregates` > 0.
+   * aggregates do not reach, and those users are read again after a short wait. After
+   * `settle.retries` re-reads they are returned as they are, with `missingFromAggregates` > 0.
    */
+  async loadUsers(
+    shopId: string,
+    userIds: readonly string[],
+    o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
+    settle: SettleOptions = DEFAULT_SETTLE,
+  ): Promise<Map<string, StoredUser>> {
+    const out = new Map<string, StoredUser>();
+    let todo = [...new Set(userIds)];
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      const got = await this.readUsers(shopId, todo, o);
+      todo = [];
+      for (const [id, user] of got)
+        if (user.missingFromAggregates > 0 && attempt < settle.retries) todo.push(id);
+        else out.set(id, user);
+      if (todo.length > 0) await new Promise((r) => setTimeout(r, settle.delayMs * 2 ** attempt));
+    }
+    return out;
+  }
+
+  /** One user (see loadUsers). */
   async loadUser(
     shopId: string,
     userId: string,
     o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
     settle: SettleOptions = DEFAULT_SETTLE,
   ): Promise<StoredUser> {
-    for (let attempt = 0; ; attempt++) {
-      const user = await this.readUser(shopId, userId, o);
-      if (user.missingFromAggregates <= 0 || attempt >= settle.retries) return user;
-      await new Promise((r) => setTimeout(r, settle.delayMs * 2 ** attempt));
-    }
+    return (await this.loadUsers(shopId, [userId], o, settle)).get(userId)!;
   }
 
-  private async readUser(
+  private async readUsers(
     shopId: string,
-    userId: string,
+    userIds: readonly string[],
     o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
-  ): Promise<StoredUser> {
-    const fromHour = new Date(hourOf(o.fromMs) * HOUR_MS);
+  ): Promise<Map<string, StoredUser>> {
     const [hours, seq] = await Promise.all([
-      this.aggregates.userHourly(shopId, userId, fromHour, new Date(8.64e15)),
+      queryRows<Record<(typeof USER_FIELDS)[number], Int> & { user_id: string; hour_ts: Int }>(
+        this.client,
+        featureQueries.userHours(shopId, userIds, o.fromMs),
+      ),
       queryRows<{
+        user_id: string;
         event_id: string;
         event_type: string;
         event_time_ms: Int;
@@ -191,48 +234,33 @@ export class FeatureStoreRepository {
         category_id: string;
         offer_id: string;
         price_minor: Int;
-      }>(this.client, featureQueries.sequence(shopId, userId, o.fromMs, o.sequenceLength)),
+      }>(this.client, featureQueries.sequence(shopId, userIds, o.fromMs, o.sequenceLength)),
     ]);
-    const [summary] = await queryRows<{
+    const summaries = await queryRows<{
+      user_id: string;
       visit: Int;
       cart: Int;
       purchase: Int;
       counted: Int;
       recent_ids: string[];
-    }>(this.client, featureQueries.userSummary(shopId, userId, o.fromMs, o.recentSinceMs));
-    const byHour = hours.map((h) => ({
-      hour: hourOf(h.hour.getTime()),
-      values: [
-        h.views,
-        h.clicks,
-        h.searches,
-        h.addToCarts,
-        h.removeFromCarts,
-        h.purchases,
-        h.refunds,
-        h.offerImpressions,
-        h.offerClicks,
-        h.offerRedeems,
-        h.spendMinor,
-        h.refundedMinor,
-        h.discountMinor,
-      ],
-    }));
-    // Counted events in the aggregates (the ten per-type counters of each hour).
-    const aggregated = byHour.reduce(
-      (n, h) => n + USER_COUNT_FIELDS.reduce((m, i) => m + h.values[i]!, 0),
-      0,
+    }>(this.client, featureQueries.userSummary(shopId, userIds, o.fromMs, o.recentSinceMs));
+    const users = new Map(
+      userIds.map((id) => [
+        id,
+        {
+          hours: [] as { hour: number; values: number[] }[],
+          newestFirst: [] as SequenceItem[],
+          summary: undefined as (typeof summaries)[number] | undefined,
+        },
+      ]),
     );
-    return {
-      hours: byHour,
-      last: summary
-        ? {
-            visit: positiveOrNaN(summary.visit),
-            cart: positiveOrNaN(summary.cart),
-            purchase: positiveOrNaN(summary.purchase),
-          }
-        : { visit: NaN, cart: NaN, purchase: NaN },
-      sequence: seq.reverse().map((r) => ({
+    for (const h of hours)
+      users.get(h.user_id)?.hours.push({
+        hour: toSafeInt(h.hour_ts) / 3600,
+        values: USER_FIELDS.map((f) => toSafeInt(h[f])),
+      });
+    for (const r of seq)
+      users.get(r.user_id)?.newestFirst.push({
         eventId: r.event_id,
         type: r.event_type as EventTypeName,
         timeMs: toSafeInt(r.event_time_ms),
@@ -240,10 +268,34 @@ export class FeatureStoreRepository {
         categoryId: idPool.get(r.category_id),
         offerId: idPool.get(r.offer_id),
         priceMinor: toSafeInt(r.price_minor),
-      })),
-      recentIds: summary?.recent_ids ?? [],
-      missingFromAggregates: Math.max(0, toSafeInt(summary?.counted ?? 0) - aggregated),
-    };
+      });
+    for (const r of summaries) {
+      const u = users.get(r.user_id);
+      if (u) u.summary = r;
+    }
+    const out = new Map<string, StoredUser>();
+    for (const [id, u] of users) {
+      const s = u.summary;
+      // Counted events in the aggregates (the ten per-type counters of each hour).
+      const aggregated = u.hours.reduce(
+        (n, h) => n + USER_COUNT_FIELDS.reduce((m, i) => m + h.values[i]!, 0),
+        0,
+      );
+      out.set(id, {
+        hours: u.hours,
+        last: s
+          ? {
+              visit: positiveOrNaN(s.visit),
+              cart: positiveOrNaN(s.cart),
+              purchase: positiveOrNaN(s.purchase),
+            }
+          : { visit: NaN, cart: NaN, purchase: NaN },
+        sequence: u.newestFirst.reverse(),
+        recentIds: s?.recent_ids ?? [],
+        missingFromAggregates: Math.max(0, toSafeInt(s?.counted ?? 0) - aggregated),
+      });
+    }
+    return out;
   }
 
   async loadItems(

@@ -52,8 +52,8 @@ export const featureVars = {
     max: 50_000_000,
   }),
   FEATURE_MAX_CONCURRENT_LOADS: env.int({
-    doc: 'Users loaded from ClickHouse at the same time; beyond it a new user is answered from memory (stale) instead of queueing',
-    default: '16',
+    doc: 'Users queued for or being loaded from ClickHouse (read in batches of up to 100); beyond it a new user is answered from memory (stale) instead of queueing',
+    default: '256',
     min: 1,
     max: 1024,
   }),

@@ -58,6 +58,11 @@ export class FeatureMetrics {
       (s) => s.duplicates,
     );
     gauge(
+      'offerstream_feature_user_loads',
+      'Users loaded from ClickHouse since start',
+      (s) => s.userLoads,
+    );
+    gauge(
       'offerstream_feature_user_loads_shed',
       'User loads refused since start because too many were running',
       (s) => s.loadsShed,

@@ -89,7 +89,7 @@ let current: FeatureStateService | undefined;
         current = new FeatureStateService(
           specs.get(cfg.FEATURE_SPEC_VERSION)!,
           {
-            loadUser: (s, u, o) => repo.loadUser(s, u, o),
+            loadUsers: (s, ids, o) => repo.loadUsers(s, ids, o),
             loadItems: (s, ids, from) => repo.loadItems(s, ids, from),
             loadOffers: (s, offers, from) => repo.loadOffers(s, offers, from),
             campaignSpent: (s, ids) => repo.campaignSpent(s, ids),

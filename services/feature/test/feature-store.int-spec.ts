@@ -64,4 +64,18 @@ WHERE shop_id = ${'shop-f'} AND user_id = ${user} GROUP BY shop_id, user_id, toS
     expect(u.hours.reduce((n, h) => n + h.values[0]!, 0)).toBe(3);
     expect(u.last.visit).toBe(events[0]!.eventTime!.getTime());
   });
+
+  it('reads several users in one batch, each with its own rows', async () => {
+    const got = await repo.loadUsers('shop-f', [user, 'u-nobody', user], options);
+    expect([...got.keys()].sort()).toEqual(['u-nobody', user].sort());
+    expect(got.get(user)!.sequence).toHaveLength(3);
+    expect(got.get(user)!.missingFromAggregates).toBe(0);
+    expect(got.get('u-nobody')).toEqual({
+      hours: [],
+      last: { visit: NaN, cart: NaN, purchase: NaN },
+      sequence: [],
+      recentIds: [],
+      missingFromAggregates: 0,
+    });
+  });
 });
