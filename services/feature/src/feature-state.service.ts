@@ -109,6 +109,12 @@ interface QueuedUserLoad {
   readonly reject: (err: unknown) => void;
 }
 
+/** One entity's streamed events of the last tailMs: entries[head..] are live. */
+interface KeyTail {
+  readonly entries: TailEntry[];
+  head: number;
+}
+
 /** Users read from ClickHouse in one batch, and batches running at a time. */
 const USER_BATCH = 100;
 const USER_BATCHES_RUNNING = 2;
@@ -161,7 +167,7 @@ export class FeatureStateService {
   /** Streamed events of the last tailMs, oldest first, and the same per entity (tailKey). */
   private readonly tail: TailEntry[] = [];
   private tailStart = 0;
-  private readonly tailByKey = new Map<string, TailEntry[]>();
+  private readonly tailByKey = new Map<string, KeyTail>();
   /** User loads queued or running now (bounded: beyond it, requests are answered from memory). */
   private loadsInFlight = 0;
   /** Users waiting for a batch load, per shop, in arrival order. */
@@ -263,8 +269,8 @@ export class FeatureStateService {
     this.tail.push(t);
     for (const k of t.keys) {
       const mine = this.tailByKey.get(k);
-      if (mine) mine.push(t);
-      else this.tailByKey.set(k, [t]);
+      if (mine) mine.entries.push(t);
+      else this.tailByKey.set(k, { entries: [t], head: 0 });
     }
     this.trimTail(t.at);
   }
@@ -277,8 +283,14 @@ export class FeatureStateService {
       for (const k of old.keys) {
         const mine = this.tailByKey.get(k);
         if (!mine) continue;
-        mine.shift(); // an entity's entries are in time order too: the oldest is first
-        if (mine.length === 0) this.tailByKey.delete(k);
+        // An entity's entries are in time order too: the oldest is at the head. A hot item
+        // or offer holds thousands; moving the head (not shift()) keeps this O(1).
+        mine.head++;
+        if (mine.head >= mine.entries.length) this.tailByKey.delete(k);
+        else if (mine.head > 64 && mine.head * 2 > mine.entries.length) {
+          mine.entries.splice(0, mine.head);
+          mine.head = 0;
+        }
       }
     }
     // Compact once the dead prefix is large (keeps push O(1) amortised).
@@ -291,7 +303,8 @@ export class FeatureStateService {
   /** The streamed events of the last tailMs that touch one entity, oldest first. */
   private tailOf(kind: EntityKind, shopId: string, id: string): FeatureEvent[] {
     this.trimTail(this.now());
-    return (this.tailByKey.get(tailKey(kind, shopId, id)) ?? []).map((t) => t.event);
+    const mine = this.tailByKey.get(tailKey(kind, shopId, id));
+    return mine ? mine.entries.slice(mine.head).map((t) => t.event) : [];
   }
 
   // ------------------------------------------------------------------ loading
