@@ -108,6 +108,14 @@ const OFFER_USERS = sql`uniqMergeIf(users, event_type = 'offer_impression') AS u
        uniqMergeIf(users, event_type = 'offer_redeem') AS users_redemptions,
        uniqMergeIf(users, event_type = 'purchase') AS users_purchases`;
 
+/** The summed columns of `user_hourly`, named as the table names them (every user read). */
+export const USER_HOURLY_SUMS = sql`sum(views) AS views, sum(clicks) AS clicks, sum(searches) AS searches,
+       sum(add_to_carts) AS add_to_carts, sum(remove_from_carts) AS remove_from_carts,
+       sum(purchases) AS purchases, sum(refunds) AS refunds,
+       sum(offer_impressions) AS offer_impressions, sum(offer_clicks) AS offer_clicks,
+       sum(offer_redeems) AS offer_redeems, sum(spend_minor) AS spend_minor,
+       sum(refunded_minor) AS refunded_minor, sum(discount_received_minor) AS discount_received_minor`;
+
 /**
  * The SQL the repository runs (exported so compatibility checks run the very same text).
  * Every read sums over `GROUP BY`: SummingMergeTree merges rows of one key at some unknown
@@ -116,13 +124,7 @@ const OFFER_USERS = sql`uniqMergeIf(users, event_type = 'offer_impression') AS u
  */
 export const aggregatesQueries = {
   userHourly: (shopId: string, userId: string, from: Date, to: Date): SqlFragment =>
-    sql`SELECT toUnixTimestamp(hour) AS hour_ts,
-       sum(views) AS views, sum(clicks) AS clicks, sum(searches) AS searches,
-       sum(add_to_carts) AS add_to_carts, sum(remove_from_carts) AS remove_from_carts,
-       sum(purchases) AS purchases, sum(refunds) AS refunds,
-       sum(offer_impressions) AS offer_impressions, sum(offer_clicks) AS offer_clicks,
-       sum(offer_redeems) AS offer_redeems, sum(spend_minor) AS spend_minor,
-       sum(refunded_minor) AS refunded_minor, sum(discount_received_minor) AS discount_received_minor
+    sql`SELECT toUnixTimestamp(hour) AS hour_ts, ${USER_HOURLY_SUMS}
 FROM ${ident('user_hourly')}
 WHERE shop_id = ${shopId} AND user_id = ${userId} AND ${hourRange(from, to)}
 GROUP BY hour ORDER BY hour`,

@@ -9,6 +9,7 @@ export {
 export { eventsQueries, EventsRepository } from './events.repository';
 export {
   aggregatesQueries,
+  USER_HOURLY_SUMS,
   AggregatesRepository,
   eventKey,
   type EventKey,

@@ -7,6 +7,7 @@ import {
   type ClickHouseClient,
   type SqlFragment,
 } from '@offerstream/clickhouse';
+import { USER_HOURLY_SUMS } from '@offerstream/events';
 import {
   EVENT_TYPES,
   HOUR_MS,
@@ -25,13 +26,7 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 export const featureQueries = {
   /** Hourly aggregates of some users from `fromMs`'s hour on. */
   userHours: (shopId: string, userIds: readonly string[], fromMs: number): SqlFragment =>
-    sql`SELECT user_id, toUnixTimestamp(hour) AS hour_ts,
-       sum(views) AS views, sum(clicks) AS clicks, sum(searches) AS searches,
-       sum(add_to_carts) AS add_to_carts, sum(remove_from_carts) AS remove_from_carts,
-       sum(purchases) AS purchases, sum(refunds) AS refunds,
-       sum(offer_impressions) AS offer_impressions, sum(offer_clicks) AS offer_clicks,
-       sum(offer_redeems) AS offer_redeems, sum(spend_minor) AS spend_minor,
-       sum(refunded_minor) AS refunded_minor, sum(discount_received_minor) AS discount_received_minor
+    sql`SELECT user_id, toUnixTimestamp(hour) AS hour_ts, ${USER_HOURLY_SUMS}
 FROM ${ident('user_hourly')}
 WHERE shop_id = ${shopId} AND user_id IN (${joinSql(userIds.map((u) => sql`${u}`))})
   AND hour >= toDateTime(${seconds(hourOf(fromMs) * HOUR_MS)})
