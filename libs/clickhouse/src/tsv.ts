@@ -97,14 +97,18 @@ export async function insertTabSeparated<
   columns: readonly C[],
   rows: readonly R[],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await insertTabSeparatedLines(client, table, columns, [tabSeparated(rows, columns)]);
+  await insertTabSeparatedLines(
+    client,
+    table,
+    columns,
+    rows.map((r) => tabSeparatedLine(r, columns)),
+  );
 }
 
 /**
- * Inserts rows encoded beforehand (tabSeparatedLine, or tabSeparated text) into `table`'s
- * `columns`: callers that receive rows over time encode them as they come, so no single
- * moment pays for the whole batch.
+ * Inserts rows encoded beforehand with tabSeparatedLine into `table`'s `columns`: callers
+ * that receive rows over time encode them as they come, so no single moment pays for the
+ * whole batch.
  */
 export async function insertTabSeparatedLines(
   client: ClickHouseClient,
@@ -113,12 +117,10 @@ export async function insertTabSeparatedLines(
   lines: readonly string[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  const body = Buffer.from(lines.map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join(''));
-  if (body.length === 0) return;
   await client.insert({
     table,
     columns: [...columns] as unknown as [string, ...string[]],
     format: 'TabSeparated',
-    values: Readable.from([body], { objectMode: false }),
+    values: Readable.from([Buffer.from(lines.join('\n') + '\n')], { objectMode: false }),
   });
 }

@@ -695,7 +695,6 @@ export class FeatureStateService {
       (e, ev) => {
         if (ev.type === 'offer_redeem') e.spentMinor += ev.discountMinor;
       },
-      (_e, ev) => ev.type === 'offer_redeem',
     );
   }
 }

@@ -200,16 +200,6 @@ export class FeatureStoreRepository {
     return out;
   }
 
-  /** One user (see loadUsers). */
-  async loadUser(
-    shopId: string,
-    userId: string,
-    o: { fromMs: number; sequenceLength: number; recentSinceMs: number },
-    settle: SettleOptions = DEFAULT_SETTLE,
-  ): Promise<StoredUser> {
-    return (await this.loadUsers(shopId, [userId], o, settle)).get(userId)!;
-  }
-
   private async readUsers(
     shopId: string,
     userIds: readonly string[],

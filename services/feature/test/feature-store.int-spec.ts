@@ -47,7 +47,9 @@ WHERE shop_id = ${'shop-f'} AND user_id = ${user} GROUP BY shop_id, user_id, toS
   });
 
   it('reports the raw events its aggregates lack when told not to wait', async () => {
-    const u = await repo.loadUser('shop-f', user, options, { retries: 0, delayMs: 0 });
+    const u = (await repo.loadUsers('shop-f', [user], options, { retries: 0, delayMs: 0 })).get(
+      user,
+    )!;
     expect(u.missingFromAggregates).toBe(3);
     expect(u.hours).toEqual([]);
     // The rest comes from the raw table: the stream must not count these ids again.
@@ -56,10 +58,10 @@ WHERE shop_id = ${'shop-f'} AND user_id = ${user} GROUP BY shop_id, user_id, toS
   });
 
   it('reads again until the aggregates caught up, and returns them', async () => {
-    const loading = repo.loadUser('shop-f', user, options, { retries: 8, delayMs: 20 });
+    const loading = repo.loadUsers('shop-f', [user], options, { retries: 8, delayMs: 20 });
     await new Promise((r) => setTimeout(r, 60));
     await aggregate();
-    const u = await loading;
+    const u = (await loading).get(user)!;
     expect(u.missingFromAggregates).toBe(0);
     expect(u.hours.reduce((n, h) => n + h.values[0]!, 0)).toBe(3);
     expect(u.last.visit).toBe(events[0]!.eventTime!.getTime());

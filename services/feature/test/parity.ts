@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { queryRows, sql, type ClickHouseClient } from '@offerstream/clickhouse';
+import { joinSql, queryRows, sql, type ClickHouseClient } from '@offerstream/clickhouse';
+import { EVENT_TYPES } from '@offerstream/features';
 import { REPO_ROOT } from '../../../test/support/infra';
 
 /** Rows stored in `events` for a user of shop-f (ingest has taken them in). */
@@ -22,8 +23,7 @@ export async function countRows(ch: ClickHouseClient, userId: string): Promise<n
 export async function aggregatesSettled(ch: ClickHouseClient): Promise<boolean> {
   const [raw] = await queryRows<Record<'user' | 'item' | 'offer', string>>(
     ch,
-    sql`SELECT countIf(event_type IN ('view', 'click', 'search', 'add_to_cart', 'remove_from_cart', 'purchase',
-                                'refund', 'offer_impression', 'offer_click', 'offer_redeem')) AS user,
+    sql`SELECT countIf(event_type IN (${joinSql(EVENT_TYPES.map((t) => sql`${t}`))})) AS user,
        countIf(item_id != '' AND event_type IN ('view', 'click', 'add_to_cart', 'purchase')) AS item,
        countIf(offer_id != '' AND event_type IN ('offer_impression', 'offer_click', 'offer_redeem', 'purchase')) AS offer
 FROM events WHERE shop_id = 'shop-f'`,
