@@ -77,10 +77,15 @@ stack-logs:
 	@bash $(STACK) logs
 
 .PHONY: migrate topics
+# The local stack's addresses for the CLIs, the demo and the benchmarks: KAFKA_BROKERS and
+# CLICKHOUSE_URL when set, else what the stack's own port variables make of them (as in
+# `deploy/local/stack.sh env`), so `KAFKA_PORT=… CLICKHOUSE_HTTP_PORT=… make demo` works.
+STACK_ADDRS = KAFKA_BROKERS="$${KAFKA_BROKERS:-127.0.0.1:$${KAFKA_PORT:-9092}}" \
+  CLICKHOUSE_URL="$${CLICKHOUSE_URL:-http://127.0.0.1:$${CLICKHOUSE_HTTP_PORT:-8123}}"
 migrate: build stack-up ## apply ClickHouse migrations
-	node libs/clickhouse/dist/cli.js migrate
+	$(STACK_ADDRS) node libs/clickhouse/dist/cli.js migrate
 topics: build stack-up ## create/update the declared Kafka topics
-	node libs/kafka/dist/cli.js provision
+	$(STACK_ADDRS) node libs/kafka/dist/cli.js provision
 
 # ---------------------------------------------------------------- quality
 .PHONY: lint typecheck test test-unit test-int test-trainer test-compat proto-baseline
@@ -147,28 +152,28 @@ test: deps build typecheck lint docs-check test-unit test-trainer test-compat te
 bench: bench-ingest bench-features bench-scoring bench-offers bench-trainer bench-market ## run every benchmark (each prints a table and key=value figures last)
 
 bench-ingest: build stack-up ## sustained ingest events/s, event→queryable p50/p99, ingest RSS (BENCH_SECONDS=30)
-	node bench/dist/ingest.bench.js
+	$(STACK_ADDRS) node bench/dist/ingest.bench.js
 
 bench-features: build stack-up ## feature service: event→GetFeatures freshness p99, GetFeatures p99 at 1,000 req/s (50 candidates), RSS per 100k users and the user cap (BENCH_SECONDS=30)
-	node --experimental-websocket bench/dist/features.bench.js
+	$(STACK_ADDRS) node --experimental-websocket bench/dist/features.bench.js
 
 bench-offers: build stack-up ## GetOffers end to end (features + scoring + policy + log, 20 candidates): p50/p99 at rising req/s, the highest rate with p99 ≤ 25 ms (BENCH_SECONDS=30)
-	node bench/dist/offers.bench.js
+	$(STACK_ADDRS) node bench/dist/offers.bench.js
 
 bench-scoring: build stack-up ## scoring: candidate-scores/s and p50/p99 for K=20/100 at rising concurrency, MLP and sequence model, vs raw session.run (BENCH_SECONDS=30)
-	node bench/dist/scoring.bench.js
+	$(STACK_ADDRS) node bench/dist/scoring.bench.js
 
 .PHONY: bench-market
 bench-market: build stack-up migrate topics trainer-venv vw-venv ## the market run (make demo) with each live phase bounded by BENCH_SECONDS (default 120): profit vs oracle and vs Vowpal Wabbit last
-	node bench/dist/market.bench.js
+	$(STACK_ADDRS) node bench/dist/market.bench.js
 
 .PHONY: bench-trainer
 bench-trainer: build stack-up trainer-venv ## trainer: training examples/s (CPU), model size, held-out AUC vs LightGBM, ONNX parity, candidate-scores/s from Node (K=100)
-	CLICKHOUSE_URL=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')} node bench/dist/trainer.bench.js
+	$(STACK_ADDRS) node bench/dist/trainer.bench.js
 
 .PHONY: demo docs clean
 demo: build stack-up migrate topics trainer-venv vw-venv ## the market campaign end to end: baselines, live Thompson sampling and a Vowpal Wabbit reference, a trained model in phase 2; prints the report's path (MARKET_USERS=0 for the full size)
-	node tools/demo/dist/main.js
+	$(STACK_ADDRS) node tools/demo/dist/main.js
 
 docs: build ## regenerate docs/configuration.md from the config schemas and README's feature list from the spec
 	@$(MAKE) --no-print-directory config-reference > docs/configuration.md

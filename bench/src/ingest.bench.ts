@@ -14,6 +14,8 @@ import {
   ensureDatabase,
   execSql,
   ident,
+  joinSql,
+  literal,
   loadMigrations,
   migrate,
   queryRows,
@@ -33,12 +35,18 @@ const vars = {
   ...clickhouseVars,
   BENCH_SECONDS: env.int({ doc: 'Producing phase length', default: '30', min: 1, max: 3600 }),
   BENCH_RATE: env.int({
-    doc: 'Target events/s (0 = as fast as possible)',
+    doc: "Phase 2's steady rate in events/s (0 = the target, 20,000/s)",
     default: '0',
     min: 0,
     max: 10_000_000,
   }),
 };
+
+/** The issue's target: 20,000 events/s sustained with p99 event→queryable ≤ 2 s. */
+const TARGET_RATE = 20_000;
+
+/** One probe user per partition or so (events are keyed by user id). */
+const PROBE_USERS = Array.from({ length: 24 }, (_, i) => `probe-${i}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,7 +108,9 @@ async function main(): Promise<void> {
       eventId: id,
       type: seq % 20 === 0 ? EventType.EVENT_TYPE_ADD_TO_CART : EventType.EVENT_TYPE_VIEW,
       shopId: 'bench',
-      userId: `u-${seq % 5000}`,
+      // Probes have users of their own, so finding them reads the probe users' primary-key
+      // range, not the whole table (a full scan every 25 ms would load ClickHouse itself).
+      userId: probe ? PROBE_USERS[seq % PROBE_USERS.length]! : `u-${seq % 5000}`,
       itemId: `i-${seq % 2000}`,
       quantity: seq % 20 === 0 ? 1 : 0,
       ...(probe ? { attributes: { probe: '1' } } : {}),
@@ -178,9 +188,10 @@ async function main(): Promise<void> {
     `  drained ${stored} events in ${((drainedAt - firstRowAt) / 1000).toFixed(1)} s after the first row\n`,
   );
 
-  // Phase 2, latency: a steady stream at the target rate (20,000/s, or 80 % of the measured
-  // capacity when that is lower), with a probe event every 100 ms timed to queryability.
-  const rate = cfg.BENCH_RATE > 0 ? cfg.BENCH_RATE : Math.round(Math.min(20000, 0.8 * eventsPerS));
+  // Phase 2, latency: a steady stream at the target rate (20,000/s unless BENCH_RATE says
+  // otherwise), with a probe event every 100 ms timed to queryability. Below that capacity
+  // the backlog grows and p99 shows it.
+  const rate = cfg.BENCH_RATE > 0 ? cfg.BENCH_RATE : TARGET_RATE;
   process.stdout.write(
     `bench-ingest: phase 2 (latency) — ${rate} events/s for ${cfg.BENCH_SECONDS} s with probes …\n`,
   );
@@ -193,7 +204,7 @@ async function main(): Promise<void> {
       if (ids.length > 0) {
         const rows = await queryRows<{ event_id: string }>(
           ch,
-          sql`SELECT event_id FROM ${ident('events')} WHERE shop_id = 'bench' AND has(${ids}, event_id)`,
+          sql`SELECT event_id FROM ${ident('events')} WHERE shop_id = 'bench' AND user_id IN (${joinSql(PROBE_USERS.map(literal))}) AND has(${ids}, event_id)`,
         ).catch(() => []);
         const now = Date.now();
         for (const r of rows) {
@@ -216,6 +227,7 @@ async function main(): Promise<void> {
     lastProbe = Date.now();
   });
   const produced = backlog + streamed;
+  const steady = Math.round(streamed / cfg.BENCH_SECONDS);
   const waitStart = Date.now();
   for (;;) {
     stored = await countStored();
@@ -247,7 +259,7 @@ async function main(): Promise<void> {
       ['figure', 'value'],
       ['backlog drained (phase 1)', backlog],
       ['ingest capacity, events/s (first row → last row queryable)', Math.round(eventsPerS)],
-      ['steady stream (phase 2), events/s', rate],
+      ['steady stream (phase 2): asked / produced, events/s', `${rate} / ${steady}`],
       ['latency probes', sorted.length],
       ['event → queryable p50 ms (phase 2)', Math.round(percentile(sorted, 50))],
       ['event → queryable p99 ms (phase 2)', Math.round(percentile(sorted, 99))],
@@ -261,6 +273,7 @@ async function main(): Promise<void> {
       events_per_s: Math.round(eventsPerS),
       p99_ms: Math.round(percentile(sorted, 99)),
       rss_mb: Math.round(peak),
+      steady_events_per_s: steady,
     },
   );
   if (stored !== produced || onValid !== produced) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@offerstream/logging';
+import { CommitBatcher } from './commit-batcher';
 
 export interface BatchContext {
   readonly topic: string;
@@ -176,6 +177,8 @@ export class DurableConsumer {
   async start(): Promise<void> {
     const { consumer, opts } = this;
     await consumer.connect();
+    // Partitions whose chunks became durable together commit in one request.
+    const commits = new CommitBatcher((offsets) => consumer.commitOffsets(offsets));
     await consumer.subscribe({
       topics: [...opts.topics],
       fromBeginning: opts.fromBeginning ?? true,
@@ -188,7 +191,7 @@ export class DurableConsumer {
       stopping: () => this.stopping,
       ...(opts.onBatch ? { onBatch: opts.onBatch } : {}),
       commit: async (topic, partition, offset) => {
-        await consumer.commitOffsets([{ topic, partition, offset }]);
+        await commits.commit({ topic, partition, offset });
         opts.onCommitted?.(topic, partition, offset);
       },
     });

@@ -149,7 +149,7 @@ function sleepResolve<T>(ms: number, value: T): { promise: Promise<T>; cancel: (
  *   `tailMs` (ClickHouse has them after that), so memory follows the active users, bounded
  *   by the caps.
  * - A streamed event may reach this process before or after ingest stored it (ingest
- *   publishes before it inserts). At load, streamed events of the last `tailMs` and those
+ *   publishes and inserts at the same time). At load, streamed events of the last `tailMs` and those
  *   that arrive during the load are merged unless the store already had them. Users are made
  *   exact: the ids come from the same read of the raw table as the counts are checked
  *   against (FeatureStoreRepository.loadUser), and they are remembered so the stream does

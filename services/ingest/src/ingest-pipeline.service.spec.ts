@@ -30,10 +30,13 @@ function makeIngestPipeline(
     loseFirstAnswer?: boolean;
     /** The first n inserts fail with a network error while the server stays reachable. */
     transientFailures?: number;
+    /** The first n publishes to the valid topic fail (the broker is away). */
+    publishFailures?: number;
   } = {},
 ) {
   let answersLost = 0;
   let transient = 0;
+  let publishFailed = 0;
   const published: {
     target: string;
     events: Event[];
@@ -46,6 +49,8 @@ function makeIngestPipeline(
   const lookedUp: string[] = [];
   const bus: EventBus = {
     publish: async (target, events, dead, encoded) => {
+      if (target === 'valid' && (o.publishFailures ?? 0) > publishFailed++)
+        throw new Error('KafkaJSNumberOfRetriesExceeded');
       published.push({
         target,
         events: [...events],
@@ -170,6 +175,21 @@ describe('IngestPipeline.processRecords', () => {
     expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
   });
 
+  it('publishes and inserts together; a batch stored but not published is published on its retry, not stored twice', async () => {
+    const { sut, inserted, published } = makeIngestPipeline({ publishFailures: 1 });
+    const chunk = [proto(view('a'), 1), proto(view('b'), 2)];
+    await expect(sut.processRecords(chunk)).rejects.toThrow(/Retries/);
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']); // the insert did land
+    expect(published).toEqual([]);
+    await sut.processRecords(chunk); // the consumer's retry of the same chunk
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b']);
+    expect(published.map((p) => p.events.map((e) => e.eventId))).toEqual([['a', 'b']]);
+    // Vouched for again: a producer's repeat of `a` now stays out of both.
+    await sut.processRecords([proto(view('a'), 3), proto(view('c'), 4)]);
+    expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b', 'c']);
+    expect(published.at(-1)!.events.map((e) => e.eventId)).toEqual(['c']);
+  });
+
   it('retries a transient insert failure whole instead of bisecting it into dead letters', async () => {
     const { sut, inserted, published } = makeIngestPipeline({ transientFailures: 3 });
     const chunk = [proto(view('a'), 1), proto(view('b'), 2)];
@@ -202,7 +222,8 @@ describe('IngestPipeline.processRecords', () => {
     ]);
     expect(lookedUp.sort()).toEqual(['a', 'd']); // partition 3 is new to this instance
     expect(inserted.map((e) => e.eventId)).toEqual(['a', 'b', 'c', 'd']);
-    expect(published.at(-1)!.events.map((e) => e.eventId)).toEqual(['c', 'd']);
+    // `a` is published again (its first publish may be what was lost) but not inserted again.
+    expect(published.at(-1)!.events.map((e) => e.eventId)).toEqual(['a', 'c', 'd']);
     // Once that batch succeeded, every partition in it is vouched for again.
     lookedUp.length = 0;
     await sut.processRecords([proto(view('e'), 2, 1), proto(view('f'), 2, 3)]);

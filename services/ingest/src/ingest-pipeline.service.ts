@@ -111,13 +111,16 @@ function isUnreadable(x: unknown): x is UnreadableItem {
  * The one pipeline every event goes through, whichever way it came in:
  * decode → validate/normalise → drop duplicates (in the batch, and every event stored within
  * the de-duplication window, held in memory and rebuilt from ClickHouse whenever partitions
- * are assigned) → publish valid events and dead letters (acks=all) → insert into ClickHouse.
- * The caller commits its Kafka offsets only after `processRecords` resolved.
+ * are assigned) → publish valid events and dead letters (acks=all) and, at the same time,
+ * insert into ClickHouse. The caller commits its Kafka offsets only after `processRecords`
+ * resolved, i.e. after both are durable.
  *
- * Order matters: publishing before inserting means a crash in between re-publishes on
- * re-delivery (at-least-once on events.valid.v1, consumers de-duplicate by event_id) but
- * never loses an event there; inserting only events the store does not have keeps
- * ClickHouse and its materialized aggregates exactly-once.
+ * The publish and the insert run together (the broker and ClickHouse work at once), so a
+ * crash can leave an event stored but not published. Re-delivery then publishes it again:
+ * on a partition this instance cannot vouch for (after an assignment or a failed batch)
+ * store knowledge filters only the insert, never the publish. events.valid.v1 is
+ * at-least-once (consumers de-duplicate by event_id); inserting only events the store does
+ * not have keeps ClickHouse and its materialized aggregates exactly-once.
  */
 export class IngestPipeline {
   private warm = false;
@@ -187,29 +190,51 @@ export class IngestPipeline {
       } else dead.push(this.deadLetter(r, verdict, decoded.ok ? decoded.event : undefined, now));
     }
     await this.ensureWarm(now);
-    let fresh = this.withoutDuplicates(valid, validPart, validBytes, now);
-    const unsure = fresh.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
-    if (unsure.length > 0) {
-      const stored = await this.d.store.storedAmong(unsure);
-      if (stored.size > 0)
-        fresh = fresh.filter((f) => !stored.has(RecentIds.key(f.event.shopId, f.event.eventId)));
-    }
-    const events = fresh.map((f) => f.event);
-    await this.d.bus.publish(
-      'valid',
-      events,
-      dead,
-      fresh.map((f) => f.bytes),
+    // What the store already has: on a vouched-for partition the memory tells, and those
+    // events were published too, so they are left out of both. On any other partition a
+    // re-delivered event may have been stored while its publish was lost (the two run
+    // together), so it is published again and only the insert leaves out what the memory or
+    // the raw table say is stored.
+    const toPublish = this.withoutDuplicates(valid, validPart, validBytes, now);
+    let toInsert = toPublish.filter(
+      (f) =>
+        this.trusted.has(f.part) ||
+        !this.d.recent.has(RecentIds.key(f.event.shopId, f.event.eventId), now),
     );
-    try {
-      await this.insertIsolatingPoison(events, now);
-    } catch (err) {
+    const published = this.d.bus.publish(
+      'valid',
+      toPublish.map((f) => f.event),
+      dead,
+      toPublish.map((f) => f.bytes),
+    );
+    const inserted = (async () => {
+      const unsure = toInsert.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
+      if (unsure.length > 0) {
+        const stored = await this.d.store.storedAmong(unsure);
+        if (stored.size > 0)
+          toInsert = toInsert.filter(
+            (f) => !stored.has(RecentIds.key(f.event.shopId, f.event.eventId)),
+          );
+      }
+      await this.insertIsolatingPoison(
+        toInsert.map((f) => f.event),
+        now,
+      );
+    })();
+    const [pub, ins] = await Promise.allSettled([published, inserted]);
+    const failed = pub.status === 'rejected' ? pub : ins.status === 'rejected' ? ins : undefined;
+    if (failed) {
       for (const part of parts) this.trusted.delete(part);
-      throw err;
+      throw failed.reason;
     }
     for (const part of parts) this.trusted.add(part);
-    this.remember(events, now);
-    this.count(events.length, valid.length - events.length, dead);
+    // Every event published is now stored, whether inserted here or found stored, and all of
+    // them must keep later repeats out.
+    this.remember(
+      toPublish.map((f) => f.event),
+      now,
+    );
+    this.count(toInsert.length, valid.length - toInsert.length, dead);
   }
 
   /**
@@ -308,7 +333,10 @@ export class IngestPipeline {
     return results;
   }
 
-  /** Drops repeats within the records and events the de-duplication memory has seen. */
+  /**
+   * Drops repeats within the records, and events the de-duplication memory has seen on
+   * partitions it can vouch for.
+   */
   private withoutDuplicates(
     events: readonly Event[],
     parts: readonly string[],
@@ -319,7 +347,7 @@ export class IngestPipeline {
     const unique: { event: Event; part: string; bytes: Buffer | undefined }[] = [];
     events.forEach((event, i) => {
       const k = RecentIds.key(event.shopId, event.eventId);
-      if (inBatch.has(k) || this.d.recent.has(k, now)) return;
+      if (inBatch.has(k) || (this.trusted.has(parts[i]!) && this.d.recent.has(k, now))) return;
       inBatch.add(k);
       unique.push({ event, part: parts[i]!, bytes: bytes[i] });
     });
