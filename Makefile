@@ -140,9 +140,8 @@ test-compat: build $(COMPAT_VENV)/.installed ## run offerstream's SQL on a curre
 # The trainer's ClickHouse tests use the local stack (or CLICKHOUSE_URL), so none is skipped here.
 test-trainer: trainer-venv stack-up
 	@mkdir -p $(RESULTS)
-	url=$${CLICKHOUSE_URL:-$$(bash $(STACK) versions | sed -n 's/^clickhouse_url=//p')}; \
-	  kafka=$${KAFKA_BROKERS:-$$(bash $(STACK) versions | sed -n 's/^kafka_bootstrap=//p')}; \
-	  cd $(TRAINER) && OFFERSTREAM_TRAINER_IT_CLICKHOUSE_URL=$$url OFFERSTREAM_TRAINER_IT_KAFKA_BROKERS=$$kafka $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml
+	cd $(TRAINER) && $(STACK_ADDRS) sh -c 'OFFERSTREAM_TRAINER_IT_CLICKHOUSE_URL="$$CLICKHOUSE_URL" \
+	  OFFERSTREAM_TRAINER_IT_KAFKA_BROKERS="$$KAFKA_BROKERS" exec $(VENV)/bin/pytest -q --junitxml=$(RESULTS)/trainer.xml'
 
 test: deps build typecheck lint docs-check test-unit test-trainer test-compat test-int ## lint, unit and integration tests against the real stack
 	@node tools/test-summary.js $(RESULTS)

@@ -198,13 +198,14 @@ async function main(): Promise<void> {
   const probes = new Map<string, number>();
   const latencies: number[] = [];
   let polling = true;
+  const probeUsers = joinSql(PROBE_USERS.map(literal));
   const poller = (async () => {
     while (polling || probes.size > 0) {
       const ids = [...probes.keys()];
       if (ids.length > 0) {
         const rows = await queryRows<{ event_id: string }>(
           ch,
-          sql`SELECT event_id FROM ${ident('events')} WHERE shop_id = 'bench' AND user_id IN (${joinSql(PROBE_USERS.map(literal))}) AND has(${ids}, event_id)`,
+          sql`SELECT event_id FROM ${ident('events')} WHERE shop_id = 'bench' AND user_id IN (${probeUsers}) AND has(${ids}, event_id)`,
         ).catch(() => []);
         const now = Date.now();
         for (const r of rows) {

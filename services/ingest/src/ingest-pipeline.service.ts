@@ -103,6 +103,19 @@ export interface UnreadableItem {
 
 export type SubmitItem = Event | UnreadableItem;
 
+/** A valid event of a Kafka batch, once per (shop, event id) in it. */
+interface Unique {
+  readonly event: Event;
+  /** RecentIds.key of the event. */
+  readonly key: string;
+  /** The partition it came from (topic/partition). */
+  readonly part: string;
+  /** Its protobuf bytes when normalising left it as it arrived. */
+  readonly bytes: Buffer | undefined;
+  /** The de-duplication memory holds it. */
+  readonly remembered: boolean;
+}
+
 function isUnreadable(x: unknown): x is UnreadableItem {
   return typeof x === 'object' && x !== null && (x as { unreadable?: unknown }).unreadable === true;
 }
@@ -195,46 +208,48 @@ export class IngestPipeline {
     // re-delivered event may have been stored while its publish was lost (the two run
     // together), so it is published again and only the insert leaves out what the memory or
     // the raw table say is stored.
-    const toPublish = this.withoutDuplicates(valid, validPart, validBytes, now);
-    let toInsert = toPublish.filter(
-      (f) =>
-        this.trusted.has(f.part) ||
-        !this.d.recent.has(RecentIds.key(f.event.shopId, f.event.eventId), now),
+    const toPublish = this.withoutDuplicates(valid, validPart, validBytes, now).filter(
+      (f) => !(f.remembered && this.trusted.has(f.part)),
     );
-    const published = this.d.bus.publish(
-      'valid',
-      toPublish.map((f) => f.event),
-      dead,
-      toPublish.map((f) => f.bytes),
-    );
-    const inserted = (async () => {
-      const unsure = toInsert.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
-      if (unsure.length > 0) {
-        const stored = await this.d.store.storedAmong(unsure);
-        if (stored.size > 0)
-          toInsert = toInsert.filter(
-            (f) => !stored.has(RecentIds.key(f.event.shopId, f.event.eventId)),
-          );
-      }
-      await this.insertIsolatingPoison(
-        toInsert.map((f) => f.event),
+    const [pub, ins] = await Promise.allSettled([
+      this.d.bus.publish(
+        'valid',
+        toPublish.map((f) => f.event),
+        dead,
+        toPublish.map((f) => f.bytes),
+      ),
+      this.insertUnstored(
+        toPublish.filter((f) => !f.remembered),
         now,
-      );
-    })();
-    const [pub, ins] = await Promise.allSettled([published, inserted]);
-    const failed = pub.status === 'rejected' ? pub : ins.status === 'rejected' ? ins : undefined;
-    if (failed) {
+      ),
+    ]);
+    if (pub.status === 'rejected' || ins.status === 'rejected') {
       for (const part of parts) this.trusted.delete(part);
-      throw failed.reason;
+      throw pub.status === 'rejected' ? pub.reason : (ins as PromiseRejectedResult).reason;
     }
     for (const part of parts) this.trusted.add(part);
     // Every event published is now stored, whether inserted here or found stored, and all of
     // them must keep later repeats out.
-    this.remember(
-      toPublish.map((f) => f.event),
+    for (const f of toPublish) this.d.recent.add(f.key, now);
+    this.count(ins.value, valid.length - ins.value, dead);
+  }
+
+  /**
+   * Inserts the events the store does not have yet (those of partitions this instance cannot
+   * vouch for are looked up in the raw table first) and resolves with how many it inserted.
+   */
+  private async insertUnstored(candidates: readonly Unique[], now: number): Promise<number> {
+    let fresh = candidates;
+    const unsure = candidates.filter((f) => !this.trusted.has(f.part)).map((f) => f.event);
+    if (unsure.length > 0) {
+      const stored = await this.d.store.storedAmong(unsure);
+      if (stored.size > 0) fresh = candidates.filter((f) => !stored.has(f.key));
+    }
+    await this.insertIsolatingPoison(
+      fresh.map((f) => f.event),
       now,
     );
-    this.count(toInsert.length, valid.length - toInsert.length, dead);
+    return fresh.length;
   }
 
   /**
@@ -333,23 +348,26 @@ export class IngestPipeline {
     return results;
   }
 
-  /**
-   * Drops repeats within the records, and events the de-duplication memory has seen on
-   * partitions it can vouch for.
-   */
+  /** Drops repeats within the records; marks the events the de-duplication memory holds. */
   private withoutDuplicates(
     events: readonly Event[],
     parts: readonly string[],
     bytes: readonly (Buffer | undefined)[],
     now: number,
-  ): { event: Event; part: string; bytes: Buffer | undefined }[] {
+  ): Unique[] {
     const inBatch = new Set<string>();
-    const unique: { event: Event; part: string; bytes: Buffer | undefined }[] = [];
+    const unique: Unique[] = [];
     events.forEach((event, i) => {
-      const k = RecentIds.key(event.shopId, event.eventId);
-      if (inBatch.has(k) || (this.trusted.has(parts[i]!) && this.d.recent.has(k, now))) return;
-      inBatch.add(k);
-      unique.push({ event, part: parts[i]!, bytes: bytes[i] });
+      const key = RecentIds.key(event.shopId, event.eventId);
+      if (inBatch.has(key)) return;
+      inBatch.add(key);
+      unique.push({
+        event,
+        key,
+        part: parts[i]!,
+        bytes: bytes[i],
+        remembered: this.d.recent.has(key, now),
+      });
     });
     return unique;
   }
@@ -425,10 +443,6 @@ export class IngestPipeline {
       await this.insertIsolatingPoison(events.slice(0, mid), now);
       await this.insertIsolatingPoison(events.slice(mid), now);
     }
-  }
-
-  private remember(events: readonly Event[], now: number): void {
-    for (const e of events) this.d.recent.add(RecentIds.key(e.shopId, e.eventId), now);
   }
 
   private count(accepted: number, duplicates: number, dead: readonly DeadLetter[]): void {
