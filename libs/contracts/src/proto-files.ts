@@ -14,9 +14,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CampaignServiceService } from './gen/offerstream/v1/campaigns';
 import { IngestServiceService } from './gen/offerstream/v1/events';
-import { FeatureServiceService } from './gen/offerstream/v1/features';
 import { OfferServiceService } from './gen/offerstream/v1/offers';
-import { ScoringServiceService } from './gen/offerstream/v1/scoring';
+import { FeatureServiceService, ScoringServiceService } from './float-codecs';
 
 /** The proto package every offerstream service lives in. */
 export const PROTO_PACKAGE = 'offerstream.v1';
@@ -34,7 +33,8 @@ export type ServiceName = (typeof SERVICE_NAMES)[keyof typeof SERVICE_NAMES];
 /**
  * The generated (ts-proto) definitions of every offerstream service: their binary codecs
  * decode straight into the generated message shapes (Dates for timestamps, numbers for
- * int64) and encode them back, with no intermediate protobufjs objects.
+ * int64) and encode them back, with no intermediate protobufjs objects. FeatureService and
+ * ScoringService come from float-codecs.ts: their float-heavy messages are encoded in bulk.
  */
 export const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   IngestServiceService,

@@ -33,7 +33,7 @@ function ev(
   };
 }
 const u = (values: Float32Array, name: string) => values[spec.userIndex.get(name)!]!;
-const c = (values: Float32Array, name: string) => values[spec.candidateIndex.get(name)!]!;
+const c = (values: ArrayLike<number>, name: string) => values[spec.candidateIndex.get(name)!]!;
 
 function makeUser(events: FeatureEvent[]) {
   const user = new UserState(spec.sequence.max_length, spec.params.lookback_hours);
@@ -191,5 +191,37 @@ describe('candidateFeatures', () => {
     expect(c(values, 'o_known')).toBe(0);
     expect(c(values, 'o_budget_left')).toBe(1);
     expect(c(values, 'i_ctr')).toBeCloseTo(0.05, 6);
+  });
+
+  it('places values by the spec, whatever its order, and refuses a feature no code computes', () => {
+    const { userIndex: _u, candidateIndex: _c, ...plain } = spec;
+    const doc = structuredClone(plain);
+    doc.candidate.reverse();
+    doc.candidate.forEach((d) => (d.default = 7)); // a default must not replace a computed value
+    const reversed = parseFeatureSpec(doc);
+    const pre = (s: typeof spec) => candidateContext(s, undefined, EMPTY_CONTEXT, AS_OF);
+    const cand = { offerId: 'o1', campaignId: 'c1', itemId: 'i1', categoryId: '' };
+    const st = { item: undefined, offer: undefined, catalog: flash, campaignSpentMinor: 0 };
+    const a = candidateFeatures(pre(spec), cand, st).values;
+    const b = candidateFeatures(pre(reversed), cand, st).values;
+    expect(b).toEqual([...a].reverse());
+    expect(a.every((v) => Math.fround(v) === v)).toBe(true); // float32 values
+    doc.candidate.push({ name: 'x_mystery', definition: 'x', default: 0 });
+    const broken = parseFeatureSpec(doc);
+    expect(() => candidateFeatures(pre(broken), cand, st)).toThrow(/x_mystery/);
+  });
+
+  it('gives a non-finite computation the spec default', () => {
+    const { userIndex: _u, candidateIndex: _c, ...plain } = spec;
+    const doc = structuredClone(plain);
+    doc.candidate.find((d) => d.name === 'o_discount_depth')!.default = 0.125;
+    const withDefault = parseFeatureSpec(doc);
+    const bad: CatalogOffer = { ...flash, kind: 'percent', percentOff: NaN };
+    const { values } = candidateFeatures(
+      candidateContext(withDefault, undefined, EMPTY_CONTEXT, AS_OF),
+      { offerId: 'o1', campaignId: 'c1', itemId: '', categoryId: '' },
+      { item: undefined, offer: undefined, catalog: bad, campaignSpentMinor: 0 },
+    );
+    expect(values[withDefault.candidateIndex.get('o_discount_depth')!]).toBe(0.125);
   });
 });

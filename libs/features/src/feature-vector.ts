@@ -289,16 +289,110 @@ export function candidateContext(
   };
 }
 
-/** Item features at hour H: [i_price … i_trend] plus the raw price and 7-day views. */
+/** Item features, in the order `itemBlock` computes them. */
+const ITEM_NAMES = [
+  'i_price',
+  'i_price_known',
+  'i_views_24h',
+  'i_views_7d',
+  'i_clicks_7d',
+  'i_carts_7d',
+  'i_purchases_7d',
+  'i_ctr',
+  'i_cvr',
+  'i_cart_rate',
+  'i_trend',
+] as const;
+/** Offer usage features, in the order `offerBlock` computes them. */
+const OFFER_NAMES = [
+  'o_impressions_7d',
+  'o_clicks_7d',
+  'o_redeems_7d',
+  'o_click_rate',
+  'o_redeem_rate',
+] as const;
+/** Offer terms and user×candidate features, in the order `crossValues` computes them. */
+const CROSS_NAMES = [
+  'o_type_percent',
+  'o_type_amount',
+  'o_type_spend_save',
+  'o_type_free_shipping',
+  'o_type_flash',
+  'o_type_coupon',
+  'o_discount_depth',
+  'o_min_spend',
+  'o_budget_left',
+  'o_stock_left',
+  'o_stock_known',
+  'o_known',
+  'x_category_affinity',
+  'x_item_seen',
+  'x_offer_seen',
+  'x_item_in_cart',
+  'x_cart_meets_threshold',
+] as const;
+
+/** Slot of each name in its list: `X.o_known` is where crossValues writes o_known. */
+function slots<N extends string>(names: readonly N[]): { readonly [K in N]: number } {
+  return Object.freeze(Object.fromEntries(names.map((n, i) => [n, i]))) as {
+    readonly [K in N]: number;
+  };
+}
+const IT = slots(ITEM_NAMES);
+const OF = slots(OFFER_NAMES);
+const X = slots(CROSS_NAMES);
+const TYPE_SLOT: Readonly<Record<OfferKind, number>> = {
+  percent: X.o_type_percent,
+  amount: X.o_type_amount,
+  spend_save: X.o_type_spend_save,
+  free_shipping: X.o_type_free_shipping,
+  flash: X.o_type_flash,
+  coupon: X.o_type_coupon,
+};
+
+/**
+ * Where each computed candidate value goes in a spec's vector (−1: the spec does not use
+ * it), and the spec's defaults (as float32) for values that come out non-finite. Built once
+ * per spec; a spec naming a candidate feature no code computes fails here, with its name.
+ */
+interface CandidatePlan {
+  readonly size: number;
+  readonly item: Int32Array;
+  readonly offer: Int32Array;
+  readonly cross: Int32Array;
+  readonly defaults: Float64Array;
+}
+const plans = new WeakMap<FeatureSpec, CandidatePlan>();
+
+function candidatePlan(spec: FeatureSpec): CandidatePlan {
+  let plan = plans.get(spec);
+  if (plan) return plan;
+  const computed = new Set<string>([...ITEM_NAMES, ...OFFER_NAMES, ...CROSS_NAMES]);
+  for (const d of spec.candidate)
+    if (!computed.has(d.name)) throw new FeatureSpecError(`no computation for feature ${d.name}`);
+  const place = (names: readonly string[]) =>
+    Int32Array.from(names, (n) => spec.candidateIndex.get(n) ?? -1);
+  plan = {
+    size: spec.candidate.length,
+    item: place(ITEM_NAMES),
+    offer: place(OFFER_NAMES),
+    cross: place(CROSS_NAMES),
+    defaults: Float64Array.from(spec.candidate, (d) => Math.fround(d.default)),
+  };
+  plans.set(spec, plan);
+  return plan;
+}
+
+/** Item features at hour H (in ITEM_NAMES order) plus the raw price and 7-day views. */
 interface ItemBlock {
   readonly price: number;
   readonly views7d: number;
-  readonly values: Readonly<Record<string, number>>;
+  readonly values: Float64Array;
 }
-/** Offer usage features at hour H, plus the raw 7-day impressions. */
+/** Offer usage features at hour H (in OFFER_NAMES order), plus the raw 7-day impressions. */
 interface OfferBlock {
   readonly impressions7d: number;
-  readonly values: Readonly<Record<string, number>>;
+  readonly values: Float64Array;
 }
 
 const itemMemo = new WeakMap<ItemState, { hour: number; version: number; block: ItemBlock }>();
@@ -324,28 +418,21 @@ function itemBlock(spec: FeatureSpec, item: ItemState | undefined, H: number): I
   const views24 = isum(I.views, 24);
   const views7d = isum(I.views, 168);
   const dViews = idec(I.views);
-  const block: ItemBlock = {
-    price,
-    views7d,
-    values: {
-      i_price: log1p0(price / 100),
-      i_price_known: price > 0 ? 1 : 0,
-      i_views_24h: log1p0(views24),
-      i_views_7d: log1p0(views7d),
-      i_clicks_7d: log1p0(isum(I.clicks, 168)),
-      i_carts_7d: log1p0(isum(I.add_to_carts, 168)),
-      i_purchases_7d: log1p0(isum(I.purchases, 168)),
-      i_ctr: (idec(I.clicks) + 20 * 0.05) / (dViews + 20),
-      i_cvr: (idec(I.purchases) + 20 * 0.01) / (dViews + 20),
-      i_cart_rate: (idec(I.add_to_carts) + 20 * 0.03) / (dViews + 20),
-      i_trend: Math.log((views24 + 1) / (views7d / 7 + 1)),
-    },
-  };
+  const v = new Float64Array(ITEM_NAMES.length);
+  v[IT.i_price] = log1p0(price / 100);
+  v[IT.i_price_known] = price > 0 ? 1 : 0;
+  v[IT.i_views_24h] = log1p0(views24);
+  v[IT.i_views_7d] = log1p0(views7d);
+  v[IT.i_clicks_7d] = log1p0(isum(I.clicks, 168));
+  v[IT.i_carts_7d] = log1p0(isum(I.add_to_carts, 168));
+  v[IT.i_purchases_7d] = log1p0(isum(I.purchases, 168));
+  v[IT.i_ctr] = (idec(I.clicks) + 20 * 0.05) / (dViews + 20);
+  v[IT.i_cvr] = (idec(I.purchases) + 20 * 0.01) / (dViews + 20);
+  v[IT.i_cart_rate] = (idec(I.add_to_carts) + 20 * 0.03) / (dViews + 20);
+  v[IT.i_trend] = Math.log((views24 + 1) / (views7d / 7 + 1));
+  const block: ItemBlock = { price, views7d, values: v };
   if (item) itemMemo.set(item, { hour: H, version: item.version, block });
-  else {
-    const byHour = new Map([[H, block]]);
-    NO_ITEM.set(spec, byHour);
-  }
+  else NO_ITEM.set(spec, new Map([[H, block]]));
   return block;
 }
 
@@ -365,106 +452,88 @@ function offerBlock(spec: FeatureSpec, offer: OfferState | undefined, H: number)
   const odec = (f: number) => (ob ? ob.decayedBy(f, H - L + 1, H, table) : 0);
   const impressions7d = osum(O.impressions, 168);
   const dImpr = odec(O.impressions);
-  const block: OfferBlock = {
-    impressions7d,
-    values: {
-      o_impressions_7d: log1p0(impressions7d),
-      o_clicks_7d: log1p0(osum(O.clicks, 168)),
-      o_redeems_7d: log1p0(osum(O.redemptions, 168)),
-      o_click_rate: (odec(O.clicks) + 20 * 0.05) / (dImpr + 20),
-      o_redeem_rate: (odec(O.redemptions) + 20 * 0.02) / (dImpr + 20),
-    },
-  };
+  const v = new Float64Array(OFFER_NAMES.length);
+  v[OF.o_impressions_7d] = log1p0(impressions7d);
+  v[OF.o_clicks_7d] = log1p0(osum(O.clicks, 168));
+  v[OF.o_redeems_7d] = log1p0(osum(O.redemptions, 168));
+  v[OF.o_click_rate] = (odec(O.clicks) + 20 * 0.05) / (dImpr + 20);
+  v[OF.o_redeem_rate] = (odec(O.redemptions) + 20 * 0.02) / (dImpr + 20);
+  const block: OfferBlock = { impressions7d, values: v };
   if (offer) offerMemo.set(offer, { hour: H, version: offer.version, block });
   else NO_OFFER.set(spec, new Map([[H, block]]));
   return block;
 }
 
-/** Specs whose candidate features have all been checked to have a computation. */
-const checkedCandidateSpecs = new WeakSet<FeatureSpec>();
+/** Copies `src` into `out` at the plan's places; non-finite values become the spec default. */
+function place(out: number[], at: Int32Array, src: Float64Array, defaults: Float64Array): void {
+  for (let j = 0; j < at.length; j++) {
+    const i = at[j]!;
+    if (i < 0) continue;
+    const x = src[j]!;
+    out[i] = Number.isFinite(x) ? Math.fround(x) : defaults[i]!;
+  }
+}
+
+/** Scratch for one candidate's cross values (the service computes one candidate at a time). */
+const crossScratch = new Float64Array(CROSS_NAMES.length);
 
 /**
- * One candidate's item, offer and cross features, in spec order. `pre` (from
- * `candidateContext`) carries the user side and the instant; item and offer blocks are
- * memoised per hour and state version, since they do not depend on the user.
+ * One candidate's item, offer and cross features, in spec order, as float32 values.
+ * `pre` (from `candidateContext`) carries the user side and the instant; item and offer
+ * blocks are memoised per hour and state version, since they do not depend on the user.
  */
 export function candidateFeatures(
   pre: CandidateContext,
   cand: CandidateInput,
   st: CandidateState,
-): { values: Float32Array; coldStart: boolean } {
+): { values: number[]; coldStart: boolean } {
   const { spec, hour: H } = pre;
-  if (!checkedCandidateSpecs.has(spec)) {
-    // A spec naming a feature no code computes fails here, once, with its name.
-    const empty = candidateContext(spec, undefined, EMPTY_CONTEXT, pre.asOfMs);
-    const all = new Map<string, number>();
-    collectCandidate(
-      empty,
-      cand,
-      st,
-      itemBlock(spec, undefined, H),
-      offerBlock(spec, undefined, H),
-      (k, x) => all.set(k, x),
-    );
-    ordered(spec.candidate, all);
-    checkedCandidateSpecs.add(spec);
-  }
-  const out = new Float32Array(spec.candidate.length);
-  const ix = spec.candidateIndex;
+  const plan = candidatePlan(spec);
+  const out = new Array<number>(plan.size).fill(0);
   const item = itemBlock(spec, st.item, H);
   const offer = offerBlock(spec, st.offer, H);
-  collectCandidate(pre, cand, st, item, offer, (k, x) => {
-    const i = ix.get(k);
-    if (i !== undefined) out[i] = Number.isFinite(x) ? x : spec.candidate[i]!.default;
-  });
+  place(out, plan.item, item.values, plan.defaults);
+  place(out, plan.offer, offer.values, plan.defaults);
+  crossValues(pre, cand, st, item, crossScratch);
+  place(out, plan.cross, crossScratch, plan.defaults);
   return {
     values: out,
     coldStart: item.views7d + offer.impressions7d <= spec.params.candidate_cold_start_max_events,
   };
 }
 
-function collectCandidate(
+/** Offer terms and user×candidate features into `x` (CROSS_NAMES order). */
+function crossValues(
   pre: CandidateContext,
   cand: CandidateInput,
   st: CandidateState,
   item: ItemBlock,
-  offer: OfferBlock,
-  set: (name: string, value: number) => void,
+  x: Float64Array,
 ): void {
   const { ctx } = pre;
-  for (const k in item.values) set(k, item.values[k]!);
-  for (const k in offer.values) set(k, offer.values[k]!);
   const c = st.catalog;
-  for (const k of OFFER_KINDS) set(`o_type_${k}`, c?.kind === k ? 1 : 0);
-  set('o_discount_depth', c ? discountDepth(c, item.price, ctx.cartValueMinor) : 0);
-  set(
-    'o_min_spend',
+  for (const k of OFFER_KINDS) x[TYPE_SLOT[k]] = c?.kind === k ? 1 : 0;
+  x[X.o_discount_depth] = c ? discountDepth(c, item.price, ctx.cartValueMinor) : 0;
+  x[X.o_min_spend] =
     c && (c.kind === 'spend_save' || c.kind === 'free_shipping')
       ? log1p0(c.thresholdMinor / 100)
-      : 0,
-  );
-  set(
-    'o_budget_left',
-    c && c.totalBudgetMinor > 0 ? clamp01(1 - st.campaignSpentMinor / c.totalBudgetMinor) : 1,
-  );
+      : 0;
+  x[X.o_budget_left] =
+    c && c.totalBudgetMinor > 0 ? clamp01(1 - st.campaignSpentMinor / c.totalBudgetMinor) : 1;
   const stockKnown = c?.kind === 'flash' && c.stock !== undefined;
-  set('o_stock_left', stockKnown ? log1p0(c.stock - (st.offer?.lifetimeRedemptions ?? 0)) : 0);
-  set('o_stock_known', stockKnown ? 1 : 0);
-  set('o_known', c ? 1 : 0);
+  x[X.o_stock_left] = stockKnown ? log1p0(c.stock - (st.offer?.lifetimeRedemptions ?? 0)) : 0;
+  x[X.o_stock_known] = stockKnown ? 1 : 0;
+  x[X.o_known] = c ? 1 : 0;
   const category = cand.categoryId || st.item?.category.value || '';
-  set(
-    'x_category_affinity',
+  x[X.x_category_affinity] =
     category !== '' && pre.withCategory > 0
       ? (pre.byCategory.get(category) ?? 0) / pre.withCategory
-      : 0,
-  );
-  set('x_item_seen', cand.itemId ? Math.log1p(pre.byItem.get(cand.itemId) ?? 0) : 0);
-  set('x_offer_seen', cand.offerId ? Math.log1p(pre.byOffer.get(cand.offerId) ?? 0) : 0);
-  set('x_item_in_cart', cand.itemId && pre.cart.has(cand.itemId) ? 1 : 0);
-  set(
-    'x_cart_meets_threshold',
-    c && c.thresholdMinor > 0 && ctx.cartValueMinor >= c.thresholdMinor ? 1 : 0,
-  );
+      : 0;
+  x[X.x_item_seen] = cand.itemId ? Math.log1p(pre.byItem.get(cand.itemId) ?? 0) : 0;
+  x[X.x_offer_seen] = cand.offerId ? Math.log1p(pre.byOffer.get(cand.offerId) ?? 0) : 0;
+  x[X.x_item_in_cart] = cand.itemId && pre.cart.has(cand.itemId) ? 1 : 0;
+  x[X.x_cart_meets_threshold] =
+    c && c.thresholdMinor > 0 && ctx.cartValueMinor >= c.thresholdMinor ? 1 : 0;
 }
 
 /** Every event type name, for validation of spec.sequence.event_types. */

@@ -9,6 +9,7 @@ import {
 import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import {
   ConfigError,
   describeConfig,
@@ -69,6 +70,9 @@ export async function startService<S extends EnvSpec>(
   envVars: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RunningService<S>> {
   const config = loadConfig({ ...serviceVars, ...def.env }, envVars) as FullConfig<S>;
+  // A heap policy V8 reads at each garbage collection, set before any traffic (see the variable).
+  if (!config.V8_ALLOCATION_SITE_PRETENURING)
+    setFlagsFromString('--no-allocation-site-pretenuring');
   const logger = createLogger({
     service: def.name,
     level: config.LOG_LEVEL,

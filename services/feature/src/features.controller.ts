@@ -120,7 +120,7 @@ export class FeaturesController implements FeatureServiceController {
         offerId: c.offerId,
         campaignId: c.campaignId,
         itemId: c.itemId,
-        values: Array.from(r.values),
+        values: r.values,
         coldStart: r.coldStart,
       };
     });

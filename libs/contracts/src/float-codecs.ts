@@ -1,0 +1,160 @@
+/**
+ * Faster encoders for the float-heavy messages on the decision path, byte-identical to the
+ * generated (ts-proto) ones: the FeatureSet that GetFeatures answers with and Score takes
+ * carries a vector of floats per candidate (50 candidates × 33 values are 1,650 floats),
+ * and the generated encoder writes each float with its own call. Here a packed float field
+ * is one bulk copy through a Float32Array. Every other field is left to the generated
+ * encoders, so a proto change that these functions do not know about still encodes.
+ *
+ * `FeatureServiceService` and `ScoringServiceService` (exported from the package in place of
+ * the generated ones) use these encoders for GetFeaturesResponse and ScoreRequest, so the
+ * feature service's answers and bandit-policy's scoring requests take this path; decoding
+ * is the generated code's. float-codecs.spec.ts checks byte equality on random messages.
+ */
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import {
+  type CandidateFeatures,
+  FeatureFreshness,
+  type FeatureSet,
+  FeatureServiceService as GeneratedFeatureService,
+  type GetFeaturesResponse,
+  SequenceEvent,
+  type UserFeatures,
+  UserProfile,
+} from './gen/offerstream/v1/features';
+import {
+  type ScoreRequest,
+  ScoringServiceService as GeneratedScoringService,
+} from './gen/offerstream/v1/scoring';
+
+/** Largest finite float32; the generated writer refuses finite values beyond it. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** Float32Array bytes are the wire's (little-endian) bytes on this host. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Where values are converted to float32; `bytesOf` caches a byte view per length over it. */
+let scratch = new Float32Array(1024);
+let views = new Map<number, Uint8Array>();
+function bytesOf(n: number): Uint8Array {
+  let v = views.get(n);
+  if (!v) {
+    v = new Uint8Array(scratch.buffer, 0, 4 * n);
+    views.set(n, v);
+  }
+  return v;
+}
+
+/**
+ * A packed `repeated float` field: the tag, the byte length, then the values as
+ * little-endian float32 (nothing for an empty list, as the generated code does).
+ */
+export function writePackedFloats(w: BinaryWriter, tag: number, values: readonly number[]): void {
+  const n = values.length;
+  if (n === 0) return;
+  w.uint32(tag);
+  if (!LITTLE_ENDIAN) {
+    w.fork();
+    for (const v of values) w.float(v);
+    w.join();
+    return;
+  }
+  if (scratch.length < n) {
+    scratch = new Float32Array(Math.max(n, 2 * scratch.length));
+    views = new Map();
+  }
+  const f32 = scratch;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    // As the generated writer: a finite value a float32 cannot hold is an error, not ±Inf.
+    if (!(v <= FLOAT32_MAX && v >= -FLOAT32_MAX) && Number.isFinite(v))
+      throw new Error(`invalid float32: ${v}`);
+    f32[i] = v;
+  }
+  w.uint32(4 * n);
+  w.raw(bytesOf(n));
+}
+
+/** UserFeatures, as its generated encoder writes it. */
+export function encodeUserFeatures(m: UserFeatures, w: BinaryWriter): BinaryWriter {
+  writePackedFloats(w, 10, m.values);
+  if (m.coldStart !== false) w.uint32(16).bool(m.coldStart);
+  if (m.stale !== false) w.uint32(24).bool(m.stale);
+  if (m.profile !== undefined) UserProfile.encode(m.profile, w.uint32(34).fork()).join();
+  return w;
+}
+
+/** CandidateFeatures, as its generated encoder writes it. */
+export function encodeCandidateFeatures(m: CandidateFeatures, w: BinaryWriter): BinaryWriter {
+  if (m.offerId !== '') w.uint32(10).string(m.offerId);
+  if (m.campaignId !== '') w.uint32(18).string(m.campaignId);
+  if (m.itemId !== '') w.uint32(26).string(m.itemId);
+  writePackedFloats(w, 34, m.values);
+  if (m.coldStart !== false) w.uint32(40).bool(m.coldStart);
+  return w;
+}
+
+/** FeatureSet, as its generated encoder writes it. */
+export function encodeFeatureSet(m: FeatureSet, w: BinaryWriter): BinaryWriter {
+  if (m.featureSpecVersion !== '') w.uint32(10).string(m.featureSpecVersion);
+  if (m.user !== undefined) encodeUserFeatures(m.user, w.uint32(18).fork()).join();
+  for (const s of m.sequence) SequenceEvent.encode(s, w.uint32(26).fork()).join();
+  for (const c of m.candidates) encodeCandidateFeatures(c, w.uint32(34).fork()).join();
+  if (m.freshness !== undefined) FeatureFreshness.encode(m.freshness, w.uint32(42).fork()).join();
+  return w;
+}
+
+/**
+ * One writer for every top-level encode: it keeps its grown buffer, where a new writer per
+ * message would grow from a few bytes by doubling (an allocation and a copy each time, most
+ * of the cost of a 9 KB answer). Encoding is synchronous; `finish()` copies the bytes out and
+ * resets the writer, also when an encoder threw half-way.
+ */
+const shared = new BinaryWriter();
+function encodeWith(write: (w: BinaryWriter) => void): Uint8Array {
+  try {
+    write(shared);
+  } catch (err) {
+    shared.finish();
+    throw err;
+  }
+  return shared.finish();
+}
+
+/** GetFeaturesResponse, as its generated encoder writes it. */
+export function encodeGetFeaturesResponse(m: GetFeaturesResponse): Uint8Array {
+  return encodeWith((w) => {
+    if (m.features !== undefined) encodeFeatureSet(m.features, w.uint32(10).fork()).join();
+  });
+}
+
+/** ScoreRequest, as its generated encoder writes it. */
+export function encodeScoreRequest(m: ScoreRequest): Uint8Array {
+  return encodeWith((w) => {
+    if (m.modelName !== '') w.uint32(10).string(m.modelName);
+    if (m.modelVersion !== '') w.uint32(18).string(m.modelVersion);
+    if (m.features !== undefined) encodeFeatureSet(m.features, w.uint32(26).fork()).join();
+    if (m.returnShadow !== false) w.uint32(32).bool(m.returnShadow);
+  });
+}
+
+/** A Buffer over the bytes `finish()` returned (its own copy: nothing else holds them). */
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** The FeatureService definition with GetFeatures answers encoded by `encodeGetFeaturesResponse`. */
+export const FeatureServiceService = {
+  ...GeneratedFeatureService,
+  getFeatures: {
+    ...GeneratedFeatureService.getFeatures,
+    responseSerialize: (value: GetFeaturesResponse): Buffer =>
+      asBuffer(encodeGetFeaturesResponse(value)),
+  },
+} as const satisfies typeof GeneratedFeatureService;
+
+/** The ScoringService definition with Score requests encoded by `encodeScoreRequest`. */
+export const ScoringServiceService = {
+  ...GeneratedScoringService,
+  score: {
+    ...GeneratedScoringService.score,
+    requestSerialize: (value: ScoreRequest): Buffer => asBuffer(encodeScoreRequest(value)),
+  },
+} as const satisfies typeof GeneratedScoringService;
