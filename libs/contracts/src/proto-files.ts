@@ -89,7 +89,11 @@ export function grpcClient<S extends ServiceDefinition>(
   options: ChannelOptions = {},
 ): GrpcClientOf<S> {
   const Ctor = makeGenericClientConstructor(service, name);
-  return new Ctor(address, credentials.createInsecure(), options) as unknown as GrpcClientOf<S>;
+  // Channelz (per-call counters and timestamps for a debug service we do not expose) is off.
+  return new Ctor(address, credentials.createInsecure(), {
+    'grpc.enable_channelz': 0,
+    ...options,
+  }) as unknown as GrpcClientOf<S>;
 }
 
 /** Calls a unary method and resolves with its response; `deadlineMs` sets the gRPC deadline. */

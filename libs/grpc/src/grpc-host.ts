@@ -77,6 +77,8 @@ export class GrpcHost {
   constructor(private readonly o: GrpcHostOptions) {
     this.server = new Server({
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      // Channelz keeps per-call counters and timestamps for a debug service not served here.
+      'grpc.enable_channelz': 0,
       ...(o.channelOptions ?? {}),
     });
     this.pkg = loadSync([...o.protoPath, healthProtoPath], {
