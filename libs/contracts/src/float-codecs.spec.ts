@@ -7,6 +7,8 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import {
+  decodeGetFeaturesResponse,
+  decodeScoreRequest,
   encodeGetFeaturesResponse,
   encodeScoreRequest,
   FeatureServiceService,
@@ -152,6 +154,59 @@ describe('bulk float encoders', () => {
         ScoringServiceService.score.requestSerialize(req),
       ),
     ).toEqual(req);
+  });
+});
+
+describe('bulk float decoders', () => {
+  it('read what the generated decoders read, packed floats at any byte alignment', () => {
+    fc.assert(
+      fc.property(fc.option(featureSet, { nil: undefined }), fc.nat(7), (features, shift) => {
+        const bytes = GetFeaturesResponse.encode({ features }).finish();
+        // Bytes at an odd offset of a larger buffer, as gRPC hands them over.
+        const at = new Uint8Array(bytes.length + shift).subarray(shift);
+        at.set(bytes);
+        expect(decodeGetFeaturesResponse(at)).toEqual(GetFeaturesResponse.decode(bytes));
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(featureSet, fc.boolean(), (features, returnShadow) => {
+        const m: ScoreRequest = { modelName: 'm', modelVersion: '', features, returnShadow };
+        const bytes = ScoreRequest.encode(m).finish();
+        expect(decodeScoreRequest(bytes)).toEqual(ScoreRequest.decode(bytes));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('take unpacked floats and skip unknown fields as the generated decoders do', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float(), { maxLength: 6 }), fc.nat(1000), (values, unknown) => {
+        // CandidateFeatures with its floats unpacked (tag 37 each) and an unknown field 9.
+        const cand = new BinaryWriter();
+        cand.uint32(10).string('o');
+        for (const v of values) cand.uint32(37).float(v);
+        cand.uint32(72).uint32(unknown);
+        const user = new BinaryWriter();
+        for (const v of values) user.uint32(13).float(v);
+        user.uint32(16).bool(true).uint32(82).string('future field');
+        const set = new BinaryWriter();
+        set.uint32(18).bytes(user.finish()).uint32(34).bytes(cand.finish());
+        set.uint32(160).uint32(unknown); // field 20, varint
+        const bytes = new BinaryWriter().uint32(10).bytes(set.finish()).finish();
+        const ours = decodeGetFeaturesResponse(bytes);
+        expect(ours).toEqual(GetFeaturesResponse.decode(bytes));
+        expect(ours.features?.candidates[0]?.values).toHaveLength(values.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuse a packed float field whose length is not a multiple of 4', () => {
+    const set = new BinaryWriter();
+    set.uint32(34).bytes(new BinaryWriter().uint32(34).bytes(new Uint8Array(6)).finish());
+    const bytes = new BinaryWriter().uint32(10).bytes(set.finish()).finish();
+    expect(() => decodeGetFeaturesResponse(bytes)).toThrow(/not a multiple of 4/);
   });
 });
 

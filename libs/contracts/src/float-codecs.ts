@@ -8,10 +8,12 @@
  *
  * `FeatureServiceService` and `ScoringServiceService` (exported from the package in place of
  * the generated ones) use these encoders for GetFeaturesResponse and ScoreRequest, so the
- * feature service's answers and bandit-policy's scoring requests take this path; decoding
- * is the generated code's. float-codecs.spec.ts checks byte equality on random messages.
+ * feature service's answers and bandit-policy's scoring requests take this path, and the
+ * decoders on the other ends (bandit-policy's GetFeatures client, the scoring server) read a
+ * packed float field through one Float32Array view. float-codecs.spec.ts checks byte
+ * equality and decoded equality with the generated code on random messages.
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   type CandidateFeatures,
   FeatureFreshness,
@@ -72,6 +74,124 @@ export function writePackedFloats(w: BinaryWriter, tag: number, values: readonly
   }
   w.uint32(4 * n);
   w.raw(bytesOf(n));
+}
+
+/** Scratch for packed floats whose bytes are not 4-byte aligned in the message. */
+let readScratch = new Uint8Array(1024);
+
+/**
+ * Appends a packed `repeated float` field's values (the reader is at its length prefix) to
+ * `into`: one view over the bytes instead of a call per value. A length that is not a
+ * multiple of 4 is malformed and refused.
+ */
+export function readPackedFloats(reader: BinaryReader, into: number[]): void {
+  const bytes = reader.bytes();
+  const n = bytes.byteLength >>> 2;
+  if (bytes.byteLength !== 4 * n)
+    throw new Error(`packed float field of ${bytes.byteLength} bytes (not a multiple of 4)`);
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) into.push(view.getFloat32(4 * i, true));
+    return;
+  }
+  let src = bytes;
+  if (bytes.byteOffset % 4 !== 0) {
+    if (readScratch.byteLength < bytes.byteLength)
+      readScratch = new Uint8Array(Math.max(bytes.byteLength, 2 * readScratch.byteLength));
+    readScratch.set(bytes);
+    src = readScratch;
+  }
+  const f32 = new Float32Array(src.buffer, src.byteOffset, n);
+  for (let i = 0; i < n; i++) into.push(f32[i]!);
+}
+
+/** Unknown field or end: what the generated decoders do with a tag they do not take. */
+function skipOrEnd(reader: BinaryReader, tag: number): boolean {
+  if ((tag & 7) === 4 || tag === 0) return true;
+  reader.skip(tag & 7);
+  return false;
+}
+
+/** UserFeatures, as its generated decoder reads it. */
+export function decodeUserFeatures(reader: BinaryReader, length: number): UserFeatures {
+  const end = reader.pos + length;
+  const m: UserFeatures = { values: [], coldStart: false, stale: false };
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 10) readPackedFloats(reader, m.values);
+    else if (tag === 13) m.values.push(reader.float());
+    else if (tag === 16) m.coldStart = reader.bool();
+    else if (tag === 24) m.stale = reader.bool();
+    else if (tag === 34) m.profile = UserProfile.decode(reader, reader.uint32());
+    else if (skipOrEnd(reader, tag)) break;
+  }
+  return m;
+}
+
+/** CandidateFeatures, as its generated decoder reads it. */
+export function decodeCandidateFeatures(reader: BinaryReader, length: number): CandidateFeatures {
+  const end = reader.pos + length;
+  const m: CandidateFeatures = {
+    offerId: '',
+    campaignId: '',
+    itemId: '',
+    values: [],
+    coldStart: false,
+  };
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 10) m.offerId = reader.string();
+    else if (tag === 18) m.campaignId = reader.string();
+    else if (tag === 26) m.itemId = reader.string();
+    else if (tag === 34) readPackedFloats(reader, m.values);
+    else if (tag === 37) m.values.push(reader.float());
+    else if (tag === 40) m.coldStart = reader.bool();
+    else if (skipOrEnd(reader, tag)) break;
+  }
+  return m;
+}
+
+/** FeatureSet, as its generated decoder reads it. */
+export function decodeFeatureSet(reader: BinaryReader, length: number): FeatureSet {
+  const end = reader.pos + length;
+  const m: FeatureSet = { featureSpecVersion: '', sequence: [], candidates: [] };
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === 10) m.featureSpecVersion = reader.string();
+    else if (tag === 18) m.user = decodeUserFeatures(reader, reader.uint32());
+    else if (tag === 26) m.sequence.push(SequenceEvent.decode(reader, reader.uint32()));
+    else if (tag === 34) m.candidates.push(decodeCandidateFeatures(reader, reader.uint32()));
+    else if (tag === 42) m.freshness = FeatureFreshness.decode(reader, reader.uint32());
+    else if (skipOrEnd(reader, tag)) break;
+  }
+  return m;
+}
+
+/** GetFeaturesResponse, as its generated decoder reads it. */
+export function decodeGetFeaturesResponse(bytes: Uint8Array): GetFeaturesResponse {
+  const reader = new BinaryReader(bytes);
+  const m: GetFeaturesResponse = {};
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === 10) m.features = decodeFeatureSet(reader, reader.uint32());
+    else if (skipOrEnd(reader, tag)) break;
+  }
+  return m;
+}
+
+/** ScoreRequest, as its generated decoder reads it. */
+export function decodeScoreRequest(bytes: Uint8Array): ScoreRequest {
+  const reader = new BinaryReader(bytes);
+  const m: ScoreRequest = { modelName: '', modelVersion: '', returnShadow: false };
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag === 10) m.modelName = reader.string();
+    else if (tag === 18) m.modelVersion = reader.string();
+    else if (tag === 26) m.features = decodeFeatureSet(reader, reader.uint32());
+    else if (tag === 32) m.returnShadow = reader.bool();
+    else if (skipOrEnd(reader, tag)) break;
+  }
+  return m;
 }
 
 /** UserFeatures, as its generated encoder writes it. */
@@ -156,5 +276,6 @@ export const ScoringServiceService = {
   score: {
     ...GeneratedScoringService.score,
     requestSerialize: (value: ScoreRequest): Buffer => asBuffer(encodeScoreRequest(value)),
+    requestDeserialize: (value: Buffer): ScoreRequest => decodeScoreRequest(value),
   },
 } as const satisfies typeof GeneratedScoringService;
