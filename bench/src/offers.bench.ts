@@ -6,7 +6,9 @@
  * makes, alone at 1,000 req/s (GetFeatures with 20 candidates, Score with K = 20): the floor
  * a decision cannot beat.
  *
- * Kafka, ClickHouse, the three services and this load generator share the machine's cores.
+ * bandit-policy runs as production runs it: a replica that serves GetOffers without the decision
+ * sink (BANDIT_DECISION_SINK=false) and a sink replica that stores the log and attributes.
+ * Kafka, ClickHouse, the services and this load generator share the machine's cores.
  * BENCH_SECONDS (default 30) sizes the steps; the last line is key=value figures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,7 +40,7 @@ import { IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import { MODELS, writeStore } from './bench-models';
 import { isolatedRun } from './isolated-run';
-import { machineBusyNow, openLoop, rssMb, type RateResult } from './load';
+import { cpuSeconds, machineBusyNow, openLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
 import { startService } from './service-process';
 
@@ -193,15 +195,26 @@ async function main(): Promise<void> {
     });
     run.services.push(feature, scoring);
     const [f, s] = await Promise.all([feature.serving, scoring.serving]);
-    const bandit = startService('bandit-policy', 'bandit-policy', {
+    // As production runs it (k8s/base/bandit-policy and k8s/base/bandit-sink): the replica that
+    // answers GetOffers does not store the decision log; a sink replica does, and attributes.
+    const banditEnv = {
       ...run.env,
       FEATURE_SERVICE_ADDR: `127.0.0.1:${f.grpcPort}`,
       SCORING_SERVICE_ADDR: `127.0.0.1:${s.grpcPort}`,
       BANDIT_MODEL_NAME: mlp.name,
       BANDIT_CONSUMER_GROUP: `${run.database}.bp`,
+    };
+    const bandit = startService('bandit-policy', 'bandit-policy', {
+      ...banditEnv,
       BANDIT_INSTANCE_ID: 'bench-bp',
+      BANDIT_DECISION_SINK: 'false',
     });
-    run.services.push(bandit);
+    const sink = startService('bandit-policy', 'bandit-sink', {
+      ...banditEnv,
+      BANDIT_INSTANCE_ID: 'bench-sink',
+    });
+    run.services.push(bandit, sink);
+    await sink.serving;
     const b = await bandit.serving;
     for (let t = Date.now(); ;) {
       const ok = (await fetch(`http://127.0.0.1:${b.httpPort}/readyz`).catch(() => undefined))?.ok;
@@ -245,7 +258,7 @@ async function main(): Promise<void> {
         deadlineMs: cfg.BENCH_DEADLINE_MS,
       });
     };
-    const pids = [bandit, feature, scoring].map((p) => p.child.pid!);
+    const pids = [bandit, sink, feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
 
     // Warm-up: every user once at a gentle rate (features loaded, model scored, leases taken).
@@ -352,6 +365,11 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       log(`bench-offers: GetOffers at ${rate} req/s for ${step} s …`);
       const before = await banditCounters(b.httpPort);
+      const cpu0 = {
+        at: Date.now(),
+        serve: cpuSeconds(bandit.child.pid!),
+        sink: cpuSeconds(sink.child.pid!),
+      };
       const r = await openLoop(
         getOffers,
         rate,
@@ -360,7 +378,12 @@ async function main(): Promise<void> {
         degraded,
       );
       row('GetOffers (features + scoring + policy + log)', r);
-      log(`    ${stageLine(before, await banditCounters(b.httpPort))}`);
+      const wall = (Date.now() - cpu0.at) / 1000;
+      const share = (pid: number, from: number) =>
+        Math.round(((cpuSeconds(pid) - from) / wall) * 100);
+      log(
+        `    ${stageLine(before, await banditCounters(b.httpPort))}; CPU % of a core: serving replica ${share(bandit.child.pid!, cpu0.serve)}, sink replica ${share(sink.child.pid!, cpu0.sink)}`,
+      );
       if (rate === 1000) at1000 = r;
       const ok = pct(r, 99) <= 25 && r.errors === 0 && r.achievedRate >= rate * 0.95;
       if (ok) maxOk = rate;

@@ -19,6 +19,10 @@ export const banditPolicyVars = {
     doc: 'Prefix of this service’s consumer groups (decision sink and attribution are shared by all replicas; posterior and ledger readers are per replica)',
     default: 'offerstream.bandit-policy',
   }),
+  BANDIT_DECISION_SINK: env.bool({
+    doc: 'Whether this replica stores offerstream.decisions.v1 in ClickHouse and attributes rewards for the log partitions it consumes. On by default (one process does it all); in production the sink runs as its own deployment (k8s/base/bandit-sink) and the replicas that serve GetOffers set it false, so decoding and inserting the log never holds the event loop that answers',
+    default: 'true',
+  }),
   FEATURE_SERVICE_ADDR: env.string({
     doc: 'host:port of the feature service (GetFeatures)',
     default: '127.0.0.1:50052',

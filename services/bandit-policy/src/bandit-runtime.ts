@@ -264,9 +264,11 @@ export class BanditRuntime {
     retry('decision log', () => this.decisionLog.start());
     retry('rewards', () => this.rewards.start(Date.now()));
     retry('activations', () => this.activations.start());
-    this.sink.start();
     this.every(1000, () => this.housekeeping());
-    this.every(this.cfg.BANDIT_ATTRIBUTION_INTERVAL_MS, () => this.attribute());
+    if (this.cfg.BANDIT_DECISION_SINK) {
+      this.sink.start();
+      this.every(this.cfg.BANDIT_ATTRIBUTION_INTERVAL_MS, () => this.attribute());
+    }
     this.every(60_000, () => this.handBackPastDays());
   }
 
