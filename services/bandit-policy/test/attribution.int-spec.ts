@@ -7,6 +7,7 @@ import {
   activeCampaign,
   banditClients,
   isolatedBanditEnv,
+  learnedRewards,
   startBandit,
   startIngest,
   waitReady,
@@ -90,12 +91,6 @@ const rewardsOf = (decisionId: string) =>
     sql`SELECT reward_id, revision, purchased, redeemed, clicked, revenue_minor, discount_cost_minor, incremental_profit_minor
         FROM rewards WHERE decision_id = ${decisionId} ORDER BY reward_id, revision`,
   );
-
-async function learnedRewards(svc: Bandit): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`)).text();
-  const m = /^offerstream_bandit_rewards_learned\S* (\d+)/m.exec(text);
-  return Number(m?.[1] ?? NaN);
-}
 
 it('rewards each decision exactly once, through re-delivery, a restart and a refund', async () => {
   const client = banditClients(bandit.grpcPort);

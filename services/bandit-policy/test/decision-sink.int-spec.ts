@@ -3,13 +3,14 @@
  * and a sink replica (k8s/base/bandit-sink) stores their decision log and attributes
  * rewards, which every serving replica then learns from. Real Kafka and ClickHouse.
  */
-import { queryRows, sql } from '@offerstream/clickhouse';
+import { ident, queryRows, sql } from '@offerstream/clickhouse';
 import { PolicyType } from '@offerstream/contracts';
 import { expectEventually, uniqueName } from '@offerstream/testing';
 import {
   activeCampaign,
   banditClients,
   isolatedBanditEnv,
+  learnedRewards,
   startBandit,
   waitReady,
   type Bandit,
@@ -28,29 +29,15 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const stored = async (decisionId: string) =>
+const rowsOf = async (table: 'decisions' | 'rewards', decisionId: string) =>
   Number(
     (
       await queryRows<{ n: string }>(
         db.client,
-        sql`SELECT count() AS n FROM decisions WHERE decision_id = ${decisionId}`,
+        sql`SELECT count() AS n FROM ${ident(table)} WHERE decision_id = ${decisionId}`,
       )
     )[0]?.n,
   );
-const rewards = async (decisionId: string) =>
-  Number(
-    (
-      await queryRows<{ n: string }>(
-        db.client,
-        sql`SELECT count() AS n FROM rewards WHERE decision_id = ${decisionId}`,
-      )
-    )[0]?.n,
-  );
-
-async function learned(svc: Bandit): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`)).text();
-  return Number(/^offerstream_bandit_rewards_learned\S* (\d+)/m.exec(text)?.[1] ?? NaN);
-}
 
 it('a serving replica without the sink: a sink replica stores and rewards its decisions, and the serving replica learns them', async () => {
   const env = await isolatedBanditEnv();
@@ -84,20 +71,20 @@ it('a serving replica without the sink: a sink replica stores and rewards its de
   // Well past the sink's linger (500 ms) nobody has stored it: the serving replica does not
   // sink (nor attribute: the sink's partitions are what attribution works on).
   await new Promise((r) => setTimeout(r, 3000));
-  expect(await stored(d.decisionId)).toBe(0);
+  expect(await rowsOf('decisions', d.decisionId)).toBe(0);
 
   sink = await startBandit({ ...base, BANDIT_INSTANCE_ID: 'bp-sink' });
   await waitReady(sink);
-  await expectEventually(async () => expect(await stored(d.decisionId)).toBe(1), {
+  await expectEventually(async () => expect(await rowsOf('decisions', d.decisionId)).toBe(1), {
     timeoutMs: 60_000,
     intervalMs: 250,
   });
-  await expectEventually(async () => expect(await rewards(d.decisionId)).toBe(1), {
+  await expectEventually(async () => expect(await rowsOf('rewards', d.decisionId)).toBe(1), {
     timeoutMs: 60_000,
     intervalMs: 250,
   });
   // Every replica learns from the rewards topic, the serving one included.
-  await expectEventually(async () => expect(await learned(serving!)).toBe(1), {
+  await expectEventually(async () => expect(await learnedRewards(serving!)).toBe(1), {
     timeoutMs: 30_000,
   });
 });

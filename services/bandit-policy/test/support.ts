@@ -78,6 +78,13 @@ export async function waitReady(svc: { httpPort: number }, timeoutMs = 30_000): 
   }
 }
 
+/** Rewards a replica has learned from offerstream.rewards.v1 (its metric). */
+export async function learnedRewards(svc: { httpPort: number }): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`)).text();
+  const m = /^offerstream_bandit_rewards_learned\S* (\d+)/m.exec(text);
+  return Number(m?.[1] ?? NaN);
+}
+
 /** gRPC clients of a bandit-policy replica. */
 export function banditClients(port: number) {
   const offers = grpcClient(OfferServiceService, SERVICE_NAMES.offers, `127.0.0.1:${port}`);
