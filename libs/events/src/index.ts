@@ -21,3 +21,4 @@ export {
 export { RecentIds } from './recent-ids';
 export { CONTROL_CHARS, idProblem, LONE_SURROGATE, MAX_ID_BYTES } from './id-rules';
 export { ISO_4217 } from './currencies';
+export { UNSCORED_CANDIDATE_COLUMNS } from './decision-candidate-row';

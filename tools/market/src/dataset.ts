@@ -1,5 +1,5 @@
 import { CampaignObjective, type Campaign, type Offer } from '@offerstream/contracts';
-import { toEventRow } from '@offerstream/events';
+import { toEventRow, UNSCORED_CANDIDATE_COLUMNS } from '@offerstream/events';
 import { catalogOffers } from '@offerstream/features';
 import type { Candidate } from './campaign-book';
 import type { Catalog, Item } from './catalog';
@@ -153,16 +153,7 @@ function candidateRow(d: DecisionRecord, spec: CandidateRowSpec, scenario: Scena
       offer_id: offer?.offerId ?? '',
       campaign_id: c.campaignId,
       item_id: offer?.flashSale?.itemId ?? '',
-      feature_index: -1,
-      candidate_features: [],
-      policy_features: [],
-      scored: 0,
-      p_click: 0,
-      p_purchase: 0,
-      p_purchase_given_offer: 0,
-      p_purchase_no_offer: 0,
-      uplift: 0,
-      expected_value_minor: 0,
+      ...UNSCORED_CANDIDATE_COLUMNS,
       // What the cart is worth and what the offer would cost on it; the uniform policy
       // values nothing, so no expected cost beyond the reservation and no budget price.
       margin_minor: effect ? basketMargin(d.point.basket) : 0,

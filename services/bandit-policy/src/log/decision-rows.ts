@@ -9,6 +9,7 @@ import {
   PropensityMethod,
   Decision,
 } from '@offerstream/contracts';
+import { UNSCORED_CANDIDATE_COLUMNS } from '@offerstream/events';
 
 /** Lower-case enum name without its prefix, as the tables store enums. */
 export function enumName(
@@ -154,19 +155,9 @@ export function candidateRows(d: Decision, at: LogPosition, insertedAtMs: number
     });
   });
   const control = (campaignId: string, holdout: boolean): DecisionRow =>
-    Object.assign(base(campaignId), {
+    Object.assign(base(campaignId), UNSCORED_CANDIDATE_COLUMNS, {
       offer_id: '',
       item_id: '',
-      feature_index: -1,
-      candidate_features: [],
-      policy_features: [],
-      scored: 0,
-      p_click: 0,
-      p_purchase: 0,
-      p_purchase_given_offer: 0,
-      p_purchase_no_offer: 0,
-      uplift: 0,
-      expected_value_minor: 0,
       margin_minor: 0,
       redemption_cost_minor: 0,
       expected_cost_minor: 0,
