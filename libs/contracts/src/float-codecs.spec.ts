@@ -202,6 +202,27 @@ describe('bulk float decoders', () => {
     );
   });
 
+  it('concatenate a float field given in several pieces, packed and unpacked', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.float(), { maxLength: 5 }), { maxLength: 4 }), (pieces) => {
+        const cand = new BinaryWriter();
+        pieces.forEach((p, i) => {
+          if (i % 2 === 0) {
+            const packed = new BinaryWriter();
+            for (const v of p) packed.float(v);
+            cand.uint32(34).bytes(packed.finish());
+          } else for (const v of p) cand.uint32(37).float(v);
+        });
+        const set = new BinaryWriter().uint32(34).bytes(cand.finish());
+        const bytes = new BinaryWriter().uint32(10).bytes(set.finish()).finish();
+        const ours = decodeGetFeaturesResponse(bytes);
+        expect(ours).toEqual(GetFeaturesResponse.decode(bytes));
+        expect(ours.features?.candidates[0]?.values).toHaveLength(pieces.flat().length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('refuse a packed float field whose length is not a multiple of 4', () => {
     const set = new BinaryWriter();
     set.uint32(34).bytes(new BinaryWriter().uint32(34).bytes(new Uint8Array(6)).finish());

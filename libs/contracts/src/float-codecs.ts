@@ -80,19 +80,22 @@ export function writePackedFloats(w: BinaryWriter, tag: number, values: readonly
 let readScratch = new Uint8Array(1024);
 
 /**
- * Appends a packed `repeated float` field's values (the reader is at its length prefix) to
- * `into`: one view over the bytes instead of a call per value. A length that is not a
- * multiple of 4 is malformed and refused.
+ * A packed `repeated float` field's values (the reader is at its length prefix) after those
+ * already in `into`: one view over the bytes instead of a call per value, and a new array
+ * of the right size when `into` is empty (the usual case). A length that is not a multiple
+ * of 4 is malformed and refused.
  */
-export function readPackedFloats(reader: BinaryReader, into: number[]): void {
+export function readPackedFloats(reader: BinaryReader, into: number[]): number[] {
   const bytes = reader.bytes();
   const n = bytes.byteLength >>> 2;
   if (bytes.byteLength !== 4 * n)
     throw new Error(`packed float field of ${bytes.byteLength} bytes (not a multiple of 4)`);
+  const out = into.length === 0 ? new Array<number>(n) : into;
+  const at = out === into ? into.length : 0;
   if (!LITTLE_ENDIAN) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) into.push(view.getFloat32(4 * i, true));
-    return;
+    for (let i = 0; i < n; i++) out[at + i] = view.getFloat32(4 * i, true);
+    return out;
   }
   let src = bytes;
   if (bytes.byteOffset % 4 !== 0) {
@@ -102,7 +105,8 @@ export function readPackedFloats(reader: BinaryReader, into: number[]): void {
     src = readScratch;
   }
   const f32 = new Float32Array(src.buffer, src.byteOffset, n);
-  for (let i = 0; i < n; i++) into.push(f32[i]!);
+  for (let i = 0; i < n; i++) out[at + i] = f32[i]!;
+  return out;
 }
 
 /** Unknown field or end: what the generated decoders do with a tag they do not take. */
@@ -118,7 +122,7 @@ export function decodeUserFeatures(reader: BinaryReader, length: number): UserFe
   const m: UserFeatures = { values: [], coldStart: false, stale: false };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 10) readPackedFloats(reader, m.values);
+    if (tag === 10) m.values = readPackedFloats(reader, m.values);
     else if (tag === 13) m.values.push(reader.float());
     else if (tag === 16) m.coldStart = reader.bool();
     else if (tag === 24) m.stale = reader.bool();
@@ -143,7 +147,7 @@ export function decodeCandidateFeatures(reader: BinaryReader, length: number): C
     if (tag === 10) m.offerId = reader.string();
     else if (tag === 18) m.campaignId = reader.string();
     else if (tag === 26) m.itemId = reader.string();
-    else if (tag === 34) readPackedFloats(reader, m.values);
+    else if (tag === 34) m.values = readPackedFloats(reader, m.values);
     else if (tag === 37) m.values.push(reader.float());
     else if (tag === 40) m.coldStart = reader.bool();
     else if (skipOrEnd(reader, tag)) break;

@@ -185,11 +185,15 @@ export class ScoringController implements ScoringServiceController {
           field: 'features.candidates',
         },
       );
-    const user = this.vector(fs.user?.values ?? [], this.spec.user, 'features.user.values');
+    const user = this.vector(fs.user?.values ?? [], this.spec.user, () => 'features.user.values');
     const checked = cands.map((c, i) => ({
       offerId: c.offerId,
       campaignId: c.campaignId,
-      values: this.vector(c.values ?? [], this.spec.candidate, `features.candidates[${i}].values`),
+      values: this.vector(
+        c.values ?? [],
+        this.spec.candidate,
+        () => `features.candidates[${i}].values`,
+      ),
     }));
     const sequence = (fs.sequence ?? []).map((s) => ({
       itemId: s.itemId,
@@ -200,13 +204,17 @@ export class ScoringController implements ScoringServiceController {
     return { user, cands: checked, sequence };
   }
 
-  /** Checks length and finiteness against the spec; non-finite values per SCORING_NON_FINITE. */
+  /**
+   * Checks length and finiteness against the spec; non-finite values per SCORING_NON_FINITE.
+   * `fieldName` names the field in an error (built only then: a call has up to 1,000 vectors).
+   */
   private vector(
     values: readonly number[],
     defs: FeatureSpec['user'],
-    field: string,
+    fieldName: () => string,
   ): Float32Array {
-    if (values.length !== defs.length)
+    if (values.length !== defs.length) {
+      const field = fieldName();
       throw bad(
         `${field} has ${values.length} values; feature spec ${this.spec.version} has ${defs.length}`,
         {
@@ -214,12 +222,14 @@ export class ScoringController implements ScoringServiceController {
           expected: String(defs.length),
         },
       );
+    }
     const out = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (!Number.isFinite(v)) {
         if (this.cfg.SCORING_NON_FINITE === 'reject') {
           this.metrics.refusedCalls.inc({ reason: 'invalid' });
+          const field = fieldName();
           throw bad(`${field}[${i}] (${defs[i]!.name}) is ${v}; values must be finite`, {
             field,
             feature: defs[i]!.name,
