@@ -64,6 +64,10 @@ const vars = {
     min: 10,
     max: 1_000_000,
   }),
+  BENCH_SINK_REPLICA: env.bool({
+    doc: 'Run the decision sink as its own replica (as k8s does); false: the serving replica also sinks (the single-process default)',
+    default: 'true',
+  }),
 };
 
 const CANDIDATES = 20;
@@ -207,14 +211,16 @@ async function main(): Promise<void> {
     const bandit = startService('bandit-policy', 'bandit-policy', {
       ...banditEnv,
       BANDIT_INSTANCE_ID: 'bench-bp',
-      BANDIT_DECISION_SINK: 'false',
+      BANDIT_DECISION_SINK: String(!cfg.BENCH_SINK_REPLICA),
     });
-    const sink = startService('bandit-policy', 'bandit-sink', {
-      ...banditEnv,
-      BANDIT_INSTANCE_ID: 'bench-sink',
-    });
-    run.services.push(bandit, sink);
-    await sink.serving;
+    const sink = cfg.BENCH_SINK_REPLICA
+      ? startService('bandit-policy', 'bandit-sink', {
+          ...banditEnv,
+          BANDIT_INSTANCE_ID: 'bench-sink',
+        })
+      : undefined;
+    run.services.push(bandit, ...(sink ? [sink] : []));
+    await sink?.serving;
     const b = await bandit.serving;
     for (let t = Date.now(); ;) {
       const ok = (await fetch(`http://127.0.0.1:${b.httpPort}/readyz`).catch(() => undefined))?.ok;
@@ -258,7 +264,7 @@ async function main(): Promise<void> {
         deadlineMs: cfg.BENCH_DEADLINE_MS,
       });
     };
-    const pids = [bandit, sink, feature, scoring].map((p) => p.child.pid!);
+    const pids = [bandit, ...(sink ? [sink] : []), feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
 
     // Warm-up: every user once at a gentle rate (features loaded, model scored, leases taken).
@@ -368,7 +374,7 @@ async function main(): Promise<void> {
       const cpu0 = {
         at: Date.now(),
         serve: cpuSeconds(bandit.child.pid!),
-        sink: cpuSeconds(sink.child.pid!),
+        sink: sink ? cpuSeconds(sink.child.pid!) : 0,
       };
       const r = await openLoop(
         getOffers,
@@ -382,7 +388,7 @@ async function main(): Promise<void> {
       const share = (pid: number, from: number) =>
         Math.round(((cpuSeconds(pid) - from) / wall) * 100);
       log(
-        `    ${stageLine(before, await banditCounters(b.httpPort))}; CPU % of a core: serving replica ${share(bandit.child.pid!, cpu0.serve)}, sink replica ${share(sink.child.pid!, cpu0.sink)}`,
+        `    ${stageLine(before, await banditCounters(b.httpPort))}; CPU % of a core: serving replica ${share(bandit.child.pid!, cpu0.serve)}${sink ? `, sink replica ${share(sink.child.pid!, cpu0.sink)}` : ' (sink included)'}`,
       );
       if (rate === 1000) at1000 = r;
       const ok = pct(r, 99) <= 25 && r.errors === 0 && r.achievedRate >= rate * 0.95;
