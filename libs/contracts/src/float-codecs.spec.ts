@@ -4,7 +4,7 @@
  * to float32), empty and long vectors, every optional sub-message present or not — are
  * encoded both ways and compared byte for byte, and decoded back by the generated decoder.
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter, FLOAT32_MAX } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import {
   decodeGetFeaturesResponse,
@@ -20,7 +20,6 @@ import { UserTenure, ValueBand } from './gen/offerstream/v1/common';
 import { EventType } from './gen/offerstream/v1/events';
 import { ScoreRequest } from './gen/offerstream/v1/scoring';
 
-const FLOAT32_MAX = 3.4028234663852886e38;
 const anyFloat = fc.oneof(
   fc.float(), // float32 values, NaN, ±Infinity, −0 included
   fc.double({ min: -FLOAT32_MAX, max: FLOAT32_MAX }), // doubles the encoder rounds

@@ -13,7 +13,7 @@
  * packed float field through one Float32Array view. float-codecs.spec.ts checks byte
  * equality and decoded equality with the generated code on random messages.
  */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, FLOAT32_MAX, FLOAT32_MIN } from '@bufbuild/protobuf/wire';
 import {
   type CandidateFeatures,
   FeatureFreshness,
@@ -29,8 +29,6 @@ import {
   ScoringServiceService as GeneratedScoringService,
 } from './gen/offerstream/v1/scoring';
 
-/** Largest finite float32; the generated writer refuses finite values beyond it. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 /** Float32Array bytes are the wire's (little-endian) bytes on this host. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -68,7 +66,7 @@ export function writePackedFloats(w: BinaryWriter, tag: number, values: readonly
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     // As the generated writer: a finite value a float32 cannot hold is an error, not ±Inf.
-    if (!(v <= FLOAT32_MAX && v >= -FLOAT32_MAX) && Number.isFinite(v))
+    if (!(v <= FLOAT32_MAX && v >= FLOAT32_MIN) && Number.isFinite(v))
       throw new Error(`invalid float32: ${v}`);
     f32[i] = v;
   }

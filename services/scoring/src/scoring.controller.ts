@@ -49,6 +49,10 @@ function scoresOf(
   });
 }
 
+/** The request field of a feature vector: a candidate's, or (none) the user's. */
+const vectorField = (candidate?: number) =>
+  candidate === undefined ? 'features.user.values' : `features.candidates[${candidate}].values`;
+
 /** ScoringService over gRPC: validated rows in, micro-batched through the model, heads out. */
 @Controller()
 @ScoringServiceControllerMethods()
@@ -185,15 +189,11 @@ export class ScoringController implements ScoringServiceController {
           field: 'features.candidates',
         },
       );
-    const user = this.vector(fs.user?.values ?? [], this.spec.user, () => 'features.user.values');
+    const user = this.vector(fs.user?.values ?? [], this.spec.user);
     const checked = cands.map((c, i) => ({
       offerId: c.offerId,
       campaignId: c.campaignId,
-      values: this.vector(
-        c.values ?? [],
-        this.spec.candidate,
-        () => `features.candidates[${i}].values`,
-      ),
+      values: this.vector(c.values ?? [], this.spec.candidate, i),
     }));
     const sequence = (fs.sequence ?? []).map((s) => ({
       itemId: s.itemId,
@@ -206,15 +206,16 @@ export class ScoringController implements ScoringServiceController {
 
   /**
    * Checks length and finiteness against the spec; non-finite values per SCORING_NON_FINITE.
-   * `fieldName` names the field in an error (built only then: a call has up to 1,000 vectors).
+   * `candidate`: which candidate's vector (none: the user's); the field an error names is
+   * spelled out only then (a call has up to 1,000 vectors).
    */
   private vector(
     values: readonly number[],
     defs: FeatureSpec['user'],
-    fieldName: () => string,
+    candidate?: number,
   ): Float32Array {
     if (values.length !== defs.length) {
-      const field = fieldName();
+      const field = vectorField(candidate);
       throw bad(
         `${field} has ${values.length} values; feature spec ${this.spec.version} has ${defs.length}`,
         {
@@ -229,7 +230,7 @@ export class ScoringController implements ScoringServiceController {
       if (!Number.isFinite(v)) {
         if (this.cfg.SCORING_NON_FINITE === 'reject') {
           this.metrics.refusedCalls.inc({ reason: 'invalid' });
-          const field = fieldName();
+          const field = vectorField(candidate);
           throw bad(`${field}[${i}] (${defs[i]!.name}) is ${v}; values must be finite`, {
             field,
             feature: defs[i]!.name,
