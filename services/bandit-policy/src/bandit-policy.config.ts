@@ -41,6 +41,10 @@ export const banditPolicyVars = {
     pattern: /^$|^[a-z0-9-]{1,64}$/,
     patternRule: 'must be lower-case [a-z0-9-] or empty',
   }),
+  BANDIT_SCORE_STALE_FEATURES: env.bool({
+    doc: 'Whether the model scores a decision whose user features are stale (the user’s history still loading from ClickHouse: only what the stream brought since). Off by default: such a vector reads like a newcomer’s, and a model values a returning buyer wrongly on it (in the demo, stale decisions were a quarter of the decisions and two thirds of the offers shown to sure things and sleeping dogs); the arms are then valued as without a model (the linear posterior) and the decision is flagged features_stale',
+    default: 'false',
+  }),
   BANDIT_DEFAULT_DEADLINE_MS: env.int({
     doc: 'Time budget of a GetOffers call that carries no gRPC deadline',
     default: '30',

@@ -165,6 +165,7 @@ export class BanditRuntime {
         instanceId: cfg.BANDIT_INSTANCE_ID,
         version: VERSION,
         modelName: cfg.BANDIT_MODEL_NAME,
+        scoreStaleFeatures: cfg.BANDIT_SCORE_STALE_FEATURES,
         featureShare: cfg.BANDIT_FEATURE_SHARE,
         answerMarginMs: cfg.BANDIT_ANSWER_MARGIN_MS,
         maxCandidates: cfg.BANDIT_MAX_CANDIDATES,

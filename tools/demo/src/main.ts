@@ -318,6 +318,11 @@ async function main(): Promise<number> {
     // 5. Training and phase 2
     if (cfg.MARKET_TRAIN) {
       out(`\n5. training a model on phase 1’s logged decisions (offerstream-train → ${modelName})`);
+      // The campaign catalog is not in ClickHouse: without it, features the trainer has to
+      // recompute (decisions logged without them) would not know any offer's kind or depth.
+      const catalogFile = join(ROOT, '.local', 'demo', `catalog-${runId}.json`);
+      mkdirSync(join(ROOT, '.local', 'demo'), { recursive: true });
+      writeFileSync(catalogFile, JSON.stringify(p1.catalog['offerstream-thompson'] ?? []));
       const trained = await trainModel({
         bin: join(ROOT, '.local', 'trainer-venv', 'bin', 'offerstream-train'),
         cwd: ROOT,
@@ -331,7 +336,7 @@ async function main(): Promise<number> {
           KAFKA_BROKERS: cfg.KAFKA_BROKERS.join(','),
           KAFKA_TOPIC_PREFIX: cfg.KAFKA_TOPIC_PREFIX,
         },
-        extraArgs: ['--threads', '2'],
+        extraArgs: ['--threads', '2', '--catalog', catalogFile],
         log: (l) => out(`   ${l}`),
       });
       if (!trained.ok) {

@@ -90,6 +90,8 @@ export interface DecisionSettings {
   readonly instanceId: string;
   readonly version: string;
   readonly modelName: string;
+  /** Whether a user vector flagged stale is scored (BANDIT_SCORE_STALE_FEATURES). */
+  readonly scoreStaleFeatures: boolean;
   readonly featureShare: number;
   readonly answerMarginMs: number;
   readonly maxCandidates: number;
@@ -277,9 +279,11 @@ export class OfferDecisionService {
       profileAllows(c.entry.campaign.eligibility, features?.user?.profile, req.context),
     );
 
-    // Scores, when a scorer is configured, features arrived and there is time.
+    // Scores, when a scorer is configured, features arrived (complete, unless stale ones are
+    // to be scored too) and there is time.
     let scored: ScoreResponse | undefined;
-    if (this.d.scoring && features && candidates.length > 0) {
+    const scorable = settings.scoreStaleFeatures || !features?.user?.stale;
+    if (this.d.scoring && features && scorable && candidates.length > 0) {
       const budget = deadline.left() - settings.answerMarginMs;
       if (budget < 1) degraded.add(DegradedReason.DEGRADED_REASON_DEADLINE_PRESSURE);
       else {

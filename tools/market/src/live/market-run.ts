@@ -1,4 +1,5 @@
 import type { PolicyConfig } from '@offerstream/contracts';
+import { catalogOffers, type CatalogOffer } from '@offerstream/features';
 import { CampaignBook } from '../campaign-book';
 import { buildCatalog } from '../catalog';
 import { Market } from '../market';
@@ -76,6 +77,12 @@ export interface LivePhaseResult {
   readonly seconds: number;
   /** Campaign ids by arm name. */
   readonly campaigns: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The feature-level catalog of each arm's live campaigns, by arm name (what the feature
+   * service read from campaigns.v1): the trainer's --catalog, so that features it recomputes
+   * know each offer's kind and depth as the served ones did.
+   */
+  readonly catalog: Readonly<Record<string, readonly CatalogOffer[]>>;
   /** Events produced to Kafka. */
   readonly events: number;
   readonly notes: readonly string[];
@@ -118,6 +125,7 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
   const liftWindowMs = liftWindowOf(o.scenario, o.simStartMs);
   const notes: string[] = [];
   const campaigns: Record<string, string[]> = {};
+  const catalog: Record<string, CatalogOffer[]> = {};
   let vw: VwLearner | undefined;
   const arms: { spec: LiveArmSpec; arm: LiveArm; campaignIds: string[] }[] = [];
   try {
@@ -130,6 +138,7 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
       for (const c of live) await o.client.createCampaign(c, `market run ${o.runId}: ${spec.name}`);
       const ids = live.map((c) => c.campaignId);
       campaigns[spec.name] = ids;
+      catalog[spec.name] = live.flatMap(catalogOffers);
       const first = live[0];
       const windowSimMs = first ? liveWindowMs(first, warp) * o.speedup : 0;
       const market = new Market(scen, o.simStartMs);
@@ -255,6 +264,7 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
       warp,
       seconds: (Date.now() - started) / 1000,
       campaigns,
+      catalog,
       events: ev.sent,
       notes,
     };

@@ -1,0 +1,26 @@
+"""The model's input standardisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferModel
+
+CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16)
+
+
+def test_a_feature_that_barely_moved_in_training_is_not_blown_up_by_its_tiny_spread() -> None:
+    """The hour of day over a few compressed minutes, the day of week over one day: its
+    drift at serving time must stay a small input, not many deviations off."""
+    rng = np.random.default_rng(1)
+    user = rng.normal(0.0, 1.0, size=(500, 3)).astype(np.float32)
+    user[:, 1] = 0.82 + rng.normal(0.0, 0.001, size=500)  # nearly constant while training
+    user[:, 2] = 0.5  # constant
+    m = OfferModel(CFG, 3, 2)
+    m.set_normalization(user, rng.normal(size=(500, 2)).astype(np.float32))
+    std = m.user_std.numpy()
+    assert abs(std[0] - user[:, 0].std()) < 1e-5  # a feature that varies keeps its own std
+    assert std[1] == np.float32(STD_FLOOR) and std[2] == np.float32(STD_FLOOR)
+    drifted = torch.tensor([[0.0, 0.81, 0.5]])  # the hour moved by 0.01 after training
+    z = (drifted - m.user_mean) / m.user_std
+    assert abs(float(z[0, 1])) < 0.25, z  # 10 deviations with the raw std
