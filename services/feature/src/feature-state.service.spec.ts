@@ -26,6 +26,7 @@ function makeFeatureState(
     stored?: Partial<StoredUser>;
     down?: boolean;
     maxUsers?: number;
+    prefetchUsers?: boolean;
     /** Event ids the de-duplication index has. */
     storedIds?: string[];
     /** Runs while the de-duplication index is asked (the stream goes on meanwhile). */
@@ -88,6 +89,7 @@ function makeFeatureState(
       dedupKeys: 1000,
       retryLoadAfterMs: 1000,
       maxConcurrentLoads: 4,
+      prefetchUsers: o.prefetchUsers ?? false,
     },
     createLogger({ service: 'test', level: 'silent' }),
     () => clock,
@@ -237,6 +239,43 @@ describe('FeatureStateService', () => {
     expect((await sut.user('s', 'one-too-many', 1000)).stale).toBe(false);
   });
 
+  it('starts loading a user on their first streamed event, so their first request finds them loaded', async () => {
+    const inStore = view(90);
+    const { sut, loads, hold, release } = makeFeatureState({
+      prefetchUsers: true,
+      stored: {
+        hours: [{ hour: Math.floor(inStore.timeMs / HOUR_MS), values: [1] }],
+        recentIds: [inStore.eventId],
+      },
+    });
+    hold();
+    sut.apply('s', 'u', view(2)); // the session's first page: the load starts here
+    sut.apply('s', 'u', view(1)); // arrives while it runs
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toEqual(['u']);
+    expect(sut.userPrefetches).toBe(1);
+    release();
+    await new Promise((r) => setImmediate(r));
+    const u = await sut.user('s', 'u', 0); // no time to load: it must already be there
+    expect([u.source, u.stale]).toEqual(['memory', false]);
+    expect(views(u)).toBe(3); // the stored history and both streamed events, once each
+    expect(loads).toEqual(['u']);
+  });
+
+  it('leaves half of the load slots to requests: the stream prefetches while fewer than half run', async () => {
+    const { sut, loads, hold, release } = makeFeatureState({ prefetchUsers: true });
+    hold();
+    for (const u of ['a', 'b', 'c', 'd']) sut.apply('s', u, view(1));
+    await new Promise((r) => setImmediate(r));
+    expect(loads.sort()).toEqual(['a', 'b']); // 2 of 4 slots
+    expect(sut.userPrefetches).toBe(2);
+    const asked = sut.user('s', 'c', 5000); // a request still gets a slot
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toContain('c');
+    for (let i = 0; i < 3; i++) release();
+    expect((await asked).stale).toBe(false);
+  });
+
   it('reads users asked for at the same time from the store in one batch', async () => {
     const { sut, batches, loads } = makeFeatureState();
     const users = await Promise.all(['a', 'b', 'c'].map((u) => sut.user('s', u, 1000)));
@@ -248,9 +287,12 @@ describe('FeatureStateService', () => {
     expect([batches(), loads.sort()]).toEqual([1, ['a', 'b', 'c']]);
   });
 
-  it('does not keep events of users nobody asked for', () => {
+  it('without prefetch, does not keep users nobody asked for; with it, no more than it can load', () => {
     const { sut } = makeFeatureState();
     for (let i = 0; i < 50; i++) sut.apply('s', `stranger-${i}`, view(1));
     expect(sut.counts.users).toBe(0);
+    const prefetching = makeFeatureState({ prefetchUsers: true }).sut;
+    for (let i = 0; i < 50; i++) prefetching.apply('s', `stranger-${i}`, view(1));
+    expect(prefetching.counts.users).toBe(2); // half of 4 load slots, all taken in this turn
   });
 });

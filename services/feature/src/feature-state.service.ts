@@ -46,6 +46,11 @@ export interface FeatureStateOptions {
   readonly retryLoadAfterMs: number;
   /** User loads from ClickHouse at the same time; more are not queued but answered from memory. */
   readonly maxConcurrentLoads: number;
+  /**
+   * Whether an event of a user not in memory starts loading them (while fewer than half of
+   * maxConcurrentLoads run), so that their first GetFeatures finds them loaded, not stale.
+   */
+  readonly prefetchUsers: boolean;
 }
 
 /** A load not started because too many run (the request is answered from memory). */
@@ -178,6 +183,8 @@ export class FeatureStateService {
   loadsShed = 0;
   /** Users loaded from ClickHouse since start (a metric). */
   userLoads = 0;
+  /** User loads started by a streamed event rather than a request (a metric). */
+  userPrefetches = 0;
   /** User loads whose hourly aggregates never caught up with the raw events (a metric). */
   inconsistentLoads = 0;
   /** Events applied (not duplicates), for metrics. */
@@ -236,7 +243,7 @@ export class FeatureStateService {
     if (user) {
       if (user.loaded) this.applyToUser(user, e);
       else user.pending.push(e);
-    }
+    } else if (this.opts.prefetchUsers) this.prefetchUser(shopId, userId);
     if (e.itemId !== '') {
       const item = this.items.peek(key2(shopId, e.itemId));
       if (item) {
@@ -346,23 +353,36 @@ export class FeatureStateService {
     return entry.loading;
   }
 
+  private newUser(shopId: string, userId: string): UserEntry {
+    const entry: UserEntry = {
+      state: new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours),
+      shopId,
+      userId,
+      asOfMs: NaN,
+      loaded: false,
+      pending: [],
+      loading: undefined,
+      failedAt: 0,
+    };
+    this.users.set(key2(shopId, userId), entry);
+    return entry;
+  }
+
+  /**
+   * Starts loading a user the stream just showed activity of, unless half of the load slots
+   * are taken: requests keep the other half. The event itself is in the tail, which the load
+   * merges; later ones wait in `pending`.
+   */
+  private prefetchUser(shopId: string, userId: string): void {
+    if (this.loadsInFlight * 2 >= this.opts.maxConcurrentLoads) return;
+    const entry = this.newUser(shopId, userId);
+    this.userPrefetches++;
+    void this.startLoad(entry, () => this.loadUser(entry), `user ${userId}`).catch(() => undefined);
+  }
+
   /** The user, loaded from ClickHouse when not in memory (within `budgetMs`). */
   async user(shopId: string, userId: string, budgetMs: number): Promise<UserView> {
-    const key = key2(shopId, userId);
-    let entry = this.users.get(key);
-    if (!entry) {
-      entry = {
-        state: new UserState(this.spec.sequence.max_length, this.spec.params.lookback_hours),
-        shopId,
-        userId,
-        asOfMs: NaN,
-        loaded: false,
-        pending: [],
-        loading: undefined,
-        failedAt: 0,
-      };
-      this.users.set(key, entry);
-    }
+    const entry = this.users.get(key2(shopId, userId)) ?? this.newUser(shopId, userId);
     if (entry.loaded)
       return { state: entry.state, source: 'memory', stale: false, asOfMs: entry.asOfMs };
     const e = entry;

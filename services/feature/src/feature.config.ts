@@ -57,6 +57,10 @@ export const featureVars = {
     min: 1,
     max: 1024,
   }),
+  FEATURE_PREFETCH_USERS: env.bool({
+    doc: 'Whether a streamed event of a user not in memory starts loading that user from ClickHouse (while fewer than half of FEATURE_MAX_CONCURRENT_LOADS run), so that their first GetFeatures, a page or two later, finds them loaded instead of answering stale. Off: users are loaded on their first request only',
+    default: 'true',
+  }),
   FEATURE_LOAD_BUDGET_MS: env.int({
     doc: 'Longest a request waits for ClickHouse to load state it lacks (then it is answered from memory, flagged stale; never past the caller deadline)',
     default: '250',

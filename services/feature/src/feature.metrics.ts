@@ -63,6 +63,11 @@ export class FeatureMetrics {
       (s) => s.userLoads,
     );
     gauge(
+      'offerstream_feature_user_prefetches',
+      'User loads since start that a streamed event started (FEATURE_PREFETCH_USERS)',
+      (s) => s.userPrefetches,
+    );
+    gauge(
       'offerstream_feature_user_loads_shed',
       'User loads refused since start because too many were running',
       (s) => s.loadsShed,

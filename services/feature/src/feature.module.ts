@@ -103,6 +103,7 @@ let current: FeatureStateService | undefined;
             dedupKeys: cfg.FEATURE_DEDUP_KEYS,
             retryLoadAfterMs: 1000,
             maxConcurrentLoads: cfg.FEATURE_MAX_CONCURRENT_LOADS,
+            prefetchUsers: cfg.FEATURE_PREFETCH_USERS,
           },
           logger,
         );
