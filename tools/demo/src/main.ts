@@ -383,7 +383,7 @@ async function main(): Promise<number> {
             cfg.MARKET_MODEL_POLICY === 'square_cb'
               ? PolicyType.POLICY_TYPE_SQUARE_CB
               : PolicyType.POLICY_TYPE_EPSILON_GREEDY;
-          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version}`;
+          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version} (unscored_fallback 0)`;
           out(
             `\n6. phase 2, live: offerstream model-based (${label}) on a fresh copy of the market`,
           );
@@ -395,7 +395,9 @@ async function main(): Promise<number> {
                 name: 'offerstream-model',
                 shopId: `demo-${runId}-model`,
                 kind: 'offerstream',
-                policy: { type: policyType, params: {} },
+                // Trust only the model: a decision it did not score (stale features)
+                // shows nothing rather than what the linear posterior credits offers with.
+                policy: { type: policyType, params: { unscored_fallback: 0 } },
                 policyLabel: label,
               },
             ],

@@ -16,8 +16,8 @@ export const POLICY_DEFAULTS: Readonly<Record<PolicyKind, Readonly<Record<string
     thompson_beta: Object.freeze({ prior_alpha: 1, prior_beta: 1, prior_strength: 10 }),
     linear_thompson: Object.freeze({ v: 1, lambda: 1 }),
     lin_ucb: Object.freeze({ alpha: 1, lambda: 1 }),
-    epsilon_greedy: Object.freeze({ epsilon: 0.05 }),
-    square_cb: Object.freeze({ gamma: 100 }),
+    epsilon_greedy: Object.freeze({ epsilon: 0.05, unscored_fallback: 1 }),
+    square_cb: Object.freeze({ gamma: 100, unscored_fallback: 1 }),
     fixed_rule: Object.freeze({}),
   });
 

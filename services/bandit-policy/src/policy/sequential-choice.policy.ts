@@ -1,4 +1,4 @@
-import { ArmList, BaseCampaignPolicy, modelOrLinearValue } from './campaign-policy';
+import { ArmList, BaseCampaignPolicy, modelOrLinearValue, policyParam } from './campaign-policy';
 import { type CampaignArms, type PosteriorView } from './policy.types';
 import { type Sampler } from './sampling';
 
@@ -8,12 +8,21 @@ import { type Sampler } from './sampling';
  * is re-applied to what is left, and the list ends when "no offer" is drawn. Because
  * "no offer" is one of the K options, exploration can also choose to show nothing.
  * Values are the model's (`modelValue`, else the linear posterior's mean), budget-priced.
+ *
+ * `unscored_fallback` (default 1) says what an arm the model did not score (scoring down,
+ * features stale) is worth: 1 = its linear posterior mean; 0 = it is not an option, so a
+ * decision without scores shows nothing. The linear mean is the reward with the offer in
+ * this context minus the segment's mean reward without one: users who buy anyway make an
+ * offer look good to it, so a campaign that trusts only its model sets 0.
  */
 export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
   readonly exact = true;
   readonly deterministic = false;
   /** Budget-priced value of each arm. */
   protected readonly value: Float64Array;
+  /** 1 for the arms that are options at all (see `unscored_fallback`). */
+  private readonly usable: Uint8Array;
+  private readonly usableCount: number;
   private readonly remaining: Uint8Array;
   private readonly probs: Float64Array;
 
@@ -21,11 +30,20 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
     super(campaign, rank);
     const n = this.size;
     this.value = new Float64Array(n);
+    this.usable = new Uint8Array(n);
     this.remaining = new Uint8Array(n);
     this.probs = new Float64Array(n);
+    const linearFallback = policyParam(campaign, 'unscored_fallback') !== 0;
+    let usable = 0;
     for (let i = 0; i < n; i++) {
-      this.value[i] = modelOrLinearValue(campaign, this.arm(i), posteriors) - this.budgetCost[i]!;
+      const arm = this.arm(i);
+      const scored = arm.modelValue !== undefined && Number.isFinite(arm.modelValue);
+      if (!scored && !linearFallback) continue;
+      this.usable[i] = 1;
+      usable++;
+      this.value[i] = modelOrLinearValue(campaign, arm, posteriors) - this.budgetCost[i]!;
     }
+    this.usableCount = usable;
   }
 
   /**
@@ -54,16 +72,22 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    this.rankPositive(this.value, maxLength, out);
+    if (this.usableCount === this.size) {
+      this.rankPositive(this.value, maxLength, out);
+      return;
+    }
+    // Arms that are no option rank below "no offer".
+    const values = Float64Array.from(this.value, (v, i) => (this.usable[i] === 1 ? v : -Infinity));
+    this.rankPositive(values, maxLength, out);
   }
 
   drawList(sampler: Sampler, maxLength: number, out: ArmList): void {
     const n = this.size;
     const remaining = this.remaining;
     const probs = this.probs;
-    remaining.fill(1);
+    remaining.set(this.usable);
     out.length = 0;
-    let count = n;
+    let count = this.usableCount;
     while (out.length < maxLength && count > 0) {
       const pNone = this.distribution(remaining, count, probs);
       const u = sampler.uniform();
@@ -97,7 +121,7 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
     visit: (list: ArmList, probability: number) => void,
   ): boolean {
     const n = this.size;
-    const remaining = new Uint8Array(n).fill(1);
+    const remaining = Uint8Array.from(this.usable);
     const probsByDepth = Array.from({ length: maxLength }, () => new Float64Array(n));
     const list = new ArmList(maxLength);
     let visited = 0;
@@ -122,6 +146,6 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
       }
       return true;
     };
-    return walk(0, n, 1);
+    return walk(0, this.usableCount, 1);
   }
 }

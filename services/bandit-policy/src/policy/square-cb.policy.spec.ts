@@ -1,5 +1,16 @@
-import { listDistribution, makeCampaign, FakePosteriors, offerRank } from './policy.fixture';
-import { type CampaignArms } from './policy.types';
+import { ArmList } from './campaign-policy';
+import { RidgeArmPosterior } from './linear-posterior';
+import {
+  context,
+  listDistribution,
+  makeCampaign,
+  FakePosteriors,
+  offerIds,
+  offerRank,
+} from './policy.fixture';
+import { POLICY_CONTEXT_DIM, type CampaignArms } from './policy.types';
+import { seededRng } from './rng';
+import { Sampler } from './sampling';
 import { SquareCbPolicy } from './square-cb.policy';
 
 function makeSquareCb(values: readonly number[], over: Partial<CampaignArms> = {}) {
@@ -67,5 +78,56 @@ describe('SquareCbPolicy', () => {
     expect(best(1)).toBeLessThan(best(10));
     expect(best(10)).toBeLessThan(best(1000));
     expect(best(1e9)).toBeCloseTo(1, 6);
+  });
+
+  describe('an arm the model did not score', () => {
+    // A linear posterior that has seen this offer pay 50 in context x = (1, 0, …).
+    const learned = () => {
+      const p = new RidgeArmPosterior(POLICY_CONTEXT_DIM, 1);
+      for (let i = 0; i < 20; i++) p.update(context(1), 50);
+      return new FakePosteriors().withLinear('o1', p);
+    };
+    const make = (params: Record<string, number>) => {
+      const campaign = makeCampaign({
+        policy: 'square_cb',
+        params: { gamma: 10, ...params },
+        arms: [{ offerId: 'o0', modelValue: 30 }, { offerId: 'o1' }],
+      });
+      return new SquareCbPolicy(campaign, offerRank(campaign), learned());
+    };
+
+    it('is valued by its linear posterior mean by default', () => {
+      const d = listDistribution(make({}), 1);
+      expect(d.get('o1')).toBeGreaterThan(0.5); // ≈ 47.6 against the model's 30 for o0
+    });
+
+    it('is no option with unscored_fallback 0: never drawn, the rest as if it were absent', () => {
+      const policy = make({ unscored_fallback: 0 });
+      const d = listDistribution(policy, 2);
+      expect([...d.keys()].some((k) => k.includes('o1'))).toBe(false);
+      const alone = listDistribution(
+        makeSquareCb([30], { params: { gamma: 10, unscored_fallback: 0 } }),
+        2,
+      );
+      for (const [k, p] of alone) expect(d.get(k)).toBeCloseTo(p, 12);
+      const sampler = new Sampler(seededRng(3));
+      const list = new ArmList(2);
+      for (let i = 0; i < 2000; i++) {
+        policy.drawList(sampler, 2, list);
+        expect(offerIds(policy, list)).not.toContain('o1');
+      }
+      policy.greedyList(2, list);
+      expect(offerIds(policy, list)).toEqual(['o0']);
+    });
+
+    it('with unscored_fallback 0 and no scores at all, shows nothing for sure', () => {
+      const campaign = makeCampaign({
+        policy: 'square_cb',
+        params: { unscored_fallback: 0 },
+        arms: [{ offerId: 'o0' }, { offerId: 'o1' }],
+      });
+      const policy = new SquareCbPolicy(campaign, offerRank(campaign), learned());
+      expect(listDistribution(policy, 2)).toEqual(new Map([['', 1]]));
+    });
   });
 });
