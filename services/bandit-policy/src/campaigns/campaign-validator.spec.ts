@@ -5,7 +5,8 @@ import {
   PolicyType,
   type Offer,
 } from '@offerstream/contracts';
-import { campaignProblems, canMove } from './campaign-validator';
+import { POLICY_DEFAULTS } from '../policy';
+import { campaignProblems, canMove, POLICY_PARAMS } from './campaign-validator';
 
 function offer(over: Partial<Offer> = {}): Offer {
   return {
@@ -106,6 +107,18 @@ describe('campaignProblems', () => {
       policy: { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 2, gamma: 1 } },
     });
     expect(fields(c)).toEqual(['policy.params.epsilon', 'policy.params.gamma']);
+  });
+
+  it('accepts every parameter a policy has a default for, at its default', () => {
+    for (const [kind, defaults] of Object.entries(POLICY_DEFAULTS)) {
+      const type = PolicyType[`POLICY_TYPE_${kind.toUpperCase()}` as keyof typeof PolicyType];
+      expect(typeof type).toBe('number');
+      const c = campaign({ policy: { type: type as PolicyType, params: { ...defaults } } });
+      expect([kind, fields(c)]).toEqual([kind, []]);
+      expect(Object.keys(POLICY_PARAMS[type as PolicyType])).toEqual(
+        expect.arrayContaining(Object.keys(defaults)),
+      );
+    }
   });
 
   it('refuses a bad time zone, currency, holdout share and duplicate offer ids', () => {
