@@ -113,9 +113,9 @@ describe('campaignProblems', () => {
     for (const [kind, defaults] of Object.entries(POLICY_DEFAULTS)) {
       const type = PolicyType[`POLICY_TYPE_${kind.toUpperCase()}` as keyof typeof PolicyType];
       expect(typeof type).toBe('number');
-      const c = campaign({ policy: { type: type as PolicyType, params: { ...defaults } } });
+      const c = campaign({ policy: { type: type, params: { ...defaults } } });
       expect([kind, fields(c)]).toEqual([kind, []]);
-      expect(Object.keys(POLICY_PARAMS[type as PolicyType])).toEqual(
+      expect(Object.keys(POLICY_PARAMS[type])).toEqual(
         expect.arrayContaining(Object.keys(defaults)),
       );
     }
