@@ -1,10 +1,15 @@
-"""The model's input standardisation."""
+"""The model's input standardisation and the training rows' weights."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import torch
 from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferModel
+from offerstream_trainer.train import ipw_weights
+from offerstream_trainer.training_data import TrainingRows
 
 CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16)
 
@@ -24,3 +29,23 @@ def test_a_feature_that_barely_moved_in_training_is_not_blown_up_by_its_tiny_spr
     drifted = torch.tensor([[0.0, 0.81, 0.5]])  # the hour moved by 0.01 after training
     z = (drifted - m.user_mean) / m.user_std
     assert abs(float(z[0, 1])) < 0.25, z  # 10 deviations with the raw std
+
+
+def test_inverse_propensity_weights_are_clipped_and_average_one_within_treated_and_control() -> (
+    None
+):
+    rows = cast(
+        TrainingRows,
+        SimpleNamespace(
+            treated=np.array([1, 1, 1, 0, 0, 0], dtype=np.float32),
+            # a rare choice, a likely one, one below the clip; certain holdout, a likely
+            # "nothing shown", one without a logged propensity
+            propensity=np.array([0.1, 0.5, 0.001, 1.0, 0.8, np.nan]),
+        ),
+    )
+    w = ipw_weights(rows, 0.05)
+    raw_t = np.array([10.0, 2.0, 20.0])  # 1 / max(p, 0.05)
+    raw_c = np.array([1.0, 1.25, 1.0])
+    np.testing.assert_allclose(w[:3], raw_t / raw_t.mean(), rtol=1e-6)
+    np.testing.assert_allclose(w[3:], raw_c / raw_c.mean(), rtol=1e-6)
+    assert np.all(ipw_weights(rows, 0.0) == 1.0)

@@ -5,7 +5,12 @@ Losses, each averaged over the rows it applies to, summed with equal weights:
 - ESMM: BCE(P(click) x P(purchase | click), clicked and purchased) on treated rows: the
   post-click conversion head learns over the whole impression space;
 - treatment: BCE(P(purchase | offer), purchased) on treated rows;
-- control: BCE(P(purchase | no offer), purchased) on holdout rows.
+- control: BCE(P(purchase | no offer), purchased) on control rows (holdout, nothing shown).
+The treatment and control losses weight each row by the inverse of the propensity it was
+logged with (clipped at `propensity_clip`, normalised to mean 1 within treated and within
+control rows): the logging policy showed offers more to some users than to others, and
+unweighted, the two heads learn from two different populations, whose difference the
+uplift then reports for everyone.
 The best epoch on a time-ordered validation tail of the training rows is kept.
 """
 
@@ -34,6 +39,8 @@ class TrainConfig:
     batch_size: int = 256
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
+    propensity_clip: float = 0.05
+    """Inverse-propensity weights use max(propensity, this); 0 turns the weighting off."""
     validation_share: float = 0.1
     """Newest share of the training rows held back to pick the best epoch."""
     seed: int = 7
@@ -78,10 +85,26 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def ipw_weights(rows: TrainingRows, clip: float) -> np.ndarray:
+    """Inverse-propensity weights of the rows, mean 1 within treated and within control rows
+    (1 everywhere when `clip` is 0; a row without a logged propensity counts as certain)."""
+    w = np.ones(len(rows.treated), dtype=np.float32)
+    if clip <= 0:
+        return w
+    p = np.asarray(rows.propensity, dtype=np.float64)
+    ok = np.isfinite(p) & (p > 0)
+    w[ok] = (1.0 / np.maximum(p[ok], clip)).astype(np.float32)
+    for group in (rows.treated > 0.5, rows.treated <= 0.5):
+        if group.any():
+            w[group] /= w[group].mean()
+    return w
+
+
 def to_tensors(
-    rows: TrainingRows, cfg: ModelConfig, device: torch.device
+    rows: TrainingRows, cfg: ModelConfig, device: torch.device, clip: float = 0.0
 ) -> dict[str, torch.Tensor]:
     t = {k: torch.as_tensor(v) for k, v in rows.inputs(cfg.sequence_length, cfg.id_buckets).items()}
+    t["weight"] = torch.as_tensor(ipw_weights(rows, clip))
     t["treated"] = torch.as_tensor(rows.treated)
     t["clicked"] = torch.as_tensor(rows.clicked)
     t["purchased"] = torch.as_tensor(rows.purchased)
@@ -106,8 +129,8 @@ def losses(model: OfferModel, b: dict[str, torch.Tensor]) -> dict[str, torch.Ten
     return {
         "click": _masked_bce(lg["click"], b["clicked"], t),
         "esmm": (esmm * t).sum() / t.sum().clamp(min=1.0),
-        "treat": _masked_bce(lg["treat"], b["purchased"], t),
-        "control": _masked_bce(lg["control"], b["purchased"], c),
+        "treat": _masked_bce(lg["treat"], b["purchased"], t * b["weight"]),
+        "control": _masked_bce(lg["control"], b["purchased"], c * b["weight"]),
     }
 
 
@@ -149,8 +172,8 @@ def train_model(
     opt = torch.optim.AdamW(
         model.parameters(), lr=tcfg.learning_rate, weight_decay=tcfg.weight_decay
     )
-    data = to_tensors(fit, cfg, device)
-    val_data = to_tensors(val, cfg, device) if len(val) else None
+    data = to_tensors(fit, cfg, device, tcfg.propensity_clip)
+    val_data = to_tensors(val, cfg, device, tcfg.propensity_clip) if len(val) else None
     n = len(fit)
     steps_per_epoch = (n + tcfg.batch_size - 1) // tcfg.batch_size
     sched = torch.optim.lr_scheduler.OneCycleLR(
