@@ -178,7 +178,9 @@ async function main(): Promise<number> {
   };
   const procs: ServiceProcess[] = [
     startServiceProcess(ROOT, logDir, ingestDef, childEnv),
-    startServiceProcess(ROOT, logDir, featureDef, childEnv),
+    // In compressed time a user's first page and their cart page are milliseconds apart:
+    // without prefetch, a new user's first decision nearly always finds them still loading.
+    startServiceProcess(ROOT, logDir, featureDef, { ...childEnv, FEATURE_PREFETCH_USERS: 'true' }),
     startServiceProcess(ROOT, logDir, scoringDef, {
       ...childEnv,
       MODEL_STORE_URI: join(ROOT, '.local', 'models'),
