@@ -42,7 +42,7 @@ export const banditPolicyVars = {
     patternRule: 'must be lower-case [a-z0-9-] or empty',
   }),
   BANDIT_SCORE_STALE_FEATURES: env.bool({
-    doc: 'Whether the model scores a decision whose user features are stale (the user’s history still loading from ClickHouse: only what the stream brought since). Off by default: such a vector reads like a newcomer’s, and a model values a returning buyer wrongly on it (in the demo, stale decisions were a quarter of the decisions and two thirds of the offers shown to sure things and sleeping dogs); the arms are then valued as without a model (the linear posterior) and the decision is flagged features_stale',
+    doc: 'Whether the model scores a decision whose user features are stale (the user’s history still loading from ClickHouse: only what the stream brought since). Off by default: such a vector reads like a newcomer’s, and a model values a returning buyer wrongly on it (in the demo, stale decisions were a quarter of the decisions and two thirds of the offers shown to sure things and sleeping dogs); the arms are then valued as when the scorer is down (the linear posterior, or no offer with the policy parameter unscored_fallback 0) and the decision is flagged features_stale',
     default: 'false',
   }),
   BANDIT_DEFAULT_DEADLINE_MS: env.int({
