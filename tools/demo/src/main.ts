@@ -119,6 +119,8 @@ const demoVars = {
 };
 
 const ROOT = resolve(__dirname, '..', '..', '..');
+/** Phase 1's offerstream arm: its decisions train the model, its campaigns are the catalog. */
+const THOMPSON_ARM = 'offerstream-thompson';
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const table = (rows: (string | number)[][]) => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
@@ -270,7 +272,7 @@ async function main(): Promise<number> {
       runId: `${runId}-p1`,
       arms: [
         {
-          name: 'offerstream-thompson',
+          name: THOMPSON_ARM,
           shopId: `demo-${runId}-ts`,
           kind: 'offerstream',
           policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
@@ -322,9 +324,8 @@ async function main(): Promise<number> {
       out(`\n5. training a model on phase 1’s logged decisions (offerstream-train → ${modelName})`);
       // The campaign catalog is not in ClickHouse: without it, features the trainer has to
       // recompute (decisions logged without them) would not know any offer's kind or depth.
-      const catalogFile = join(ROOT, '.local', 'demo', `catalog-${runId}.json`);
-      mkdirSync(join(ROOT, '.local', 'demo'), { recursive: true });
-      writeFileSync(catalogFile, JSON.stringify(p1.catalog['offerstream-thompson'] ?? []));
+      const catalogFile = join(logDir, 'catalog.json');
+      writeFileSync(catalogFile, JSON.stringify(p1.catalog[THOMPSON_ARM] ?? []));
       const trained = await trainModel({
         bin: join(ROOT, '.local', 'trainer-venv', 'bin', 'offerstream-train'),
         cwd: ROOT,
@@ -359,7 +360,7 @@ async function main(): Promise<number> {
             context: undefined,
             candidates: (campaign?.offers ?? []).map((o) => ({
               offerId: o.offerId,
-              campaignId: p1.campaigns['offerstream-thompson']?.[0] ?? '',
+              campaignId: p1.campaigns[THOMPSON_ARM]?.[0] ?? '',
               itemId: '',
               categoryId: '',
             })),
