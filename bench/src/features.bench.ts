@@ -4,7 +4,9 @@
  * 1. Freshness: a VIEW event produced to events.v1, through the real ingest service and
  *    events.valid.v1, until GetFeatures shows it in the user's u_views_24h (p50/p99).
  * 2. Latency: GetFeatures with 50 candidates at a fixed open-loop 1,000 req/s over a pool of
- *    warm users with history (p50/p99/p99.9), then rising rates until p99 passes 5 ms.
+ *    warm users with history (p50/p99/p99.9), through grpc-js clients and then through raw
+ *    HTTP/2 ones (h2-unary.ts: a lighter generator on the shared cores), then rising rates
+ *    (raw HTTP/2) until p99 passes 5 ms.
  * 3. Memory: the feature process's RSS per 100,000 users in memory, then a stream of
  *    distinct users past the FEATURE_MAX_USERS cap: RSS and users in memory stay bounded.
  *
@@ -43,6 +45,7 @@ import { loadFeatureSpec } from '@offerstream/features';
 import { createKafka, kafkaVars, provisionTopics, topicSpecs, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
+import { grpcFrame, h2Channels, H2UnaryChannel } from './h2-unary';
 import { machineBusyNow, openLoop as runOpenLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
 import { ROOT, startService, type ServiceProcess } from './service-process';
@@ -67,6 +70,12 @@ const vars = {
     default: '100000',
     min: 1000,
     max: 10_000_000,
+  }),
+  BENCH_FEATURE_NODE_ARGS: env.string({
+    doc: 'Extra node options for the measured feature service (e.g. V8 GC flags to compare), after those the k8s deployment sets',
+    default: '',
+    pattern: /^$|^(--[a-z0-9-]+(=[A-Za-z0-9_.,/-]+)?)( --[a-z0-9-]+(=[A-Za-z0-9_.,/-]+)?)*$/,
+    patternRule: 'must be node options separated by single spaces',
   }),
   BENCH_STREAM_USERS: env.int({
     doc: 'Distinct users of the stream pushed past the cap (time-bounded: 2 × BENCH_SECONDS)',
@@ -231,18 +240,24 @@ function rawClients(grpcPort: number, n: number): RawClient[] {
   );
 }
 
-/** The feature service under open-loop load (pre-encoded requests; 1 in 10 answers decoded for staleness). */
+/**
+ * The feature service under open-loop load (pre-encoded requests; 1 in 10 answers decoded for
+ * staleness), through grpc-js clients or the raw HTTP/2 ones (h2-unary.ts).
+ */
 function openLoop(
-  clients: RawClient[],
+  clients: RawClient[] | H2UnaryChannel[],
   rate: number,
   seconds: number,
   make: (k: number) => Buffer,
   featurePid: number,
 ): Promise<RateResult> {
+  const path = FeatureServiceService.getFeatures.path;
   return runOpenLoop(
     (k) => {
       const c = clients[k % clients.length]!;
-      return callUnary(c.getFeatures.bind(c), make(k), { deadlineMs: 1000 });
+      return c instanceof H2UnaryChannel
+        ? c.call(path, grpcFrame(make(k)), 1000)
+        : callUnary(c.getFeatures.bind(c), make(k), { deadlineMs: 1000 });
     },
     rate,
     seconds,
@@ -358,7 +373,12 @@ async function main(): Promise<void> {
       'feature',
       'feature',
       { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature` },
-      { nodeArgs: FEATURE_NODE_ARGS },
+      {
+        nodeArgs: [
+          ...FEATURE_NODE_ARGS,
+          ...(cfg.BENCH_FEATURE_NODE_ARGS ? cfg.BENCH_FEATURE_NODE_ARGS.split(' ') : []),
+        ],
+      },
     );
     services.push(feature);
     const [, fPorts] = await Promise.all([ingest.serving, feature.serving]);
@@ -592,6 +612,7 @@ async function main(): Promise<void> {
         candBytes,
       ]);
     const raw = rawClients(fPorts.grpcPort, 4);
+    const h2 = h2Channels(`127.0.0.1:${fPorts.grpcPort}`, 4);
     /** Waits until single requests are answered quickly again (the service's queue is empty). */
     const waitIdle = async () => {
       for (let quick = 0, t = Date.now(); quick < 5 && Date.now() - t < 30_000;) {
@@ -601,16 +622,24 @@ async function main(): Promise<void> {
         await sleep(50);
       }
     };
-    // A short warm-up of the open loop itself (JIT, connections).
+    // A short warm-up of the open loops themselves (JIT, connections).
     await openLoop(raw, 300, 2, latReq, feature.child.pid!);
+    await openLoop(h2, 300, 2, latReq, feature.child.pid!);
     await waitIdle();
     const latSeconds = Math.max(2, Math.round(B / 3));
-    log(`  open loop: 1000 req/s × ${latSeconds} s, 50 candidates, 4 channels …`);
-    const main1000 = await openLoop(raw, 1000, latSeconds, latReq, feature.child.pid!);
     const pct = (r: RateResult, q: number) => round2(percentile(r.latencies, q));
     const describe = (r: RateResult) =>
       `p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, p99.9 ${pct(r, 99.9)} ms, CPU % feature ${Math.round(r.serverCpu)} / bench ${Math.round(r.benchCpu)} / rest ${Math.round(r.otherCpu)}, errors ${r.errors}${r.errors ? ` (${[...r.errorKinds].map(([k, n]) => `${n}× ${k}`).join('; ')})` : ''}, achieved ${Math.round(r.achievedRate)} req/s`;
-    log(`  1000 req/s: ${describe(main1000)}`);
+    // The same load through both clients, one after the other: grpc-js (what a Node
+    // storefront sees, its own CPU and event-loop delays included) and raw HTTP/2 (the
+    // lighter generator: closer to the service's own latency). The rate ladder uses the latter.
+    log(`  open loop: 1000 req/s × ${latSeconds} s, 50 candidates, 4 channels, grpc-js client …`);
+    const grpcJs1000 = await openLoop(raw, 1000, latSeconds, latReq, feature.child.pid!);
+    log(`  1000 req/s, grpc-js client: ${describe(grpcJs1000)}`);
+    await waitIdle();
+    log(`  open loop: 1000 req/s × ${latSeconds} s, raw HTTP/2 client …`);
+    const main1000 = await openLoop(h2, 1000, latSeconds, latReq, feature.child.pid!);
+    log(`  1000 req/s, raw HTTP/2 client: ${describe(main1000)}`);
     const passes = (r: RateResult) =>
       pct(r, 99) <= 5 && r.errors === 0 && r.achievedRate >= r.rate * 0.95;
     // Step up from 1,000 while p99 holds; when 1,000 fails, step down to find what holds.
@@ -621,7 +650,7 @@ async function main(): Promise<void> {
     const ladder = maxOk > 0 ? [1500, 2000, 3000, 4000, 6000, 8000] : [750, 500, 250, 100];
     for (const rate of ladder) {
       await waitIdle(); // a previous step's backlog must not count against this one
-      const r = await openLoop(raw, rate, stepSeconds, latReq, feature.child.pid!);
+      const r = await openLoop(h2, rate, stepSeconds, latReq, feature.child.pid!);
       steps.push(r);
       const ok = passes(r);
       log(`  step ${rate} req/s × ${stepSeconds} s: ${describe(r)} → ${ok ? 'ok' : 'over'}`);
@@ -637,7 +666,7 @@ async function main(): Promise<void> {
       } else brokeAt = rate;
     }
     const f1Rss = rssMb(feature.child.pid!);
-    for (const c of [...clients, ...raw]) c.close();
+    for (const c of [...clients, ...raw, ...h2]) c.close();
     await feature.stop();
     await ingest.stop();
 
@@ -917,28 +946,35 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         'cold loads answered stale (load > 250 ms budget) / errors; queued loads drained after',
         `${coldStale} / ${coldErrors}; ${secs(warmDrainMs)}`,
       ],
-      [
-        `1000 req/s × ${latSeconds} s: sent / achieved req/s`,
-        `${main1000.sent} / ${Math.round(main1000.achievedRate)}`,
-      ],
-      [
-        '1000 req/s: p50 / p99 / p99.9 / max ms (target p99 ≤ 5; 1 s deadline)',
-        `${pct(main1000, 50)} / ${pct(main1000, 99)} / ${pct(main1000, 99.9)} / ${round2(main1000.latencies.at(-1) ?? NaN)}`,
-      ],
-      [
-        '1000 req/s: errors / stale (of answers sampled 1 in 10)',
-        `${main1000.errors} / ${main1000.flagged} of ${main1000.sampled}`,
-      ],
-      [
-        '1000 req/s: CPU % of one core — feature / this load generator / rest of the machine',
-        `${Math.round(main1000.serverCpu)} / ${Math.round(main1000.benchCpu)} / ${Math.round(main1000.otherCpu)}`,
-      ],
-      [
-        '1000 req/s: bench send lag p99 ms (load generator on the same cores)',
-        round2(percentile(main1000.sendLag, 99)),
-      ],
+      ...(
+        [
+          ['raw HTTP/2 client', main1000],
+          ['grpc-js client', grpcJs1000],
+        ] as const
+      ).flatMap(([client, r]) => [
+        [
+          `1000 req/s × ${latSeconds} s, ${client}: sent / achieved req/s`,
+          `${r.sent} / ${Math.round(r.achievedRate)}`,
+        ],
+        [
+          `1000 req/s, ${client}: p50 / p99 / p99.9 / max ms (target p99 ≤ 5; 1 s deadline)`,
+          `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)} / ${round2(r.latencies.at(-1) ?? NaN)}`,
+        ],
+        [
+          `1000 req/s, ${client}: errors / stale (of answers sampled 1 in 10)`,
+          `${r.errors} / ${r.flagged} of ${r.sampled}`,
+        ],
+        [
+          `1000 req/s, ${client}: CPU % of one core — feature / this load generator / rest`,
+          `${Math.round(r.serverCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
+        ],
+        [
+          `1000 req/s, ${client}: bench send lag p99 ms (generator on the same cores)`,
+          round2(percentile(r.sendLag, 99)),
+        ],
+      ]),
       ...steps.map((r) => [
-        `step ${r.rate} req/s × ${r.seconds} s: p50 / p99 / p99.9 ms, errors, achieved req/s, CPU % feature / bench / rest`,
+        `step ${r.rate} req/s (raw HTTP/2) × ${r.seconds} s: p50 / p99 / p99.9 ms, errors, achieved req/s, CPU % feature / bench / rest`,
         `${pct(r, 50)} / ${pct(r, 99)} / ${pct(r, 99.9)}, ${r.errors}, ${Math.round(r.achievedRate)}, ${Math.round(r.serverCpu)} / ${Math.round(r.benchCpu)} / ${Math.round(r.otherCpu)}`,
       ]),
       [
@@ -1023,6 +1059,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         p50_ms: pct(main1000, 50),
         p999_ms: pct(main1000, 99.9),
         errors: main1000.errors,
+        p99_ms_grpcjs_client: pct(grpcJs1000, 99),
         max_rps_p99_5ms: maxOk,
         rss_mb_per_100k_users: Math.round(rssPer100k),
         heap_mb_per_100k_users: Math.round(heapPer100k),

@@ -7,11 +7,18 @@ export const LONE_SURROGATE =
   /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
+ * Printable ASCII without a leading or trailing space: what almost every id is, and fine
+ * by every rule below (one byte per character, no controls, no surrogates) — the fast path.
+ */
+const PLAIN_ASCII_ID = /^[!-~](?:[ -~]*[!-~])?$/;
+
+/**
  * What is wrong with a non-empty id, or undefined when it is fine: 1..128 bytes of
  * printable UTF-8, no control characters, no leading or trailing spaces. The one id rule
  * of every edge (events, feature and offer requests).
  */
 export function idProblem(value: string): string | undefined {
+  if (value.length <= MAX_ID_BYTES && PLAIN_ASCII_ID.test(value)) return undefined;
   if (Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES)
     return `is longer than ${MAX_ID_BYTES} bytes`;
   if (CONTROL_CHARS.test(value) || LONE_SURROGATE.test(value))

@@ -63,6 +63,12 @@ function checkId(field: string, value: string, required: boolean): void {
   if (problem) throw bad(`${field} ${problem}`, { field });
 }
 
+/** A candidate's id by {@link checkId}; the field's name is built only when it is wrong. */
+function checkCandidateId(i: number, key: string, value: string, required: boolean): void {
+  if (value === '' ? required : idProblem(value) !== undefined)
+    checkId(`candidates[${i}].${key}`, value, required);
+}
+
 function toContext(c: RequestContext | undefined | null): ContextInput {
   return {
     device: lower(DeviceType, c?.device, 'DEVICE_TYPE_'),
@@ -182,12 +188,14 @@ export class FeaturesController implements FeatureServiceController {
         limit: String(this.cfg.FEATURE_MAX_CANDIDATES),
         field: 'candidates',
       });
-    (req.candidates ?? []).forEach((c, i) => {
-      checkId(`candidates[${i}].offer_id`, c.offerId ?? '', true);
-      checkId(`candidates[${i}].campaign_id`, c.campaignId ?? '', true);
-      checkId(`candidates[${i}].item_id`, c.itemId ?? '', false);
-      checkId(`candidates[${i}].category_id`, c.categoryId ?? '', false);
-    });
+    const cands = req.candidates ?? [];
+    for (let i = 0; i < cands.length; i++) {
+      const c = cands[i]!;
+      checkCandidateId(i, 'offer_id', c.offerId ?? '', true);
+      checkCandidateId(i, 'campaign_id', c.campaignId ?? '', true);
+      checkCandidateId(i, 'item_id', c.itemId ?? '', false);
+      checkCandidateId(i, 'category_id', c.categoryId ?? '', false);
+    }
     const len = req.sequenceLength;
     if (len !== undefined && len !== null && (len < 0 || len > MAX_SEQUENCE_REQUEST))
       throw bad(`sequence_length must be 0..${MAX_SEQUENCE_REQUEST} (got ${len})`, {
