@@ -85,16 +85,20 @@ export class H2UnaryChannel {
           message = String(h['grpc-message'] ?? '');
         }
       };
+      // As grpc-js does: the caller gives up at its deadline (status 4), answer or not.
+      let settled = false;
       const timer = setTimeout(() => {
+        settled = true;
         stream.close(constants.NGHTTP2_CANCEL);
-        reject(new H2StatusError(4, `no answer within ${deadlineMs} ms (client side)`));
-      }, deadlineMs + 1000);
+        reject(new H2StatusError(4, `deadline of ${deadlineMs} ms exceeded (client side)`));
+      }, deadlineMs);
       stream.on('response', readStatus); // a trailers-only answer carries the status here
       stream.on('trailers', readStatus);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', () => undefined); // reported through 'close' below
       stream.on('close', () => {
         clearTimeout(timer);
+        if (settled) return;
         if (status === undefined) {
           reject(new H2StatusError(13, `stream closed without a status (${stream.rstCode})`));
           return;

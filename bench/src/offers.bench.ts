@@ -39,6 +39,7 @@ import {
 import { IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import { MODELS, writeStore } from './bench-models';
+import { grpcFrame, h2Channels } from './h2-unary';
 import { isolatedRun } from './isolated-run';
 import { cpuSeconds, machineBusyNow, openLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
@@ -63,6 +64,10 @@ const vars = {
     default: '2000',
     min: 10,
     max: 1_000_000,
+  }),
+  BENCH_CLIENT: env.oneOf(['h2', 'grpc-js'] as const, {
+    doc: 'Load generator of the GetOffers steps: raw HTTP/2 (h2-unary.ts, the lighter one on the shared cores) or grpc-js clients',
+    default: 'h2',
   }),
   BENCH_SINK_REPLICA: env.bool({
     doc: 'Run the decision sink as its own replica (as k8s does); false: the serving replica also sinks (the single-process default)',
@@ -258,7 +263,15 @@ async function main(): Promise<void> {
       ),
     );
     const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
+    const offersH2 = h2Channels(`127.0.0.1:${b.grpcPort}`, 4);
+    const offerFrames = offerReqs.map((r) => grpcFrame(r));
     const getOffers = (k: number) => {
+      if (cfg.BENCH_CLIENT === 'h2')
+        return offersH2[k % offersH2.length]!.call(
+          OfferServiceService.getOffers.path,
+          offerFrames[k % users]!,
+          cfg.BENCH_DEADLINE_MS,
+        );
       const c = offers[k % offers.length]!;
       return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
         deadlineMs: cfg.BENCH_DEADLINE_MS,
@@ -399,7 +412,7 @@ async function main(): Promise<void> {
 
     const rss = rssMb(bandit.child.pid!, 'VmHWM');
     printReport(
-      `bench-offers: GetOffers with ${CANDIDATES} candidate offers, ${users} users, ${cores} cores shared with Kafka, ClickHouse, the services and the load generator (machine ${Math.round(busyBefore)} % busy before)`,
+      `bench-offers: GetOffers with ${CANDIDATES} candidate offers, ${users} users, ${cores} cores shared with Kafka, ClickHouse, the services and the load generator (${cfg.BENCH_CLIENT === 'h2' ? 'raw HTTP/2' : 'grpc-js'} client; machine ${Math.round(busyBefore)} % busy before)`,
       rows,
       {
         p99_ms_at_1000rps: at1000 ? pct(at1000, 99) : NaN,
