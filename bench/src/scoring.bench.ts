@@ -30,6 +30,7 @@ import {
 import { createLogger } from '@offerstream/logging';
 import * as ort from 'onnxruntime-node';
 import { BUCKETS, C, L, MODELS, spec, U, writeStore, type BenchModel } from './bench-models';
+import { grpcFrame, h2Channels } from './h2-unary';
 import { percentile, printReport } from './report';
 import { startService } from './service-process';
 
@@ -109,12 +110,20 @@ async function rawLoop(m: BenchModel, k: number, ms: number) {
  * the request is encoded once and sent as bytes; one answer in 16 is decoded and checked
  * (its row count and the batch it rode in), the rest only for being a non-empty message.
  */
-async function serviceLoop(port: number, k: number, concurrency: number, ms: number) {
-  const clients = Array.from({ length: Math.min(4, concurrency) }, (_, i) =>
+async function serviceLoop(
+  port: number,
+  k: number,
+  concurrency: number,
+  ms: number,
+  client: 'h2' | 'grpc-js',
+) {
+  const channels = Math.min(4, concurrency);
+  const clients = Array.from({ length: channels }, (_, i) =>
     grpcClient(ScoringServiceService, SERVICE_NAMES.scoring, `127.0.0.1:${port}`, {
       'grpc.channel_id': i,
     }),
   );
+  const h2 = client === 'h2' ? h2Channels(`127.0.0.1:${port}`, channels) : [];
   const path = ScoringServiceService.score.path;
   const bytes = Buffer.from(
     ScoreRequest.encode({
@@ -124,6 +133,7 @@ async function serviceLoop(port: number, k: number, concurrency: number, ms: num
       returnShadow: false,
     }).finish(),
   );
+  const frame = grpcFrame(bytes);
   const asIs = (b: Buffer) => b;
   const lat: number[] = [];
   let errors = 0;
@@ -134,19 +144,23 @@ async function serviceLoop(port: number, k: number, concurrency: number, ms: num
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       const c = clients[w % clients.length]!;
+      const c2 = h2[w % channels];
       while (performance.now() - t0 < ms) {
         const s = performance.now();
         try {
-          const res = await new Promise<Buffer>((resolve, reject) =>
-            c.makeUnaryRequest(
-              path,
-              asIs,
-              asIs,
-              bytes,
-              { deadline: new Date(Date.now() + 5000) },
-              (err, out) => (err || !out ? reject(err ?? new Error('no answer')) : resolve(out)),
-            ),
-          );
+          const res = c2
+            ? await c2.call(path, frame, 5000)
+            : await new Promise<Buffer>((resolve, reject) =>
+                c.makeUnaryRequest(
+                  path,
+                  asIs,
+                  asIs,
+                  bytes,
+                  { deadline: new Date(Date.now() + 5000) },
+                  (err, out) =>
+                    err || !out ? reject(err ?? new Error('no answer')) : resolve(out),
+                ),
+              );
           lat.push(performance.now() - s);
           if (res.length === 0) throw new Error('empty answer');
           if (n++ % 16 === 0) {
@@ -162,7 +176,7 @@ async function serviceLoop(port: number, k: number, concurrency: number, ms: num
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  for (const c of clients) c.close();
+  for (const c of [...clients, ...h2]) c.close();
   lat.sort((a, b) => a - b);
   return {
     scoresPerS: (lat.length * k) / secs,
@@ -178,6 +192,10 @@ async function main(): Promise<void> {
     {
       ...kafkaVars,
       BENCH_SECONDS: env.int({ doc: 'Bench length', default: '30', min: 1, max: 3600 }),
+      BENCH_CLIENT: env.oneOf(['h2', 'grpc-js'] as const, {
+        doc: 'Load generator: raw HTTP/2 (h2-unary.ts, the lighter one on the shared cores) or grpc-js clients',
+        default: 'h2',
+      }),
     },
     { KAFKA_LOG_LEVEL: 'nothing', ...process.env },
   );
@@ -250,8 +268,8 @@ async function main(): Promise<void> {
         process.stdout.write(
           `bench-scoring: ${m.label}, ScoringService.Score, K=${k}, ${c} in flight …\n`,
         );
-        await serviceLoop(grpcPort, k, c, 300); // warm-up
-        const s = await serviceLoop(grpcPort, k, c, cellMs);
+        await serviceLoop(grpcPort, k, c, 300, cfg.BENCH_CLIENT); // warm-up
+        const s = await serviceLoop(grpcPort, k, c, cellMs, cfg.BENCH_CLIENT);
         rows.push([
           m.label,
           'ScoringService.Score',
@@ -299,7 +317,7 @@ async function main(): Promise<void> {
     '',
   ]);
   printReport(
-    `bench-scoring — ScoringService.Score vs raw session.run, CPU (${THREADS} cores, load generator on the same machine); targets: overhead ≤ 1.3×, MLP ≥ 1,000,000 scores/s, sequence ≥ 50,000/s`,
+    `bench-scoring — ScoringService.Score vs raw session.run, CPU (${THREADS} cores, load generator on the same machine: ${cfg.BENCH_CLIENT === 'h2' ? 'raw HTTP/2' : 'grpc-js'} client); targets: overhead ≤ 1.3×, MLP ≥ 1,000,000 scores/s, sequence ≥ 50,000/s`,
     rows,
     {
       overhead_vs_raw: overhead,
