@@ -45,6 +45,12 @@ export const banditPolicyVars = {
     doc: 'Whether the model scores a decision whose user features are stale (the user’s history still loading from ClickHouse: only what the stream brought since). Off by default: such a vector reads like a newcomer’s, and a model values a returning buyer wrongly on it (in the demo, stale decisions were a quarter of the decisions and two thirds of the offers shown to sure things and sleeping dogs); the arms are then valued as when the scorer is down (the linear posterior, or no offer with the policy parameter unscored_fallback 0) and the decision is flagged features_stale',
     default: 'false',
   }),
+  BANDIT_SHED_LAG_MS: env.int({
+    doc: 'Load shedding: while the event loop’s delay (the largest in each 100 ms window, sampled every 10 ms) is above this, a growing share of GetOffers calls skips the feature and scoring calls and is answered from the posteriors alone, flagged overload (the share rises by 0.1 per window over it and falls by 0.05 per window under it). Calls then keep being answered within their deadlines instead of timing out in the queue. 0 = off (the default): every call takes the full path however late',
+    default: '0',
+    min: 0,
+    max: 10_000,
+  }),
   BANDIT_DEFAULT_DEADLINE_MS: env.int({
     doc: 'Time budget of a GetOffers call that carries no gRPC deadline',
     default: '30',

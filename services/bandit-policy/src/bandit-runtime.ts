@@ -23,6 +23,7 @@ import { FrequencyCaps } from './decision/frequency-caps';
 import { ImpressionsRepository } from './decision/impressions.repository';
 import { SystemDecisionEnv } from './decision/ids.adapter';
 import { OfferDecisionService } from './decision/offer-decision.service';
+import { eventLoopLag, OverloadShedder, SHEDDER_DEFAULTS } from './decision/overload-shedder';
 import { PacingService } from './learning/pacing.service';
 import { PosteriorStore } from './learning/posterior-store.service';
 import { RewardLearner } from './learning/reward-learner.service';
@@ -68,6 +69,8 @@ export class BanditRuntime {
   private readonly publisher: AttributionPublisherRepository;
   private readonly statsRepo: CampaignStatsRepository;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly lag: ReturnType<typeof eventLoopLag> | undefined;
+  private readonly shedder: OverloadShedder;
   private catalogLoaded = false;
   private ledgerLoaded = false;
   private stopping = false;
@@ -129,6 +132,7 @@ export class BanditRuntime {
       rewardsLearned: () => this.posteriors.count,
       decisionLogPending: () => decisionLog?.pending ?? 0,
       campaigns: () => this.catalog.size,
+      shedShare: () => this.shedder.share,
     });
     this.decisionLog = decisionLog = new DecisionLogRepository(
       kafka,
@@ -146,6 +150,12 @@ export class BanditRuntime {
       cfg.SCORING_SERVICE_ADDR === 'none'
         ? undefined
         : new ScoringAdapter(cfg.SCORING_SERVICE_ADDR);
+    // The event-loop histogram runs only where shedding is on.
+    this.lag = cfg.BANDIT_SHED_LAG_MS > 0 ? eventLoopLag() : undefined;
+    this.shedder = new OverloadShedder(
+      { ...SHEDDER_DEFAULTS, targetLagMs: cfg.BANDIT_SHED_LAG_MS },
+      this.lag ?? { delayMs: () => 0, reset: () => undefined },
+    );
     this.decisions = new OfferDecisionService({
       catalog: this.catalog,
       spec: loadFeatureSpec(),
@@ -174,6 +184,7 @@ export class BanditRuntime {
         offerTtlMs: cfg.BANDIT_OFFER_TTL_MS,
         redeemGraceMs: cfg.BANDIT_REDEEM_GRACE_MS,
       },
+      shedder: this.shedder,
     });
     const learner = new RewardLearner(this.posteriors, this.ledger, this.pacing, this.catalog);
     this.rewards = new RewardsConsumer(kafka, new RewardsRepository(ch), learner, {
@@ -234,6 +245,7 @@ export class BanditRuntime {
 
   /** Starts everything Kafka-facing in the background, retrying until it runs. */
   start(): void {
+    this.shedder.start();
     const retry = (name: string, work: () => Promise<void>) => {
       void (async () => {
         for (let attempt = 1; !this.stopping; attempt++) {
@@ -429,6 +441,8 @@ export class BanditRuntime {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    this.shedder.stop();
+    this.lag?.disable();
     try {
       if (this.ledgerLoaded) {
         const n = await this.ledger.handBack(Date.now(), true, () => undefined);

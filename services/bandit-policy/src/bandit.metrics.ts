@@ -10,6 +10,7 @@ export interface BanditGaugeSources {
   rewardsLearned(): number;
   decisionLogPending(): number;
   campaigns(): number;
+  shedShare(): number;
 }
 
 /** Prometheus metrics of bandit-policy. */
@@ -120,6 +121,11 @@ export class BanditMetrics implements DecisionMetrics, AttributionMetrics {
       () => sources.decisionLogPending(),
     );
     gauge('offerstream_bandit_campaigns', 'Campaigns in the catalog', () => sources.campaigns());
+    gauge(
+      'offerstream_bandit_shed_share',
+      'Share of GetOffers calls answered without features and scoring to shed load (BANDIT_SHED_LAG_MS)',
+      () => sources.shedShare(),
+    );
   }
 
   decided(outcome: 'offers' | 'empty' | 'holdout', degraded: readonly DegradedReason[]): void {

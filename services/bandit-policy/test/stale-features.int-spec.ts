@@ -1,14 +1,9 @@
-import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import {
-  DegradedReason,
-  type ScoreRequest,
-  ScoreResponse,
-  ScoringServiceService,
-} from '@offerstream/contracts';
+import { DegradedReason } from '@offerstream/contracts';
 import { expectEventually } from '@offerstream/testing';
 import {
   activeCampaign,
   banditClients,
+  countingScorer,
   isolatedBanditEnv,
   startBandit,
   startFeature,
@@ -18,45 +13,6 @@ import {
 } from './support';
 
 jest.setTimeout(120_000);
-
-/**
- * A scorer at the network edge that counts its calls and values every candidate alike: what
- * matters here is whether bandit-policy asks it at all.
- */
-async function countingScorer(): Promise<{ port: number; calls: () => number; stop: () => void }> {
-  let calls = 0;
-  const server = new Server();
-  server.addService(ScoringServiceService, {
-    score: (
-      call: ServerUnaryCall<ScoreRequest, ScoreResponse>,
-      cb: sendUnaryData<ScoreResponse>,
-    ) => {
-      calls++;
-      cb(
-        null,
-        ScoreResponse.fromPartial({
-          modelName: 'offer-uplift',
-          modelVersion: 'v-test',
-          scores: (call.request.features?.candidates ?? []).map((c) => ({
-            offerId: c.offerId,
-            campaignId: c.campaignId,
-            pClick: 0.2,
-            pPurchase: 0.6,
-            pPurchaseGivenOffer: 0.6,
-            pPurchaseNoOffer: 0.1,
-            uplift: 0.5,
-          })),
-        }),
-      );
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  return { port, calls: () => calls, stop: () => server.forceShutdown() };
-}
 
 let db: Db;
 let common: Record<string, string>;

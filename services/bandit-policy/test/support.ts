@@ -6,12 +6,21 @@ import {
   grpcClient,
   OfferServiceService,
   OfferType,
+  ScoreResponse,
+  ScoringServiceService,
   SERVICE_NAMES,
   type GetOffersRequest,
+  type ScoreRequest,
   type GetOffersResponse,
   type Offer,
 } from '@offerstream/contracts';
-import { Metadata } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import type { Kafka } from '@offerstream/kafka';
 import { startService, type RunningService } from '@offerstream/service-kit';
 import { uniqueName } from '@offerstream/testing';
@@ -79,10 +88,58 @@ export async function waitReady(svc: { httpPort: number }, timeoutMs = 30_000): 
 }
 
 /** Rewards a replica has learned from offerstream.rewards.v1 (its metric). */
-export async function learnedRewards(svc: { httpPort: number }): Promise<number> {
+export function learnedRewards(svc: { httpPort: number }): Promise<number> {
+  return metricValue(svc, 'offerstream_bandit_rewards_learned');
+}
+
+/** A metric of a replica (its first sample), NaN when absent. */
+export async function metricValue(svc: { httpPort: number }, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`)).text();
-  const m = /^offerstream_bandit_rewards_learned\S* (\d+)/m.exec(text);
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
   return Number(m?.[1] ?? NaN);
+}
+
+/**
+ * A scorer at the network edge that counts its calls and values every candidate alike: what
+ * matters here is whether bandit-policy asks it at all.
+ */
+export async function countingScorer(): Promise<{
+  port: number;
+  calls: () => number;
+  stop: () => void;
+}> {
+  let calls = 0;
+  const server = new Server();
+  server.addService(ScoringServiceService, {
+    score: (
+      call: ServerUnaryCall<ScoreRequest, ScoreResponse>,
+      cb: sendUnaryData<ScoreResponse>,
+    ) => {
+      calls++;
+      cb(
+        null,
+        ScoreResponse.fromPartial({
+          modelName: 'offer-uplift',
+          modelVersion: 'v-test',
+          scores: (call.request.features?.candidates ?? []).map((c) => ({
+            offerId: c.offerId,
+            campaignId: c.campaignId,
+            pClick: 0.2,
+            pPurchase: 0.6,
+            pPurchaseGivenOffer: 0.6,
+            pPurchaseNoOffer: 0.1,
+            uplift: 0.5,
+          })),
+        }),
+      );
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  return { port, calls: () => calls, stop: () => server.forceShutdown() };
 }
 
 /** gRPC clients of a bandit-policy replica. */

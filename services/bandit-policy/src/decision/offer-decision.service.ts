@@ -120,6 +120,8 @@ export interface DecisionDeps {
   readonly env: DecisionEnv;
   readonly metrics: DecisionMetrics;
   readonly settings: DecisionSettings;
+  /** Load shedding (BANDIT_SHED_LAG_MS): a shed call skips features and scoring. */
+  readonly shedder?: { shed(): boolean };
 }
 
 const POLICY_OF: Record<number, PolicyKind> = {
@@ -226,9 +228,14 @@ export class OfferDecisionService {
         ? this.loadCaps(req.shopId, req.userId, candidates, now)
         : undefined;
 
-    // Features for every candidate in one call.
+    // Features for every candidate in one call — unless the replica is shedding load: then
+    // the answer comes from the posteriors alone, as when the feature service is down.
     let features: FeatureSet | undefined;
-    if (candidates.length > 0) {
+    const shed = candidates.length > 0 && (this.d.shedder?.shed() ?? false);
+    if (shed) {
+      degraded.add(DegradedReason.DEGRADED_REASON_OVERLOAD);
+      reasons.add(DecisionReason.DECISION_REASON_FALLBACK_DEFAULT);
+    } else if (candidates.length > 0) {
       const budget = Math.floor(
         (deadline.left() - settings.answerMarginMs) * settings.featureShare,
       );
