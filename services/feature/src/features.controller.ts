@@ -79,6 +79,20 @@ function toContext(c: RequestContext | undefined | null): ContextInput {
   };
 }
 
+/** EventType of a sequence event's type name ('add_to_cart' → EVENT_TYPE_ADD_TO_CART), memoised. */
+const EVENT_TYPES = new Map<string, EventType>();
+function eventTypeOf(type: string): EventType {
+  let t = EVENT_TYPES.get(type);
+  if (t === undefined) {
+    t =
+      EventType[`EVENT_TYPE_${type.toUpperCase()}` as keyof typeof EventType] ??
+      EventType.EVENT_TYPE_UNSPECIFIED;
+    // The names come from the spec's event types, a small fixed set; bound it anyway.
+    if (EVENT_TYPES.size < 64) EVENT_TYPES.set(type, t);
+  }
+  return t;
+}
+
 function valueBand(rfm: number): ValueBand {
   if (rfm < 0.5) return ValueBand.VALUE_BAND_LOW;
   if (rfm < 3) return ValueBand.VALUE_BAND_MEDIUM;
@@ -135,9 +149,7 @@ export class FeaturesController implements FeatureServiceController {
     const sequence: SequenceEvent[] = (wanted === 0 ? [] : seq).map((s) => ({
       itemId: s.itemId,
       categoryId: s.categoryId,
-      type:
-        EventType[`EVENT_TYPE_${s.type.toUpperCase()}` as keyof typeof EventType] ??
-        EventType.EVENT_TYPE_UNSPECIFIED,
+      type: eventTypeOf(s.type),
       ageSeconds: Math.max(0, Math.floor((asOf - s.timeMs) / 1000)),
       priceMinor: s.priceMinor,
     }));
