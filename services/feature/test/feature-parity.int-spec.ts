@@ -253,6 +253,9 @@ describe('features online (service) and offline (trainer) agree', () => {
       expect(c.coldStart).toBe(off.candidates[i]!.cold_start);
     });
     expect(res.sequence.map((s) => s.itemId)).toEqual(off.sequence.map((s) => s.item_id));
+    expect(res.sequence.map((s) => EventType[s.type])).toEqual(
+      off.sequence.map((s) => `EVENT_TYPE_${s.type.toUpperCase()}`),
+    );
     return res;
   }
 
