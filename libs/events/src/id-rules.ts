@@ -19,6 +19,11 @@ const PLAIN_ASCII_ID = /^[!-~](?:[ -~]*[!-~])?$/;
  */
 export function idProblem(value: string): string | undefined {
   if (value.length <= MAX_ID_BYTES && PLAIN_ASCII_ID.test(value)) return undefined;
+  return idProblemByRule(value);
+}
+
+/** {@link idProblem} checked rule by rule, without the ASCII fast path. */
+export function idProblemByRule(value: string): string | undefined {
   if (Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES)
     return `is longer than ${MAX_ID_BYTES} bytes`;
   if (CONTROL_CHARS.test(value) || LONE_SURROGATE.test(value))
