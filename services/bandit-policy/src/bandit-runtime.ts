@@ -150,7 +150,7 @@ export class BanditRuntime {
       cfg.SCORING_SERVICE_ADDR === 'none'
         ? undefined
         : new ScoringAdapter(cfg.SCORING_SERVICE_ADDR);
-    // The event-loop histogram runs only where shedding is on.
+    // The event-loop timer runs only where shedding is on.
     this.lag = cfg.BANDIT_SHED_LAG_MS > 0 ? eventLoopLag() : undefined;
     this.shedder = new OverloadShedder(
       { ...SHEDDER_DEFAULTS, targetLagMs: cfg.BANDIT_SHED_LAG_MS },
