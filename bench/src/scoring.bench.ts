@@ -3,8 +3,11 @@
  * model, in one run: candidate-scores/s and p50/p99 latency for K = 20 and 100 candidates per
  * call at rising concurrency, for a small MLP and for a behaviour-sequence (BST-like) model.
  * The service runs as its own process; the load generator (this process) shares the cores.
+ * First, the transport ceiling: the same load against a grpc-js server that does nothing
+ * (noop-scoring-server.ts) — what no service on grpc-js can pass here.
  * BENCH_SECONDS (default 30) sizes every cell; the last line is key=value figures.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +190,43 @@ async function serviceLoop(
   };
 }
 
+/**
+ * The grpc-js transport ceiling: the same closed loop against noop-scoring-server.js (no
+ * decode, no model, a pre-encoded answer of `k` rows) in its own process, best of 16 and 64
+ * in flight. No scoring service on grpc-js can pass this rate on this machine.
+ */
+async function transportCeiling(
+  k: number,
+  ms: number,
+  client: 'h2' | 'grpc-js',
+): Promise<{ scoresPerS: number; concurrency: number }> {
+  const child = spawn(process.execPath, [join(__dirname, 'noop-scoring-server.js')], {
+    env: { ...process.env, NOOP_K: String(k) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /NOOP_PORT=(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`no-op server exited (${code})`)));
+    });
+    let best = { scoresPerS: 0, concurrency: 0 };
+    for (const c of [16, 64]) {
+      await serviceLoop(port, k, c, 300, client); // warm-up
+      const r = await serviceLoop(port, k, c, ms, client);
+      if (r.errors > 0) throw new Error(`no-op server: ${r.errors} errors at ${c} in flight`);
+      if (r.scoresPerS > best.scoresPerS) best = { scoresPerS: r.scoresPerS, concurrency: c };
+    }
+    return best;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 async function main(): Promise<void> {
   const cfg = loadConfig(
     {
@@ -234,6 +274,19 @@ async function main(): Promise<void> {
       'errors',
     ],
   ];
+  process.stdout.write('bench-scoring: transport ceiling (grpc-js no-op server), K=100 …\n');
+  const ceiling = await transportCeiling(100, cellMs, cfg.BENCH_CLIENT);
+  rows.push([
+    'grpc-js no-op server (transport ceiling)',
+    'Score, no decode, no model',
+    100,
+    ceiling.concurrency,
+    Math.round(ceiling.scoresPerS),
+    '',
+    '',
+    '',
+    0,
+  ]);
   const best: Record<string, Record<number, { raw: number; service: number }>> = {};
   for (const m of MODELS) {
     best[m.name] = {};
@@ -323,6 +376,8 @@ async function main(): Promise<void> {
       overhead_vs_raw: overhead,
       mlp_scores_per_s: Math.round(mlp[100]!.service),
       seq_scores_per_s: Math.round(seq[100]!.service),
+      noop_ceiling_scores_per_s: Math.round(ceiling.scoresPerS),
+      mlp_share_of_ceiling: +(mlp[100]!.service / ceiling.scoresPerS).toFixed(2),
     },
   );
 }
