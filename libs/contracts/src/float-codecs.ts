@@ -26,6 +26,7 @@ import {
 } from './gen/offerstream/v1/features';
 import {
   type ScoreRequest,
+  ScoreResponse,
   ScoringServiceService as GeneratedScoringService,
 } from './gen/offerstream/v1/scoring';
 
@@ -280,12 +281,18 @@ export const FeatureServiceService = {
   },
 } as const satisfies typeof GeneratedFeatureService;
 
-/** The ScoringService definition with Score requests encoded by `encodeScoreRequest`. */
+/**
+ * The ScoringService definition with Score requests encoded by `encodeScoreRequest`, and
+ * answers encoded by the generated encoder into the shared writer (an answer of 100 rows
+ * would otherwise grow a new writer by doubling).
+ */
 export const ScoringServiceService = {
   ...GeneratedScoringService,
   score: {
     ...GeneratedScoringService.score,
     requestSerialize: (value: ScoreRequest): Buffer => asBuffer(encodeScoreRequest(value)),
     requestDeserialize: (value: Buffer): ScoreRequest => decodeScoreRequest(value),
+    responseSerialize: (value: ScoreResponse): Buffer =>
+      asBuffer(encodeWith((w) => ScoreResponse.encode(value, w))),
   },
 } as const satisfies typeof GeneratedScoringService;
