@@ -5,7 +5,7 @@
  */
 export * from './gen/index.offerstream.v1';
 // In place of the generated definitions of the same names (an explicit export wins over `*`).
-export { FeatureServiceService, ScoringServiceService } from './float-codecs';
+export { encodeShared, FeatureServiceService, ScoringServiceService } from './float-codecs';
 export { Timestamp } from './gen/google/protobuf/timestamp';
 export { Duration } from './gen/google/protobuf/duration';
 export {

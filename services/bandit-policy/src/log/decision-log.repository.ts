@@ -1,4 +1,4 @@
-import { Decision } from '@offerstream/contracts';
+import { Decision, encodeShared } from '@offerstream/contracts';
 import { IdempotentProducer, type Kafka, type Message } from '@offerstream/kafka';
 import type { Logger } from '@offerstream/logging';
 import type { DecisionLogPort } from '../decision/offer-decision.service';
@@ -47,7 +47,7 @@ export class DecisionLogRepository implements DecisionLogPort {
       );
       return false;
     }
-    this.buffer.push({ key: d.userId, value: Buffer.from(Decision.encode(d).finish()) });
+    this.buffer.push({ key: d.userId, value: encodeShared(Decision, d) });
     this.kick();
     return !this.failing;
   }
