@@ -7,6 +7,7 @@
  */
 import { Server, ServerCredentials, type sendUnaryData } from '@grpc/grpc-js';
 import { ScoreResponse, ScoringServiceService } from '@offerstream/contracts';
+import { SERVER_OPTIONS } from '@offerstream/grpc';
 
 const k = Number(process.env.NOOP_K ?? '100');
 const answer = Buffer.from(
@@ -28,11 +29,8 @@ const answer = Buffer.from(
   ).finish(),
 );
 const asIs = (b: Buffer) => b;
-// The options GrpcHost (libs/grpc) gives every service.
-const server = new Server({
-  'grpc.max_receive_message_length': 8 * 1024 * 1024,
-  'grpc.enable_channelz': 0,
-});
+// The options every service's server starts with.
+const server = new Server({ ...SERVER_OPTIONS });
 server.addService(
   {
     score: {

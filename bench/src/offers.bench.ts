@@ -262,21 +262,25 @@ async function main(): Promise<void> {
         ).finish(),
       ),
     );
-    const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
-    const offersH2 = h2Channels(`127.0.0.1:${b.grpcPort}`, 4);
-    const offerFrames = offerReqs.map((r) => grpcFrame(r));
-    const getOffers = (k: number) => {
-      if (cfg.BENCH_CLIENT === 'h2')
-        return offersH2[k % offersH2.length]!.call(
-          OfferServiceService.getOffers.path,
-          offerFrames[k % users]!,
-          cfg.BENCH_DEADLINE_MS,
-        );
-      const c = offers[k % offers.length]!;
-      return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
-        deadlineMs: cfg.BENCH_DEADLINE_MS,
-      });
-    };
+    const getOffers = ((): ((k: number) => Promise<Buffer>) => {
+      if (cfg.BENCH_CLIENT === 'h2') {
+        const h2 = h2Channels(`127.0.0.1:${b.grpcPort}`, 4);
+        const frames = offerReqs.map((r) => grpcFrame(r));
+        return (k) =>
+          h2[k % h2.length]!.call(
+            OfferServiceService.getOffers.path,
+            frames[k % users]!,
+            cfg.BENCH_DEADLINE_MS,
+          );
+      }
+      const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
+      return (k) => {
+        const c = offers[k % offers.length]!;
+        return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
+          deadlineMs: cfg.BENCH_DEADLINE_MS,
+        });
+      };
+    })();
     const pids = [bandit, ...(sink ? [sink] : []), feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
 
@@ -417,8 +421,10 @@ async function main(): Promise<void> {
     }
 
     const rss = rssMb(bandit.child.pid!, 'VmHWM');
+    // The services read it from the environment they inherit from this process.
+    const shedLagMs = Number(process.env.BANDIT_SHED_LAG_MS ?? 0);
     printReport(
-      `bench-offers: GetOffers with ${CANDIDATES} candidate offers, ${users} users, ${cores} cores shared with Kafka, ClickHouse, the services and the load generator (${cfg.BENCH_CLIENT === 'h2' ? 'raw HTTP/2' : 'grpc-js'} client; load shedding ${Number(process.env.BANDIT_SHED_LAG_MS ?? 0) > 0 ? `on at ${process.env.BANDIT_SHED_LAG_MS} ms` : 'off'}; machine ${Math.round(busyBefore)} % busy before)`,
+      `bench-offers: GetOffers with ${CANDIDATES} candidate offers, ${users} users, ${cores} cores shared with Kafka, ClickHouse, the services and the load generator (${cfg.BENCH_CLIENT === 'h2' ? 'raw HTTP/2' : 'grpc-js'} client; load shedding ${shedLagMs > 0 ? `on at ${shedLagMs} ms` : 'off'}; machine ${Math.round(busyBefore)} % busy before)`,
       rows,
       {
         p99_ms_at_1000rps: at1000 ? pct(at1000, 99) : NaN,

@@ -121,11 +121,14 @@ async function serviceLoop(
   client: 'h2' | 'grpc-js',
 ) {
   const channels = Math.min(4, concurrency);
-  const clients = Array.from({ length: channels }, (_, i) =>
-    grpcClient(ScoringServiceService, SERVICE_NAMES.scoring, `127.0.0.1:${port}`, {
-      'grpc.channel_id': i,
-    }),
-  );
+  const clients =
+    client === 'grpc-js'
+      ? Array.from({ length: channels }, (_, i) =>
+          grpcClient(ScoringServiceService, SERVICE_NAMES.scoring, `127.0.0.1:${port}`, {
+            'grpc.channel_id': i,
+          }),
+        )
+      : [];
   const h2 = client === 'h2' ? h2Channels(`127.0.0.1:${port}`, channels) : [];
   const path = ScoringServiceService.score.path;
   const bytes = Buffer.from(
@@ -146,7 +149,7 @@ async function serviceLoop(
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      const c = clients[w % clients.length]!;
+      const c = clients[w % channels]; // one of the two kinds is there
       const c2 = h2[w % channels];
       while (performance.now() - t0 < ms) {
         const s = performance.now();
@@ -154,7 +157,7 @@ async function serviceLoop(
           const res = c2
             ? await c2.call(path, frame, 5000)
             : await new Promise<Buffer>((resolve, reject) =>
-                c.makeUnaryRequest(
+                c!.makeUnaryRequest(
                   path,
                   asIs,
                   asIs,

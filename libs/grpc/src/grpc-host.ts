@@ -67,6 +67,13 @@ const isSubscribable = (v: unknown): v is Subscribable =>
  * domain errors mapped to their status with the reason in trailers, anything else sent
  * as INTERNAL. Plus grpc.health.v1, reflection (grpcurl) and a graceful close.
  */
+/** The grpc-js server options every service starts with (before its own `channelOptions`). */
+export const SERVER_OPTIONS = {
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+  // Channelz keeps per-call counters and timestamps for a debug service not served here.
+  'grpc.enable_channelz': 0,
+} as const;
+
 export class GrpcHost {
   readonly health: HealthImplementation;
   private readonly server: Server;
@@ -75,12 +82,7 @@ export class GrpcHost {
   private boundPort: number | undefined;
 
   constructor(private readonly o: GrpcHostOptions) {
-    this.server = new Server({
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
-      // Channelz keeps per-call counters and timestamps for a debug service not served here.
-      'grpc.enable_channelz': 0,
-      ...(o.channelOptions ?? {}),
-    });
+    this.server = new Server({ ...SERVER_OPTIONS, ...(o.channelOptions ?? {}) });
     this.pkg = loadSync([...o.protoPath, healthProtoPath], {
       includeDirs: [...o.includeDirs],
       keepCase: false,

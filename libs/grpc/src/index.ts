@@ -9,5 +9,5 @@ export { commonStatusMapper, REASON_TRAILER, toGrpcError } from './grpc-errors';
 export type { GrpcErrorObject, GrpcStatusMapper } from './grpc-errors';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { checkHealth, listServices } from './grpc-probe';
-export { GrpcHost } from './grpc-host';
+export { GrpcHost, SERVER_OPTIONS } from './grpc-host';
 export type { GrpcHostOptions } from './grpc-host';

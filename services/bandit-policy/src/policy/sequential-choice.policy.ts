@@ -23,6 +23,8 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
   /** 1 for the arms that are options at all (see `unscored_fallback`). */
   private readonly usable: Uint8Array;
   private readonly usableCount: number;
+  /** `value` with arms that are no option at −∞ (below "no offer"), for the greedy list. */
+  private readonly greedyValue: Float64Array;
   private readonly remaining: Uint8Array;
   private readonly probs: Float64Array;
 
@@ -44,6 +46,10 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
       this.value[i] = modelOrLinearValue(campaign, arm, posteriors) - this.budgetCost[i]!;
     }
     this.usableCount = usable;
+    this.greedyValue =
+      usable === n
+        ? this.value
+        : Float64Array.from(this.value, (v, i) => (this.usable[i] === 1 ? v : -Infinity));
   }
 
   /**
@@ -72,13 +78,7 @@ export abstract class SequentialChoicePolicy extends BaseCampaignPolicy {
   }
 
   greedyList(maxLength: number, out: ArmList): void {
-    if (this.usableCount === this.size) {
-      this.rankPositive(this.value, maxLength, out);
-      return;
-    }
-    // Arms that are no option rank below "no offer".
-    const values = Float64Array.from(this.value, (v, i) => (this.usable[i] === 1 ? v : -Infinity));
-    this.rankPositive(values, maxLength, out);
+    this.rankPositive(this.greedyValue, maxLength, out);
   }
 
   drawList(sampler: Sampler, maxLength: number, out: ArmList): void {
