@@ -46,6 +46,7 @@ import { createKafka, kafkaVars, provisionTopics, topicSpecs, TOPICS } from '@of
 import { createLogger } from '@offerstream/logging';
 import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
 import { grpcFrame, h2Channels, H2UnaryChannel } from './h2-unary';
+import { startNoopHop } from './noop';
 import { machineBusyNow, openLoop as runOpenLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
 import { ROOT, startService, type ServiceProcess } from './service-process';
@@ -665,6 +666,41 @@ async function main(): Promise<void> {
         break;
       } else brokeAt = rate;
     }
+
+    // The transport ceiling: the same open loop and client against a no-op grpc-js hop in its
+    // own process that answers every call with bytes this service gave (noop.ts): p99 at
+    // 1,000 req/s and the highest rate it holds within 5 ms. No feature service on grpc-js
+    // beats it on this machine.
+    const ceilingAnswer = await callUnary(raw[0]!.getFeatures.bind(raw[0]!), latReq(0), {
+      deadlineMs: 5000,
+    });
+    const noop = await startNoopHop({
+      path: FeatureServiceService.getFeatures.path,
+      answer: ceilingAnswer,
+    });
+    const noopH2 = h2Channels(`127.0.0.1:${noop.port}`, 4);
+    let noop1000: RateResult;
+    let noopMaxOk = 0;
+    try {
+      await openLoop(noopH2, 300, 2, latReq, noop.pid);
+      noop1000 = await openLoop(noopH2, 1000, latSeconds, latReq, noop.pid);
+      log(`  no-op hop, 1000 req/s, raw HTTP/2 client: ${describe(noop1000)}`);
+      if (passes(noop1000)) {
+        noopMaxOk = 1000;
+        for (const rate of [1500, 2000, 3000, 4000, 6000, 8000]) {
+          const r = await openLoop(noopH2, rate, stepSeconds, latReq, noop.pid);
+          const ok = passes(r);
+          log(
+            `  no-op hop, step ${rate} req/s × ${stepSeconds} s: ${describe(r)} → ${ok ? 'ok' : 'over'}`,
+          );
+          if (!ok) break;
+          noopMaxOk = rate;
+        }
+      }
+    } finally {
+      for (const c of noopH2) c.close();
+      noop.stop();
+    }
     const f1Rss = rssMb(feature.child.pid!);
     for (const c of [...clients, ...raw, ...h2]) c.close();
     await feature.stop();
@@ -981,6 +1017,11 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         'max sustainable req/s with p99 ≤ 5 ms and no errors (0 = none tried held)',
         `${maxOk}${brokeAt > 0 ? ` (broke at ${brokeAt})` : ''}`,
       ],
+      [
+        'transport ceiling — a no-op grpc-js hop answering this service’s bytes, 1000 req/s (raw HTTP/2): p50 / p99 / p99.9 ms, CPU % hop / bench / rest',
+        `${pct(noop1000, 50)} / ${pct(noop1000, 99)} / ${pct(noop1000, 99.9)}, ${Math.round(noop1000.serverCpu)} / ${Math.round(noop1000.benchCpu)} / ${Math.round(noop1000.otherCpu)}`,
+      ],
+      ['transport ceiling: max req/s with p99 ≤ 5 ms (0 = not even 1000)', noopMaxOk],
       ['feature RSS MB after phases 1–2', Math.round(f1Rss)],
       [
         '3. MEMORY — history INSERTed into ClickHouse, live events put on events.valid.v1 (bench shortcuts)',
@@ -1061,6 +1102,8 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         errors: main1000.errors,
         p99_ms_grpcjs_client: pct(grpcJs1000, 99),
         max_rps_p99_5ms: maxOk,
+        noop_p99_ms_at_1000rps: pct(noop1000, 99),
+        noop_max_rps_p99_5ms: noopMaxOk,
         rss_mb_per_100k_users: Math.round(rssPer100k),
         heap_mb_per_100k_users: Math.round(heapPer100k),
         user_cap: cap,

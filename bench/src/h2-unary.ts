@@ -43,17 +43,27 @@ export function grpcFrame(message: Uint8Array): Buffer {
   return out;
 }
 
-/** One HTTP/2 connection to a gRPC server, making unary calls with pre-framed requests. */
+/**
+ * One HTTP/2 connection to a gRPC server, making unary calls with pre-framed requests. A
+ * session the server closed (e.g. GOAWAY after a storm of cancelled streams, Node's
+ * rapid-reset guard) is reopened on the next call, as a grpc-js channel reconnects.
+ */
 export class H2UnaryChannel {
-  private readonly session: ClientHttp2Session;
+  private session: ClientHttp2Session;
+  private closedByUs = false;
 
-  constructor(address: string) {
-    this.session = connect(`http://${address}`, {
+  constructor(private readonly address: string) {
+    this.session = this.open();
+  }
+
+  private open(): ClientHttp2Session {
+    const session = connect(`http://${this.address}`, {
       // Big windows: answers of ~10 KB at 1,000/s must not wait for WINDOW_UPDATEs.
       settings: { initialWindowSize: 1 << 22, enablePush: false },
     });
-    this.session.on('error', () => undefined); // a call on a dead session fails by itself
-    this.session.on('connect', () => this.session.setLocalWindowSize(1 << 24));
+    session.on('error', () => undefined); // a call on a dead session fails by itself
+    session.on('connect', () => session.setLocalWindowSize(1 << 24));
+    return session;
   }
 
   /**
@@ -64,6 +74,8 @@ export class H2UnaryChannel {
     return new Promise<Buffer>((resolve, reject) => {
       let stream;
       try {
+        if (!this.closedByUs && (this.session.closed || this.session.destroyed))
+          this.session = this.open();
         stream = this.session.request({
           [HTTP2_HEADER_METHOD]: HTTP2_METHOD_POST,
           [HTTP2_HEADER_PATH]: path,
@@ -119,6 +131,7 @@ export class H2UnaryChannel {
   }
 
   close(): void {
+    this.closedByUs = true;
     this.session.close();
   }
 }

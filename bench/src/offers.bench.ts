@@ -4,7 +4,8 @@
  * offers, choosing with SquareCB under a budget, reserving, and logging every decision to
  * Kafka — at rising open-loop request rates. Side by side in the same run, the two calls it
  * makes, alone at 1,000 req/s (GetFeatures with 20 candidates, Score with K = 20): the floor
- * a decision cannot beat.
+ * a decision cannot beat; and first, the same ladder through a chain of three no-op grpc-js
+ * hops answering the services' own bytes (noop.ts): the transport ceiling on this machine.
  *
  * bandit-policy runs as production runs it: a replica that serves GetOffers without the decision
  * sink (BANDIT_DECISION_SINK=false) and a sink replica that stores the log and attributes.
@@ -23,6 +24,7 @@ import {
   CampaignStatus,
   FeatureServiceService,
   GetFeaturesRequest,
+  GetFeaturesResponse,
   GetOffersRequest,
   GetOffersResponse,
   grpcClient,
@@ -40,6 +42,7 @@ import { IdempotentProducer, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import { MODELS, writeStore } from './bench-models';
 import { grpcFrame, h2Channels } from './h2-unary';
+import { startNoopHop } from './noop';
 import { isolatedRun } from './isolated-run';
 import { cpuSeconds, machineBusyNow, openLoop, rssMb, type RateResult } from './load';
 import { percentile, printReport } from './report';
@@ -262,25 +265,35 @@ async function main(): Promise<void> {
         ).finish(),
       ),
     );
-    const getOffers = ((): ((k: number) => Promise<Buffer>) => {
+    /** The load generator's GetOffers call against the server on `port` (h2 or grpc-js). */
+    const offersCaller = (
+      port: number,
+    ): { call: (k: number) => Promise<Buffer>; close(): void } => {
       if (cfg.BENCH_CLIENT === 'h2') {
-        const h2 = h2Channels(`127.0.0.1:${b.grpcPort}`, 4);
+        const h2 = h2Channels(`127.0.0.1:${port}`, 4);
         const frames = offerReqs.map((r) => grpcFrame(r));
-        return (k) =>
-          h2[k % h2.length]!.call(
-            OfferServiceService.getOffers.path,
-            frames[k % users]!,
-            cfg.BENCH_DEADLINE_MS,
-          );
+        return {
+          call: (k) =>
+            h2[k % h2.length]!.call(
+              OfferServiceService.getOffers.path,
+              frames[k % users]!,
+              cfg.BENCH_DEADLINE_MS,
+            ),
+          close: () => h2.forEach((c) => c.close()),
+        };
       }
-      const offers = channels(RawOffers, SERVICE_NAMES.offers, b.grpcPort);
-      return (k) => {
-        const c = offers[k % offers.length]!;
-        return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
-          deadlineMs: cfg.BENCH_DEADLINE_MS,
-        });
+      const offers = channels(RawOffers, SERVICE_NAMES.offers, port);
+      return {
+        call: (k) => {
+          const c = offers[k % offers.length]!;
+          return callUnary(c.getOffers.bind(c), offerReqs[k % users]!, {
+            deadlineMs: cfg.BENCH_DEADLINE_MS,
+          });
+        },
+        close: () => offers.forEach((c) => c.close()),
       };
-    })();
+    };
+    const getOffers = offersCaller(b.grpcPort).call;
     const pids = [bandit, ...(sink ? [sink] : []), feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
 
@@ -291,6 +304,30 @@ async function main(): Promise<void> {
       log(`bench-offers: warming ${users} users (pass ${pass}) …`);
       await openLoop(getOffers, 200, Math.max(3, users / 200), pids, degraded);
     }
+
+    // The requests and answers of a decision's three calls, as the services give them. The
+    // no-op chain below answers with these bytes.
+    const fReq = Buffer.from(
+      GetFeaturesRequest.encode(
+        GetFeaturesRequest.fromPartial({
+          shopId: SHOP,
+          userId: 'user-1',
+          candidates: campaign().offers.map((o) => ({
+            offerId: o.offerId,
+            campaignId: 'bench-cmp',
+          })),
+        }),
+      ).finish(),
+    );
+    const fc = channels(RawFeatures, SERVICE_NAMES.features, f.grpcPort);
+    const fRes = await callUnary(fc[0]!.getFeatures.bind(fc[0]!), fReq, { deadlineMs: 5000 });
+    const features = GetFeaturesResponse.decode(fRes).features;
+    const sc = channels(RawScoring, SERVICE_NAMES.scoring, s.grpcPort);
+    const sReq = Buffer.from(
+      ScoreRequest.encode(ScoreRequest.fromPartial({ modelName: mlp.name, features })).finish(),
+    );
+    const sRes = await callUnary(sc[0]!.score.bind(sc[0]!), sReq, { deadlineMs: 5000 });
+    const oRes = await getOffers(0);
 
     const B = cfg.BENCH_SECONDS;
     const step = Math.max(3, Math.round(B / 8));
@@ -324,21 +361,56 @@ async function main(): Promise<void> {
         `  ${label} ${r.rate}/s: p50 ${pct(r, 50)} ms, p99 ${pct(r, 99)} ms, errors ${r.errors}${kinds ? ` (${kinds})` : ''}, degraded ${r.flagged}/${r.sampled}`,
       );
     };
+    const rates = [...new Set([...cfg.BENCH_RATES.split(',').map((x) => Number(x.trim())), 1000])]
+      .filter((x) => Number.isInteger(x) && x > 0)
+      .sort((x, y) => x - y);
+    /** End to end means the full path: answers degraded (features or scoring skipped, e.g. shed
+     * under BANDIT_SHED_LAG_MS) may be at most 1 % of those sampled. */
+    const holds = (r: RateResult, rate: number) =>
+      pct(r, 99) <= 25 &&
+      r.errors === 0 &&
+      r.achievedRate >= rate * 0.95 &&
+      r.flagged <= 0.01 * r.sampled;
+    const seconds = (rate: number) => (rate === 1000 ? Math.max(step, Math.round(B / 3)) : step);
+
+    // The transport ceiling: the same ladder through three no-op grpc-js hops, each its own
+    // process (GetOffers → GetFeatures, then Score; pre-encoded answers, nothing decoded, no
+    // decision log). What this chain cannot hold here, no service of that shape on grpc-js can.
+    let noopAt1000: RateResult | undefined;
+    let noopMaxOk = 0;
+    {
+      const nf = await startNoopHop({ path: FeatureServiceService.getFeatures.path, answer: fRes });
+      const ns = await startNoopHop({ path: ScoringServiceService.score.path, answer: sRes });
+      const no = await startNoopHop({
+        path: OfferServiceService.getOffers.path,
+        answer: oRes,
+        downstream: [
+          { path: FeatureServiceService.getFeatures.path, hop: nf, request: fReq },
+          { path: ScoringServiceService.score.path, hop: ns, request: sReq },
+        ],
+        hopDeadlineMs: cfg.BENCH_DEADLINE_MS,
+      });
+      const chain = offersCaller(no.port);
+      try {
+        const chainPids = [no.pid, nf.pid, ns.pid];
+        await openLoop(chain.call, 200, 2, chainPids); // connections, JIT
+        for (const rate of rates) {
+          log(`bench-offers: no-op chain at ${rate} req/s for ${seconds(rate)} s …`);
+          const r = await openLoop(chain.call, rate, seconds(rate), chainPids);
+          row('no-op chain (3 grpc-js hops, no work)', r);
+          if (rate === 1000) noopAt1000 = r;
+          if (holds(r, rate)) noopMaxOk = rate;
+          else if (rate > 1000) break;
+          await sleep(1000);
+        }
+      } finally {
+        chain.close();
+        for (const h of [no, nf, ns]) h.stop();
+      }
+    }
+
     // The two calls a decision makes, alone, at 1,000 req/s (first: the decision log's
     // ClickHouse sink works on after the GetOffers steps and would skew them).
-    const fReq = Buffer.from(
-      GetFeaturesRequest.encode(
-        GetFeaturesRequest.fromPartial({
-          shopId: SHOP,
-          userId: 'user-1',
-          candidates: campaign().offers.map((o) => ({
-            offerId: o.offerId,
-            campaignId: 'bench-cmp',
-          })),
-        }),
-      ).finish(),
-    );
-    const fc = channels(RawFeatures, SERVICE_NAMES.features, f.grpcPort);
     const rf = await openLoop(
       (k) =>
         callUnary(fc[k % fc.length]!.getFeatures.bind(fc[k % fc.length]!), fReq, {
@@ -349,26 +421,6 @@ async function main(): Promise<void> {
       [feature.child.pid!],
     );
     row('GetFeatures alone (20 candidates)', rf);
-    const features = (
-      await (async () => {
-        const c = grpcClient(
-          FeatureServiceService,
-          SERVICE_NAMES.features,
-          `127.0.0.1:${f.grpcPort}`,
-        );
-        try {
-          return await callUnary(c.getFeatures.bind(c), GetFeaturesRequest.decode(fReq), {
-            deadlineMs: 5000,
-          });
-        } finally {
-          c.close();
-        }
-      })()
-    ).features;
-    const sReq = Buffer.from(
-      ScoreRequest.encode(ScoreRequest.fromPartial({ modelName: mlp.name, features })).finish(),
-    );
-    const sc = channels(RawScoring, SERVICE_NAMES.scoring, s.grpcPort);
     const rs = await openLoop(
       (k) =>
         callUnary(sc[k % sc.length]!.score.bind(sc[k % sc.length]!), sReq, {
@@ -382,24 +434,15 @@ async function main(): Promise<void> {
 
     let at1000: RateResult | undefined;
     let maxOk = 0;
-    const rates = [...new Set([...cfg.BENCH_RATES.split(',').map((x) => Number(x.trim())), 1000])]
-      .filter((x) => Number.isInteger(x) && x > 0)
-      .sort((x, y) => x - y);
     for (const rate of rates) {
-      log(`bench-offers: GetOffers at ${rate} req/s for ${step} s …`);
+      log(`bench-offers: GetOffers at ${rate} req/s for ${seconds(rate)} s …`);
       const before = await banditCounters(b.httpPort);
       const cpu0 = {
         at: Date.now(),
         serve: cpuSeconds(bandit.child.pid!),
         sink: sink ? cpuSeconds(sink.child.pid!) : 0,
       };
-      const r = await openLoop(
-        getOffers,
-        rate,
-        rate === 1000 ? Math.max(step, Math.round(B / 3)) : step,
-        pids,
-        degraded,
-      );
+      const r = await openLoop(getOffers, rate, seconds(rate), pids, degraded);
       row('GetOffers (features + scoring + policy + log)', r);
       const wall = (Date.now() - cpu0.at) / 1000;
       const share = (pid: number, from: number) =>
@@ -408,14 +451,7 @@ async function main(): Promise<void> {
         `    ${stageLine(before, await banditCounters(b.httpPort))}; CPU % of a core: serving replica ${share(bandit.child.pid!, cpu0.serve)}${sink ? `, sink replica ${share(sink.child.pid!, cpu0.sink)}` : ' (sink included)'}`,
       );
       if (rate === 1000) at1000 = r;
-      // End to end means the full path: answers degraded (features or scoring skipped, e.g.
-      // shed under BANDIT_SHED_LAG_MS) may be at most 1 % of those sampled.
-      const ok =
-        pct(r, 99) <= 25 &&
-        r.errors === 0 &&
-        r.achievedRate >= rate * 0.95 &&
-        r.flagged <= 0.01 * r.sampled;
-      if (ok) maxOk = rate;
+      if (holds(r, rate)) maxOk = rate;
       else if (rate > 1000) break;
       await sleep(1000);
     }
@@ -436,6 +472,8 @@ async function main(): Promise<void> {
           : NaN,
         features_p99_ms_at_1000rps: pct(rf, 99),
         scoring_p99_ms_at_1000rps: pct(rs, 99),
+        noop_chain_p99_ms_at_1000rps: noopAt1000 ? pct(noopAt1000, 99) : NaN,
+        noop_chain_max_rps_p99_25ms: noopMaxOk,
         bandit_peak_rss_mb: Math.round(rss),
       },
     );

@@ -4,10 +4,9 @@
  * call at rising concurrency, for a small MLP and for a behaviour-sequence (BST-like) model.
  * The service runs as its own process; the load generator (this process) shares the cores.
  * First, the transport ceiling: the same load against a grpc-js server that does nothing
- * (noop-scoring-server.ts) — what no service on grpc-js can pass here.
+ * (noop.ts) — what no service on grpc-js can pass here.
  * BENCH_SECONDS (default 30) sizes every cell; the last line is key=value figures.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import { createLogger } from '@offerstream/logging';
 import * as ort from 'onnxruntime-node';
 import { BUCKETS, C, L, MODELS, spec, U, writeStore, type BenchModel } from './bench-models';
 import { grpcFrame, h2Channels } from './h2-unary';
+import { startNoopHop } from './noop';
 import { percentile, printReport } from './report';
 import { startService } from './service-process';
 
@@ -194,7 +194,7 @@ async function serviceLoop(
 }
 
 /**
- * The grpc-js transport ceiling: the same closed loop against noop-scoring-server.js (no
+ * The grpc-js transport ceiling: the same closed loop against a no-op hop (noop.ts: no
  * decode, no model, a pre-encoded answer of `k` rows) in its own process, best of 16 and 64
  * in flight. No scoring service on grpc-js can pass this rate on this machine.
  */
@@ -203,20 +203,26 @@ async function transportCeiling(
   ms: number,
   client: 'h2' | 'grpc-js',
 ): Promise<{ scoresPerS: number; concurrency: number }> {
-  const child = spawn(process.execPath, [join(__dirname, 'noop-scoring-server.js')], {
-    env: { ...process.env, NOOP_K: String(k) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // What a scoring service answers for k candidates (the no-op hop sends it as is).
+  const answer = ScoreResponse.encode(
+    ScoreResponse.fromPartial({
+      modelName: 'noop',
+      modelVersion: 'v0',
+      scores: Array.from({ length: k }, (_, i) => ({
+        offerId: `offer-${i}`,
+        campaignId: 'camp',
+        pClick: 0.1,
+        pPurchase: 0.2,
+        pPurchaseGivenOffer: 0.2,
+        pPurchaseNoOffer: 0.1,
+        uplift: 0.1,
+      })),
+      latency: { batchSize: 1 },
+    }),
+  ).finish();
+  const hop = await startNoopHop({ path: ScoringServiceService.score.path, answer });
+  const port = hop.port;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /NOOP_PORT=(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`no-op server exited (${code})`)));
-    });
     let best = { scoresPerS: 0, concurrency: 0 };
     for (const c of [16, 64]) {
       await serviceLoop(port, k, c, 300, client); // warm-up
@@ -226,7 +232,7 @@ async function transportCeiling(
     }
     return best;
   } finally {
-    child.kill('SIGTERM');
+    hop.stop();
   }
 }
 
