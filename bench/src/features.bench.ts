@@ -13,6 +13,7 @@
  * Kafka, ClickHouse, ingest, the feature service and this process share the machine's cores.
  * BENCH_SECONDS (default 30) sizes the timed phases; the last line is key=value figures.
  */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -77,6 +78,10 @@ const vars = {
     default: '',
     pattern: /^$|^(--[a-z0-9-]+(=[A-Za-z0-9_.,/-]+)?)( --[a-z0-9-]+(=[A-Za-z0-9_.,/-]+)?)*$/,
     patternRule: 'must be node options separated by single spaces',
+  }),
+  BENCH_HEAP_SNAPSHOT: env.bool({
+    doc: 'Write a V8 heap snapshot of the memory phase’s feature service once its users are in memory (into .local/prof; open it in Chrome DevTools)',
+    default: 'false',
   }),
   BENCH_STREAM_USERS: env.int({
     doc: 'Distinct users of the stream pushed past the cap (time-bounded: 2 × BENCH_SECONDS)',
@@ -152,6 +157,27 @@ async function collectGarbage(url: string | undefined): Promise<boolean> {
   } finally {
     ws.close();
   }
+}
+
+/**
+ * Has the process (started with --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=`dir`) write a
+ * heap snapshot; returns once the file stops growing, and logs its path.
+ */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const known = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (let last = -1, t = Date.now(); Date.now() - t < 120_000; await sleep(1000)) {
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !known.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === last) {
+      log(`  heap snapshot: ${join(dir, file)} (${Math.round(size / 2 ** 20)} MB)`);
+      return;
+    }
+    last = size;
+  }
+  log('  heap snapshot: none written within 120 s');
 }
 
 // ------------------------------------------------------------------ gRPC load helpers
@@ -760,7 +786,15 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       'feature',
       'feature-mem',
       { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature-mem`, FEATURE_MAX_USERS: String(cap) },
-      { inspect: true, nodeArgs: FEATURE_NODE_ARGS },
+      {
+        inspect: true,
+        nodeArgs: [
+          ...FEATURE_NODE_ARGS,
+          ...(cfg.BENCH_HEAP_SNAPSHOT
+            ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${join(ROOT, '.local', 'prof')}`]
+            : []),
+        ],
+      },
     );
     services.push(mem);
     const mPorts = await mem.serving;
@@ -898,6 +932,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     );
     const withUsers = await memoryNow(true);
     const per100k = (mb: number) => (mb * 100_000) / Math.max(1, loaded);
+    if (cfg.BENCH_HEAP_SNAPSHOT) await heapSnapshot(mPid, join(ROOT, '.local', 'prof'));
     const rssPer100k = per100k(withUsers.rss - before.rss);
     const heapPer100k = per100k(withUsers.heap - before.heap);
     log(

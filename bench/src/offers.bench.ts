@@ -297,14 +297,6 @@ async function main(): Promise<void> {
     const pids = [bandit, ...(sink ? [sink] : []), feature, scoring].map((p) => p.child.pid!);
     const degraded = (res: Buffer) => GetOffersResponse.decode(res).degraded;
 
-    // Warm-up: every user once at a gentle rate (features loaded, model scored, leases taken).
-    // Twice: a first request may find the feature service's loads full (it sheds them and
-    // answers from memory); the steps below measure the steady state, not a cold start.
-    for (const pass of [1, 2]) {
-      log(`bench-offers: warming ${users} users (pass ${pass}) …`);
-      await openLoop(getOffers, 200, Math.max(3, users / 200), pids, degraded);
-    }
-
     // The requests and answers of a decision's three calls, as the services give them. The
     // no-op chain below answers with these bytes.
     const fReq = Buffer.from(
@@ -376,6 +368,7 @@ async function main(): Promise<void> {
     // The transport ceiling: the same ladder through three no-op grpc-js hops, each its own
     // process (GetOffers → GetFeatures, then Score; pre-encoded answers, nothing decoded, no
     // decision log). What this chain cannot hold here, no service of that shape on grpc-js can.
+    // It runs first, while the services idle (no warm-up decisions to store yet).
     let noopAt1000: RateResult | undefined;
     let noopMaxOk = 0;
     {
@@ -407,6 +400,14 @@ async function main(): Promise<void> {
         chain.close();
         for (const h of [no, nf, ns]) h.stop();
       }
+    }
+
+    // Warm-up: every user once at a gentle rate (features loaded, model scored, leases taken).
+    // Twice: a first request may find the feature service's loads full (it sheds them and
+    // answers from memory); the steps below measure the steady state, not a cold start.
+    for (const pass of [1, 2]) {
+      log(`bench-offers: warming ${users} users (pass ${pass}) …`);
+      await openLoop(getOffers, 200, Math.max(3, users / 200), pids, degraded);
     }
 
     // The two calls a decision makes, alone, at 1,000 req/s (first: the decision log's

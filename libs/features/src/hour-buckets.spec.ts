@@ -1,4 +1,23 @@
+import fc from 'fast-check';
 import { HourBuckets } from './hour-buckets';
+
+/** The dense reference: every hour ever given a non-zero amount, all its fields. */
+class DenseBuckets {
+  readonly hours = new Map<number, number[]>();
+  constructor(readonly fields: number) {}
+  add(hour: number, amounts: readonly number[]): void {
+    if (amounts.every((a) => a === 0)) return;
+    const row = this.hours.get(hour) ?? new Array<number>(this.fields).fill(0);
+    amounts.forEach((a, f) => (row[f]! += a));
+    this.hours.set(hour, row);
+  }
+  prune(minHour: number): void {
+    for (const h of [...this.hours.keys()]) if (h < minHour) this.hours.delete(h);
+  }
+  inRange(from: number, to: number): [number, number[]][] {
+    return [...this.hours].filter(([h]) => h >= from && h <= to).sort((a, b) => a[0] - b[0]);
+  }
+}
 
 describe('HourBuckets', () => {
   it('sums a field over an hour range whatever order the hours arrive in', () => {
@@ -47,5 +66,73 @@ describe('HourBuckets', () => {
       [3, 7],
       [5, 3],
     ]);
+  });
+
+  it('answers as a dense table would, for any adds and prunes (property)', () => {
+    const fields = 13;
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        hour: fc.integer({ min: 490_000, max: 490_060 }),
+        amounts: fc.array(
+          fc.oneof(
+            fc.constant(0),
+            fc.integer({ min: -2, max: 2 }),
+            fc.integer({ min: -3, max: 50 }),
+          ),
+          { maxLength: fields, size: 'max' },
+        ),
+      }),
+      fc.record({
+        kind: fc.constant('prune' as const),
+        hour: fc.integer({ min: 489_990, max: 490_070 }),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 80, size: 'max' }),
+        fc.uniqueArray(fc.integer({ min: 0, max: fields - 1 }), { maxLength: 4 }),
+        fc.integer({ min: 489_990, max: 490_070 }),
+        fc.integer({ min: 0, max: 80 }),
+        (ops, summed, from, span) => {
+          const sparse = new HourBuckets(fields);
+          const dense = new DenseBuckets(fields);
+          for (const o of ops)
+            if (o.kind === 'add') {
+              sparse.add(o.hour, o.amounts);
+              dense.add(o.hour, o.amounts);
+            } else {
+              sparse.prune(o.hour);
+              dense.prune(o.hour);
+            }
+          const to = from + span;
+          const rows = dense.inRange(from, to);
+          expect(sparse.size).toBe(dense.hours.size);
+          const w = Float64Array.from({ length: 100 }, (_, k) => 2 ** (-k / 24));
+          for (let field = 0; field < fields; field++) {
+            expect(sparse.sum(field, from, to)).toBe(rows.reduce((s, [, r]) => s + r[field]!, 0));
+            expect(sparse.decayedBy(field, from, to, w)).toBeCloseTo(
+              rows.reduce((s, [h, r]) => s + r[field]! * w[to - h]!, 0),
+              9,
+            );
+          }
+          const seen: [number, number][] = [];
+          sparse.forEachTotal(summed, from, to, (h, t) => seen.push([h, t]));
+          // An hour once given a non-zero amount stays (also if its values cancelled out).
+          const expected = rows.map(([h, r]) => [h, summed.reduce((s, f) => s + r[f]!, 0)]);
+          expect(seen).toEqual(expected);
+        },
+      ),
+      { numRuns: 500, seed: 11 },
+    );
+  });
+
+  it('refuses hours and amounts it cannot hold', () => {
+    const b = new HourBuckets(2);
+    expect(() => b.add(-1, [1])).toThrow(RangeError);
+    expect(() => b.add(1.5, [1])).toThrow(RangeError);
+    expect(() => b.add(2 ** 27, [1])).toThrow(RangeError);
+    expect(() => b.add(1, [1, 2, 3])).toThrow(RangeError);
+    expect(() => new HourBuckets(17)).toThrow(RangeError);
   });
 });

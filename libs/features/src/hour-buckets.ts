@@ -5,74 +5,109 @@ export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS);
 }
 
+/** Bits of a key that hold the field: a key is hour × FIELD_SPAN + field. */
+const FIELD_BITS = 4;
+const FIELD_SPAN = 1 << FIELD_BITS;
+const FIELD_MASK = FIELD_SPAN - 1;
+/** Hours since the epoch a key can hold and stay a small integer (2^27 h ≈ year 17,000). */
+const MAX_HOUR = 2 ** (31 - FIELD_BITS) - 1;
+
 /**
- * Sparse hourly counters of one entity (a user, an item, an offer): only hours with
- * activity take room, `fields` numbers each, hours kept sorted. Buckets older than the
- * lookback are pruned on write, so memory follows the entity's active hours, not time.
+ * Sparse hourly counters of one entity (a user, an item, an offer), `fields` numbers per
+ * hour (at most 16). Only the non-zero values of active hours take room: each is a key
+ * (hour × 16 + field, a small integer: 4 bytes in a packed array) and its value (8 bytes),
+ * in two plain arrays sorted by key, so one hour's fields are adjacent and hours ascend.
+ * Most hours of most users hold one or two non-zero fields of the 13 (a view is `views`
+ * alone), so this keeps about a tenth of what a dense hours × fields Float64Array did, and
+ * no ArrayBuffer per entity. Buckets older than the lookback are pruned on write, so
+ * memory follows the entity's activity, not time.
  */
 export class HourBuckets {
-  private hours: number[] = [];
-  private values: Float64Array;
+  private readonly keys: number[] = [];
+  private readonly vals: number[] = [];
 
   constructor(readonly fields: number) {
-    this.values = new Float64Array(fields * 2);
+    if (!Number.isInteger(fields) || fields < 1 || fields > FIELD_SPAN)
+      throw new RangeError(`HourBuckets holds 1..${FIELD_SPAN} fields, not ${fields}`);
   }
 
+  /** Hours holding at least one non-zero value. */
   get size(): number {
-    return this.hours.length;
+    let n = 0;
+    let last = -1;
+    for (const k of this.keys) {
+      const h = k >> FIELD_BITS;
+      if (h !== last) n++;
+      last = h;
+    }
+    return n;
   }
 
-  private slot(hour: number): number {
-    const hs = this.hours;
+  /** Index of the first key ≥ `key`. */
+  private lowerBound(key: number): number {
+    const ks = this.keys;
+    let hi = ks.length;
     // Appends are the common case (events arrive roughly in time order).
+    if (hi === 0 || ks[hi - 1]! < key) return hi;
     let lo = 0;
-    let hi = hs.length;
-    if (hi > 0 && hs[hi - 1]! < hour) lo = hi;
-    else
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (hs[mid]! < hour) lo = mid + 1;
-        else hi = mid;
-      }
-    if (hs[lo] === hour) return lo;
-    const need = (hs.length + 1) * this.fields;
-    if (need > this.values.length) {
-      const grown = new Float64Array(Math.max(need, this.values.length * 2));
-      grown.set(this.values);
-      this.values = grown;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ks[mid]! < key) lo = mid + 1;
+      else hi = mid;
     }
-    const f = this.fields;
-    this.values.copyWithin((lo + 1) * f, lo * f, hs.length * f);
-    this.values.fill(0, lo * f, (lo + 1) * f);
-    hs.splice(lo, 0, hour);
     return lo;
   }
 
-  /** Adds `amounts` (one per field; missing = 0) to `hour`. */
+  /** Adds `amounts` (one per field; missing = 0) to `hour` (hours since the Unix epoch). */
   add(hour: number, amounts: readonly number[]): void {
-    const i = this.slot(hour) * this.fields;
-    for (let f = 0; f < amounts.length; f++) this.values[i + f]! += amounts[f]!;
+    if (!Number.isInteger(hour) || hour < 0 || hour > MAX_HOUR)
+      throw new RangeError(`hour ${hour} is outside 0..${MAX_HOUR}`);
+    if (amounts.length > this.fields)
+      throw new RangeError(`${amounts.length} amounts for ${this.fields} fields`);
+    const ks = this.keys;
+    const vs = this.vals;
+    const base = hour << FIELD_BITS;
+    let i = this.lowerBound(base);
+    for (let f = 0; f < amounts.length; f++) {
+      const a = amounts[f]!;
+      if (a === 0) continue;
+      const key = base + f;
+      while (i < ks.length && ks[i]! < key) i++;
+      if (ks[i] === key) vs[i]! += a;
+      else if (i === ks.length) {
+        ks.push(key);
+        vs.push(a);
+      } else {
+        ks.splice(i, 0, key);
+        vs.splice(i, 0, a);
+      }
+      i++;
+    }
   }
 
   /** Drops buckets before `minHour`. */
   prune(minHour: number): void {
-    let n = 0;
-    while (n < this.hours.length && this.hours[n]! < minHour) n++;
+    const n = minHour <= 0 ? 0 : this.lowerBound(Math.min(minHour, MAX_HOUR + 1) * FIELD_SPAN);
     if (n === 0) return;
-    this.hours.splice(0, n);
-    this.values.copyWithin(0, n * this.fields);
-    this.values.fill(0, this.hours.length * this.fields);
+    const ks = this.keys;
+    const vs = this.vals;
+    ks.copyWithin(0, n);
+    vs.copyWithin(0, n);
+    ks.length -= n;
+    vs.length -= n;
   }
 
   /** Sum of `field` over hours in [fromHour, toHour]. */
   sum(field: number, fromHour: number, toHour: number): number {
     let s = 0;
-    const hs = this.hours;
-    for (let i = hs.length - 1; i >= 0; i--) {
-      const h = hs[i]!;
-      if (h > toHour) continue;
-      if (h < fromHour) break;
-      s += this.values[i * this.fields + field]!;
+    const ks = this.keys;
+    const lo = fromHour * FIELD_SPAN;
+    const hi = toHour * FIELD_SPAN + FIELD_MASK;
+    for (let i = ks.length - 1; i >= 0; i--) {
+      const k = ks[i]!;
+      if (k > hi) continue;
+      if (k < lo) break;
+      if ((k & FIELD_MASK) === field) s += this.vals[i]!;
     }
     return s;
   }
@@ -83,12 +118,14 @@ export class HourBuckets {
    */
   decayedBy(field: number, fromHour: number, toHour: number, weights: Float64Array): number {
     let s = 0;
-    const hs = this.hours;
-    for (let i = hs.length - 1; i >= 0; i--) {
-      const h = hs[i]!;
-      if (h > toHour) continue;
-      if (h < fromHour) break;
-      s += this.values[i * this.fields + field]! * weights[toHour - h]!;
+    const ks = this.keys;
+    const lo = fromHour * FIELD_SPAN;
+    const hi = toHour * FIELD_SPAN + FIELD_MASK;
+    for (let i = ks.length - 1; i >= 0; i--) {
+      const k = ks[i]!;
+      if (k > hi) continue;
+      if (k < lo) break;
+      if ((k & FIELD_MASK) === field) s += this.vals[i]! * weights[toHour - (k >> FIELD_BITS)]!;
     }
     return s;
   }
@@ -103,21 +140,33 @@ export class HourBuckets {
     this.forEachTotal([field], fromHour, toHour, fn);
   }
 
-  /** Sum of all fields `fieldsToSum` per hour, as above. */
+  /**
+   * Sum of all fields `fieldsToSum` per hour, as above: once per hour that holds any value,
+   * in ascending order (0 when none of those fields is set there).
+   */
   forEachTotal(
     fieldsToSum: readonly number[],
     fromHour: number,
     toHour: number,
     fn: (hour: number, total: number) => void,
   ): void {
-    const hs = this.hours;
-    for (let i = 0; i < hs.length; i++) {
-      const h = hs[i]!;
-      if (h < fromHour) continue;
-      if (h > toHour) break;
-      let t = 0;
-      for (const f of fieldsToSum) t += this.values[i * this.fields + f]!;
-      fn(h, t);
+    let mask = 0;
+    for (const f of fieldsToSum) mask |= 1 << f;
+    const ks = this.keys;
+    const hi = toHour * FIELD_SPAN + FIELD_MASK;
+    let hour = -1;
+    let total = 0;
+    for (let i = this.lowerBound(Math.max(0, fromHour) * FIELD_SPAN); i < ks.length; i++) {
+      const k = ks[i]!;
+      if (k > hi) break;
+      const h = k >> FIELD_BITS;
+      if (h !== hour) {
+        if (hour >= 0) fn(hour, total);
+        hour = h;
+        total = 0;
+      }
+      if ((mask >> (k & FIELD_MASK)) & 1) total += this.vals[i]!;
     }
+    if (hour >= 0) fn(hour, total);
   }
 }
