@@ -74,6 +74,9 @@ const WINDOWS: readonly [string, number][] = [
   ['7d', 168],
   ['30d', 720],
 ];
+/** The sums of a user without buckets. */
+const U_N = USER_FIELDS.length;
+const NO_SUMS = new Float64Array(U_N);
 /** The ten per-type counters (u_<name>_<window>), in bucket order. */
 const COUNT_NAMES = USER_FIELDS.slice(0, 10);
 const OFFER_KINDS: readonly OfferKind[] = [
@@ -123,14 +126,25 @@ export function userFeatures(
   const L = spec.params.lookback_hours;
   const cap = spec.params.recency_cap_hours;
   const b = user?.buckets;
-  const sum = (field: number, hours: number) => (b ? b.sum(field, H - hours + 1, H) : 0);
-  for (const [w, hours] of WINDOWS)
-    COUNT_NAMES.forEach((name, f) => v.set(`u_${name}_${w}`, log1p0(sum(f, hours))));
-  const spend7 = sum(U.spend_minor, 168);
-  const spend30 = sum(U.spend_minor, L);
-  const purchases30 = sum(U.purchases, L);
-  const discount30 = sum(U.discount_received_minor, L);
-  const refunds30 = sum(U.refunds, L);
+  // Every field's sum per window, one pass over the buckets each.
+  const byWindow = new Map<number, Float64Array>();
+  const sums = (hours: number): Float64Array => {
+    if (!b) return NO_SUMS;
+    let s = byWindow.get(hours);
+    if (!s) byWindow.set(hours, (s = b.sumsInto(H - hours + 1, H, new Float64Array(U_N))));
+    return s;
+  };
+  for (const [w, hours] of WINDOWS) {
+    const s = sums(hours);
+    COUNT_NAMES.forEach((name, f) => v.set(`u_${name}_${w}`, log1p0(s[f]!)));
+  }
+  const week = sums(168);
+  const month = sums(L);
+  const spend7 = week[U.spend_minor]!;
+  const spend30 = month[U.spend_minor]!;
+  const purchases30 = month[U.purchases]!;
+  const discount30 = month[U.discount_received_minor]!;
+  const refunds30 = month[U.refunds]!;
   v.set('u_spend_7d', log1p0(spend7 / 100));
   v.set('u_spend_30d', log1p0(spend30 / 100));
   v.set('u_aov_30d', purchases30 > 0 ? log1p0(spend30 / purchases30 / 100) : 0);

@@ -109,7 +109,9 @@ describe('HourBuckets', () => {
           const rows = dense.inRange(from, to);
           expect(sparse.size).toBe(dense.hours.size);
           const w = Float64Array.from({ length: 100 }, (_, k) => 2 ** (-k / 24));
+          const all = sparse.sumsInto(from, to, new Float64Array(fields).fill(7));
           for (let field = 0; field < fields; field++) {
+            expect(all[field]).toBe(sparse.sum(field, from, to));
             expect(sparse.sum(field, from, to)).toBe(rows.reduce((s, [, r]) => s + r[field]!, 0));
             expect(sparse.decayedBy(field, from, to, w)).toBeCloseTo(
               rows.reduce((s, [h, r]) => s + r[field]! * w[to - h]!, 0),

@@ -113,6 +113,24 @@ export class HourBuckets {
   }
 
   /**
+   * Every field's sum over hours in [fromHour, toHour] into `out` (out[field], overwritten):
+   * one pass for all fields, adding in the same order as {@link sum} (so the same totals).
+   */
+  sumsInto(fromHour: number, toHour: number, out: Float64Array): Float64Array {
+    out.fill(0);
+    const ks = this.keys;
+    const lo = fromHour * FIELD_SPAN;
+    const hi = toHour * FIELD_SPAN + FIELD_MASK;
+    for (let i = ks.length - 1; i >= 0; i--) {
+      const k = ks[i]!;
+      if (k > hi) continue;
+      if (k < lo) break;
+      out[k & FIELD_MASK]! += this.vals[i]!;
+    }
+    return out;
+  }
+
+  /**
    * Σ value × weights[toHour − hour] over hours in [fromHour, toHour]: exponential decay
    * with `weights[k]` = 2^(−k / half-life), precomputed once (toHour − fromHour < length).
    */
