@@ -97,6 +97,9 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 // ------------------------------------------------------------------ child services
 
+/** FEATURE_TAIL_SECONDS of the memory phase's service: the service's default. */
+const TAIL_SECONDS = 60;
+
 /** As k8s/base/feature/deployment.yaml runs the feature service (NODE_OPTIONS). */
 const FEATURE_NODE_ARGS = ['--max-old-space-size=1536'];
 
@@ -785,7 +788,12 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     const mem = startService(
       'feature',
       'feature-mem',
-      { ...common, FEATURE_CONSUMER_GROUP: `${run}.feature-mem`, FEATURE_MAX_USERS: String(cap) },
+      {
+        ...common,
+        FEATURE_CONSUMER_GROUP: `${run}.feature-mem`,
+        FEATURE_MAX_USERS: String(cap),
+        FEATURE_TAIL_SECONDS: String(TAIL_SECONDS),
+      },
       {
         inspect: true,
         nodeArgs: [
@@ -931,12 +939,38 @@ FROM numbers(${users * EVENTS_PER_USER})`,
       `  ${liveApplied} of ${liveTotal} live events applied in ${((Date.now() - s0) / 1000).toFixed(1)} s`,
     );
     const withUsers = await memoryNow(true);
+    const liveDoneAt = Date.now();
     const per100k = (mb: number) => (mb * 100_000) / Math.max(1, loaded);
-    if (cfg.BENCH_HEAP_SNAPSHOT) await heapSnapshot(mPid, join(ROOT, '.local', 'prof'));
-    const rssPer100k = per100k(withUsers.rss - before.rss);
-    const heapPer100k = per100k(withUsers.heap - before.heap);
+    const rssWithTailPer100k = per100k(withUsers.rss - before.rss);
+    const heapWithTailPer100k = per100k(withUsers.heap - before.heap);
     log(
-      `  with ${loaded} users: RSS ${withUsers.rss.toFixed(0)} MB, heap ${withUsers.heap.toFixed(0)} MB → per 100k users: RSS ${rssPer100k.toFixed(0)} MB, heap ${heapPer100k.toFixed(0)} MB`,
+      `  with ${loaded} users, their live events still in the stream tail: RSS ${withUsers.rss.toFixed(0)} MB, heap ${withUsers.heap.toFixed(0)} MB → per 100k users: RSS ${rssWithTailPer100k.toFixed(0)} MB, heap ${heapWithTailPer100k.toFixed(0)} MB`,
+    );
+    // The service keeps every streamed event for FEATURE_TAIL_SECONDS (to merge into users
+    // loaded after it): memory that follows the event rate, not the users in memory. Once the
+    // tail has passed (the next streamed event trims it), what is left is what users keep.
+    log(`  waiting ${TAIL_SECONDS} s for the live events to leave the stream tail …`);
+    await sleep(Math.max(0, liveDoneAt + (TAIL_SECONDS + 2) * 1000 - Date.now()));
+    const applied1 = await metric('offerstream_feature_events_applied');
+    await produceAll(validTopic, 1, () =>
+      Event.fromPartial({
+        eventId: `${run}-trim-${Date.now()}`,
+        type: EventType.EVENT_TYPE_VIEW,
+        shopId: memShop,
+        userId: 'marker',
+        itemId: 'marker-item',
+        eventTime: new Date(),
+      }),
+    );
+    for (let t = Date.now(); Date.now() - t < 30_000; await sleep(250))
+      if ((await metric('offerstream_feature_events_applied')) > applied1) break;
+    const settled = await memoryNow(true);
+    if (cfg.BENCH_HEAP_SNAPSHOT) await heapSnapshot(mPid, join(ROOT, '.local', 'prof'));
+    const rssPer100k = per100k(settled.rss - before.rss);
+    const heapPer100k = per100k(settled.heap - before.heap);
+    const tailMbPer1000Events = ((withUsers.heap - settled.heap) * 1000) / Math.max(1, liveApplied);
+    log(
+      `  with ${loaded} users, the tail passed: RSS ${settled.rss.toFixed(0)} MB, heap ${settled.heap.toFixed(0)} MB → per 100k users: RSS ${rssPer100k.toFixed(0)} MB, heap ${heapPer100k.toFixed(0)} MB; the tail held ${tailMbPer1000Events.toFixed(2)} MB of heap per 1,000 events`,
     );
 
     // The stream of distinct users past the cap, each requested once, 128 in flight (faster
@@ -1083,14 +1117,26 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         `${Math.round(afterLoads.rss)} / ${Math.round(afterLoads.heap)}`,
       ],
       [
-        `RSS / heap MB with their live events too (${gcNote})`,
+        `RSS / heap MB with their live events too, still in the ${TAIL_SECONDS} s stream tail (${gcNote})`,
         `${Math.round(withUsers.rss)} / ${Math.round(withUsers.heap)}`,
       ],
       [
-        `RSS MB per 100,000 users (target ≤ 500)${loaded < 100_000 ? `, extrapolated from ${loaded}` : ''}`,
+        `  the same per 100,000 users: RSS / heap MB`,
+        `${Math.round(rssWithTailPer100k)} / ${Math.round(heapWithTailPer100k)}`,
+      ],
+      [
+        `RSS / heap MB once the tail passed (${gcNote})`,
+        `${Math.round(settled.rss)} / ${Math.round(settled.heap)}`,
+      ],
+      [
+        `RSS MB per 100,000 users, tail passed (target ≤ 500)${loaded < 100_000 ? `, extrapolated from ${loaded}` : ''}`,
         Math.round(rssPer100k),
       ],
-      ['V8 heap MB per 100,000 users (live data)', Math.round(heapPer100k)],
+      ['V8 heap MB per 100,000 users (live data), tail passed', Math.round(heapPer100k)],
+      [
+        'stream tail: heap MB per 1,000 events (× events/s × FEATURE_TAIL_SECONDS / 1,000 = its size)',
+        round2(tailMbPer1000Events),
+      ],
       [
         `stream: distinct users requested in ${Math.round(streamSeconds)} s, 128 in flight (of ${S}, time-bounded)`,
         streamed,
@@ -1141,6 +1187,8 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         noop_max_rps_p99_5ms: noopMaxOk,
         rss_mb_per_100k_users: Math.round(rssPer100k),
         heap_mb_per_100k_users: Math.round(heapPer100k),
+        rss_mb_per_100k_users_with_tail: Math.round(rssWithTailPer100k),
+        tail_heap_mb_per_1000_events: round2(tailMbPer1000Events),
         user_cap: cap,
         users_in_memory_max: maxInMem,
         stream_users: streamed,
