@@ -818,19 +818,20 @@ FROM numbers(${users * EVENTS_PER_USER})`,
         collected,
       };
     };
+    /** A view of the marker user, now (a streamed event that does not touch the users). */
+    const markerEvent = (tag: string) =>
+      Event.fromPartial({
+        eventId: `${run}-${tag}-${Date.now()}`,
+        type: EventType.EVENT_TYPE_VIEW,
+        shopId: memShop,
+        userId: 'marker',
+        itemId: 'marker-item',
+        eventTime: new Date(),
+      });
     // Wait until the instance's consumer reads the valid topic (a marker user in memory).
     await getFeatures(mClients, request(memShop, 'marker'), 5000);
     for (const t = Date.now(); ; await sleep(500)) {
-      await produceAll(validTopic, 1, () =>
-        Event.fromPartial({
-          eventId: `${run}-marker-${Date.now()}`,
-          type: EventType.EVENT_TYPE_VIEW,
-          shopId: memShop,
-          userId: 'marker',
-          itemId: 'marker-item',
-          eventTime: new Date(),
-        }),
-      );
+      await produceAll(validTopic, 1, () => markerEvent('marker'));
       await sleep(300);
       if ((await metric('offerstream_feature_events_applied')) > 0) break;
       if (Date.now() - t > 60_000) {
@@ -952,16 +953,7 @@ FROM numbers(${users * EVENTS_PER_USER})`,
     log(`  waiting ${TAIL_SECONDS} s for the live events to leave the stream tail …`);
     await sleep(Math.max(0, liveDoneAt + (TAIL_SECONDS + 2) * 1000 - Date.now()));
     const applied1 = await metric('offerstream_feature_events_applied');
-    await produceAll(validTopic, 1, () =>
-      Event.fromPartial({
-        eventId: `${run}-trim-${Date.now()}`,
-        type: EventType.EVENT_TYPE_VIEW,
-        shopId: memShop,
-        userId: 'marker',
-        itemId: 'marker-item',
-        eventTime: new Date(),
-      }),
-    );
+    await produceAll(validTopic, 1, () => markerEvent('trim'));
     for (let t = Date.now(); Date.now() - t < 30_000; await sleep(250))
       if ((await metric('offerstream_feature_events_applied')) > applied1) break;
     const settled = await memoryNow(true);

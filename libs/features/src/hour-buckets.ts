@@ -97,36 +97,24 @@ export class HourBuckets {
     vs.length -= n;
   }
 
+  /** The index of the first key of `fromHour` or later and the end of `toHour`'s keys. */
+  private span(fromHour: number, toHour: number): [number, number] {
+    return [this.lowerBound(fromHour * FIELD_SPAN), this.lowerBound((toHour + 1) * FIELD_SPAN)];
+  }
+
   /** Sum of `field` over hours in [fromHour, toHour]. */
   sum(field: number, fromHour: number, toHour: number): number {
+    const [lo, hi] = this.span(fromHour, toHour);
     let s = 0;
-    const ks = this.keys;
-    const lo = fromHour * FIELD_SPAN;
-    const hi = toHour * FIELD_SPAN + FIELD_MASK;
-    for (let i = ks.length - 1; i >= 0; i--) {
-      const k = ks[i]!;
-      if (k > hi) continue;
-      if (k < lo) break;
-      if ((k & FIELD_MASK) === field) s += this.vals[i]!;
-    }
+    for (let i = lo; i < hi; i++) if ((this.keys[i]! & FIELD_MASK) === field) s += this.vals[i]!;
     return s;
   }
 
-  /**
-   * Every field's sum over hours in [fromHour, toHour] into `out` (out[field], overwritten):
-   * one pass for all fields, adding in the same order as {@link sum} (so the same totals).
-   */
+  /** Every field's sum over hours in [fromHour, toHour] into `out` (out[field], overwritten). */
   sumsInto(fromHour: number, toHour: number, out: Float64Array): Float64Array {
     out.fill(0);
-    const ks = this.keys;
-    const lo = fromHour * FIELD_SPAN;
-    const hi = toHour * FIELD_SPAN + FIELD_MASK;
-    for (let i = ks.length - 1; i >= 0; i--) {
-      const k = ks[i]!;
-      if (k > hi) continue;
-      if (k < lo) break;
-      out[k & FIELD_MASK]! += this.vals[i]!;
-    }
+    const [lo, hi] = this.span(fromHour, toHour);
+    for (let i = lo; i < hi; i++) out[this.keys[i]! & FIELD_MASK]! += this.vals[i]!;
     return out;
   }
 
@@ -135,14 +123,10 @@ export class HourBuckets {
    * with `weights[k]` = 2^(−k / half-life), precomputed once (toHour − fromHour < length).
    */
   decayedBy(field: number, fromHour: number, toHour: number, weights: Float64Array): number {
+    const [lo, hi] = this.span(fromHour, toHour);
     let s = 0;
-    const ks = this.keys;
-    const lo = fromHour * FIELD_SPAN;
-    const hi = toHour * FIELD_SPAN + FIELD_MASK;
-    for (let i = ks.length - 1; i >= 0; i--) {
-      const k = ks[i]!;
-      if (k > hi) continue;
-      if (k < lo) break;
+    for (let i = lo; i < hi; i++) {
+      const k = this.keys[i]!;
       if ((k & FIELD_MASK) === field) s += this.vals[i]! * weights[toHour - (k >> FIELD_BITS)]!;
     }
     return s;
@@ -170,13 +154,11 @@ export class HourBuckets {
   ): void {
     let mask = 0;
     for (const f of fieldsToSum) mask |= 1 << f;
-    const ks = this.keys;
-    const hi = toHour * FIELD_SPAN + FIELD_MASK;
+    const [lo, hi] = this.span(fromHour, toHour);
     let hour = -1;
     let total = 0;
-    for (let i = this.lowerBound(Math.max(0, fromHour) * FIELD_SPAN); i < ks.length; i++) {
-      const k = ks[i]!;
-      if (k > hi) break;
+    for (let i = lo; i < hi; i++) {
+      const k = this.keys[i]!;
       const h = k >> FIELD_BITS;
       if (h !== hour) {
         if (hour >= 0) fn(hour, total);
