@@ -73,7 +73,7 @@ describe('HourBuckets', () => {
     const op = fc.oneof(
       fc.record({
         kind: fc.constant('add' as const),
-        hour: fc.integer({ min: 490_000, max: 490_060 }),
+        hour: fc.integer({ min: 0, max: 60 }),
         amounts: fc.array(
           fc.oneof(
             fc.constant(0),
@@ -85,25 +85,28 @@ describe('HourBuckets', () => {
       }),
       fc.record({
         kind: fc.constant('prune' as const),
-        hour: fc.integer({ min: 489_990, max: 490_070 }),
+        hour: fc.integer({ min: -10, max: 70 }),
       }),
     );
     fc.assert(
       fc.property(
+        // Hours relative to a base: around now, or around the epoch (negative hours too).
+        fc.constantFrom(490_000, -30),
         fc.array(op, { maxLength: 80, size: 'max' }),
         fc.uniqueArray(fc.integer({ min: 0, max: fields - 1 }), { maxLength: 4 }),
-        fc.integer({ min: 489_990, max: 490_070 }),
+        fc.integer({ min: -10, max: 70 }),
         fc.integer({ min: 0, max: 80 }),
-        (ops, summed, from, span) => {
+        (base, ops, summed, fromOffset, span) => {
+          const from = base + fromOffset;
           const sparse = new HourBuckets(fields);
           const dense = new DenseBuckets(fields);
           for (const o of ops)
             if (o.kind === 'add') {
-              sparse.add(o.hour, o.amounts);
-              dense.add(o.hour, o.amounts);
+              sparse.add(base + o.hour, o.amounts);
+              dense.add(base + o.hour, o.amounts);
             } else {
-              sparse.prune(o.hour);
-              dense.prune(o.hour);
+              sparse.prune(base + o.hour);
+              dense.prune(base + o.hour);
             }
           const to = from + span;
           const rows = dense.inRange(from, to);
@@ -129,9 +132,28 @@ describe('HourBuckets', () => {
     );
   });
 
+  it('holds hours before the epoch as well', () => {
+    const b = new HourBuckets(2);
+    b.add(-3, [1, 2]);
+    b.add(-1, [4]);
+    b.add(2, [8, 1]);
+    expect(b.sum(0, -3, 2)).toBe(13);
+    expect(b.sum(1, -5, -1)).toBe(2);
+    const seen: [number, number][] = [];
+    b.forEachTotal([0, 1], -10, 10, (h, t) => seen.push([h, t]));
+    expect(seen).toEqual([
+      [-3, 3],
+      [-1, 4],
+      [2, 9],
+    ]);
+    b.prune(-1);
+    expect(b.size).toBe(2);
+  });
+
   it('refuses hours and amounts it cannot hold', () => {
     const b = new HourBuckets(2);
-    expect(() => b.add(-1, [1])).toThrow(RangeError);
+    expect(() => b.add(-(2 ** 27) - 1, [1])).toThrow(RangeError);
+    expect(() => b.add(NaN, [1])).toThrow(RangeError);
     expect(() => b.add(1.5, [1])).toThrow(RangeError);
     expect(() => b.add(2 ** 27, [1])).toThrow(RangeError);
     expect(() => b.add(1, [1, 2, 3])).toThrow(RangeError);

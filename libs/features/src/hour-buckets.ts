@@ -9,8 +9,9 @@ export function hourOf(ms: number): number {
 const FIELD_BITS = 4;
 const FIELD_SPAN = 1 << FIELD_BITS;
 const FIELD_MASK = FIELD_SPAN - 1;
-/** Hours since the epoch a key can hold and stay a small integer (2^27 h ≈ year 17,000). */
+/** Hours (since the epoch) a key can hold and stay a 32-bit integer: ±2^27 h, ±15,000 years. */
 const MAX_HOUR = 2 ** (31 - FIELD_BITS) - 1;
+const MIN_HOUR = -(2 ** (31 - FIELD_BITS));
 
 /**
  * Sparse hourly counters of one entity (a user, an item, an offer), `fields` numbers per
@@ -34,7 +35,7 @@ export class HourBuckets {
   /** Hours holding at least one non-zero value. */
   get size(): number {
     let n = 0;
-    let last = -1;
+    let last = NaN;
     for (const k of this.keys) {
       const h = k >> FIELD_BITS;
       if (h !== last) n++;
@@ -60,8 +61,8 @@ export class HourBuckets {
 
   /** Adds `amounts` (one per field; missing = 0) to `hour` (hours since the Unix epoch). */
   add(hour: number, amounts: readonly number[]): void {
-    if (!Number.isInteger(hour) || hour < 0 || hour > MAX_HOUR)
-      throw new RangeError(`hour ${hour} is outside 0..${MAX_HOUR}`);
+    if (!Number.isInteger(hour) || hour < MIN_HOUR || hour > MAX_HOUR)
+      throw new RangeError(`hour ${hour} is outside ${MIN_HOUR}..${MAX_HOUR}`);
     if (amounts.length > this.fields)
       throw new RangeError(`${amounts.length} amounts for ${this.fields} fields`);
     const ks = this.keys;
@@ -87,7 +88,7 @@ export class HourBuckets {
 
   /** Drops buckets before `minHour`. */
   prune(minHour: number): void {
-    const n = minHour <= 0 ? 0 : this.lowerBound(Math.min(minHour, MAX_HOUR + 1) * FIELD_SPAN);
+    const n = this.lowerBound(Math.min(Math.max(minHour, MIN_HOUR), MAX_HOUR + 1) * FIELD_SPAN);
     if (n === 0) return;
     const ks = this.keys;
     const vs = this.vals;
@@ -155,18 +156,19 @@ export class HourBuckets {
     let mask = 0;
     for (const f of fieldsToSum) mask |= 1 << f;
     const [lo, hi] = this.span(fromHour, toHour);
-    let hour = -1;
+    if (lo >= hi) return;
+    let hour = this.keys[lo]! >> FIELD_BITS;
     let total = 0;
     for (let i = lo; i < hi; i++) {
       const k = this.keys[i]!;
       const h = k >> FIELD_BITS;
       if (h !== hour) {
-        if (hour >= 0) fn(hour, total);
+        fn(hour, total);
         hour = h;
         total = 0;
       }
       if ((mask >> (k & FIELD_MASK)) & 1) total += this.vals[i]!;
     }
-    if (hour >= 0) fn(hour, total);
+    fn(hour, total);
   }
 }

@@ -59,7 +59,18 @@ export class FeatureEventsConsumer implements OnApplicationBootstrap, OnModuleDe
             this.metrics.undecodable.inc();
             continue;
           }
-          this.state.apply(e.shopId, e.userId, toFeatureEvent(e));
+          try {
+            this.state.apply(e.shopId, e.userId, toFeatureEvent(e));
+          } catch (err) {
+            // Ingest validated it, so this is a bug or a foreign producer: skip, never stall
+            // the partition on it (applying is in-memory: it fails the same way every time).
+            this.logger.error(
+              { err, offset: m.offset, eventId: e.eventId },
+              'event on the valid topic the feature state cannot apply; skipped',
+            );
+            this.metrics.unapplicable.inc();
+            continue;
+          }
           const t = e.eventTime?.getTime();
           if (t !== undefined) this.metrics.freshness.observe(Math.max(0, Date.now() - t) / 1000);
         }

@@ -6,6 +6,7 @@ export class FeatureMetrics {
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly freshness: Histogram;
   readonly undecodable: Counter;
+  readonly unapplicable: Counter;
   readonly requests: Counter<'source' | 'stale' | 'cold_start'>;
 
   constructor(registry: Registry, state: () => FeatureStateService | undefined) {
@@ -25,6 +26,11 @@ export class FeatureMetrics {
     this.undecodable = new Counter({
       name: 'offerstream_feature_undecodable_records_total',
       help: 'Records on events.valid.v1 that are not Events (skipped)',
+      registers,
+    });
+    this.unapplicable = new Counter({
+      name: 'offerstream_feature_unapplicable_events_total',
+      help: 'Events on events.valid.v1 the feature state cannot hold (e.g. a time over 15,000 years from 1970; skipped)',
       registers,
     });
     this.requests = new Counter({

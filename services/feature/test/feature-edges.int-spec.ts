@@ -1,10 +1,11 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { EventType, FeatureSource } from '@offerstream/contracts';
+import { Event, EventType, FeatureSource } from '@offerstream/contracts';
 import { loadFeatureSpec } from '@offerstream/features';
 import type { Kafka } from '@offerstream/kafka';
 import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually } from '@offerstream/testing';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { FeatureEventsConsumer } from '../src/events.consumer';
 import type { featureVars } from '../src/feature.config';
 import type { ingestVars } from '../../ingest/src/ingest.config';
 import {
@@ -12,6 +13,7 @@ import {
   featureClient,
   isolatedFeatureEnv,
   produceEvents,
+  produceValidRecords,
   startFeature,
   startIngest,
   type Db,
@@ -129,6 +131,39 @@ describe('GetFeatures at the edge', () => {
     const err = await failure(client.get(req));
     expect(err?.code).toBe(status.INVALID_ARGUMENT);
     expect(err?.details).toMatch(message);
+  });
+
+  it('skips what it cannot read or apply on the valid topic and goes on with the events after it', async () => {
+    const counter = async (name: string) =>
+      (await feature.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+    const undecodable0 = await counter('offerstream_feature_undecodable_records_total');
+    const unapplicable0 = await counter('offerstream_feature_unapplicable_events_total');
+    // Records written before the consumer has its partitions would be skipped (it starts at
+    // the end of the topic), not read.
+    await feature.app.get(FeatureEventsConsumer).waitForAssignment(30_000);
+    const user = 'u-after-bad-records';
+    // In memory first, so that the stream's events are applied to the user's state.
+    await client.get({ shopId: 'shop-f', userId: user });
+    // One key: one partition, in this order. The second is a valid Event whose time lies
+    // 22,000 years back, beyond what the hourly counters hold.
+    const ancient = event(EventType.EVENT_TYPE_VIEW, user, 0, {
+      eventTime: new Date(Date.UTC(-20000, 0, 1)),
+    });
+    const good = event(EventType.EVENT_TYPE_VIEW, user, 1);
+    await produceValidRecords(kafka, prefix, [
+      { key: user, value: Buffer.from([0xff, 0xff, 0xff]) },
+      { key: user, value: Buffer.from(Event.encode(ancient).finish()) },
+      { key: user, value: Buffer.from(Event.encode(good).finish()) },
+    ]);
+    await expectEventually(
+      async () => {
+        const res = await client.get({ shopId: 'shop-f', userId: user });
+        expect(res.features!.user!.values[uIdx('u_views_24h')]).toBeCloseTo(Math.log1p(1), 5);
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(await counter('offerstream_feature_undecodable_records_total')).toBe(undecodable0 + 1);
+    expect(await counter('offerstream_feature_unapplicable_events_total')).toBe(unapplicable0 + 1);
   });
 
   it('answers NOT_FOUND for a feature spec version it does not serve', async () => {

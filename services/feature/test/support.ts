@@ -103,6 +103,24 @@ export async function produceEvents(kafka: Kafka, prefix: string, events: Event[
   }
 }
 
+/**
+ * Writes records straight onto events.valid.v1, past ingest's validation: what only a bug or
+ * a foreign producer would put there.
+ */
+export async function produceValidRecords(
+  kafka: Kafka,
+  prefix: string,
+  records: { key: string; value: Buffer }[],
+): Promise<void> {
+  const p = new IdempotentProducer(kafka);
+  await p.connect();
+  try {
+    await p.send(prefix + TOPICS.eventsValid.name, records);
+  } finally {
+    await p.disconnect();
+  }
+}
+
 /** Publishes a campaign's full state on the compacted campaigns topic. */
 export async function publishCampaign(kafka: Kafka, prefix: string, c: Campaign): Promise<void> {
   const p = new IdempotentProducer(kafka);
