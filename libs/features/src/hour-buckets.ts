@@ -19,9 +19,11 @@ const MIN_HOUR = -(2 ** (31 - FIELD_BITS));
  * (hour × 16 + field, a small integer: 4 bytes in a packed array) and its value (8 bytes),
  * in two plain arrays sorted by key, so one hour's fields are adjacent and hours ascend.
  * Most hours of most users hold one or two non-zero fields of the 13 (a view is `views`
- * alone), so this keeps about a tenth of what a dense hours × fields Float64Array did, and
- * no ArrayBuffer per entity. Buckets older than the lookback are pruned on write, so
- * memory follows the entity's activity, not time.
+ * alone), and there is no ArrayBuffer per entity: against the dense hours × fields
+ * Float64Array this replaced, about half the memory for a user with 60 active hours and
+ * 40 % less for one with a few events (measured with the arrays' growth slack). Buckets
+ * older than the lookback are pruned on write, so memory follows the entity's activity,
+ * not time.
  */
 export class HourBuckets {
   private readonly keys: number[] = [];
