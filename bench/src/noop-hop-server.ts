@@ -11,70 +11,51 @@
  * serving; SIGTERM stops it.
  */
 import { readFileSync } from 'node:fs';
-import {
-  Client,
-  credentials,
-  Metadata,
-  Server,
-  ServerCredentials,
-  type sendUnaryData,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Server, ServerCredentials, type sendUnaryData, type ServiceError } from '@grpc/grpc-js';
+import { callUnary, grpcClient } from '@offerstream/contracts';
 import { SERVER_OPTIONS } from '@offerstream/grpc';
 import type { NoopSpec } from './noop';
 
 const spec = JSON.parse(readFileSync(process.env.NOOP_SPEC ?? '', 'utf8')) as NoopSpec;
 const answer = Buffer.from(spec.answer, 'base64');
 const asIs = (b: Buffer) => b;
+/** A unary method `path` whose messages are bytes (nothing decoded, nothing encoded). */
+const bytesMethod = (path: string) => ({
+  call: {
+    path,
+    originalName: 'call',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: asIs,
+    requestDeserialize: asIs,
+    responseSerialize: asIs,
+    responseDeserialize: asIs,
+  },
+});
+// Clients opened as the services open theirs.
 const hops = spec.downstream.map((d) => ({
-  path: d.path,
   request: Buffer.from(d.request, 'base64'),
-  // As the services open their clients (grpcClient in @offerstream/contracts).
-  client: new Client(d.address, credentials.createInsecure(), { 'grpc.enable_channelz': 0 }),
+  client: grpcClient(bytesMethod(d.path), 'noop-hop', d.address),
 }));
 
-function callHop(h: (typeof hops)[number], deadlineMs: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    h.client.makeUnaryRequest(
-      h.path,
-      asIs,
-      asIs,
-      h.request,
-      new Metadata(),
-      { deadline: Date.now() + deadlineMs },
-      (err: ServiceError | null) => (err ? reject(err) : resolve()),
-    ),
-  );
-}
-
 const server = new Server({ ...SERVER_OPTIONS });
-server.addService(
-  {
-    call: {
-      path: spec.path,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: asIs,
-      requestDeserialize: asIs,
-      responseSerialize: asIs,
-      responseDeserialize: asIs,
-    },
+server.addService(bytesMethod(spec.path), {
+  call: (_call: unknown, cb: sendUnaryData<Buffer>) => {
+    if (hops.length === 0) {
+      cb(null, answer);
+      return;
+    }
+    void (async () => {
+      for (const h of hops)
+        await callUnary(h.client.call.bind(h.client), h.request, {
+          deadlineMs: spec.hopDeadlineMs,
+        });
+    })().then(
+      () => cb(null, answer),
+      (err: ServiceError) => cb(err),
+    );
   },
-  {
-    call: (_call: unknown, cb: sendUnaryData<Buffer>) => {
-      if (hops.length === 0) {
-        cb(null, answer);
-        return;
-      }
-      void (async () => {
-        for (const h of hops) await callHop(h, spec.hopDeadlineMs);
-      })().then(
-        () => cb(null, answer),
-        (err: ServiceError) => cb(err),
-      );
-    },
-  },
-);
+});
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;
   process.stdout.write(`NOOP_PORT=${port}\n`);

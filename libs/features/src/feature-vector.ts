@@ -74,8 +74,8 @@ const WINDOWS: readonly [string, number][] = [
   ['7d', 168],
   ['30d', 720],
 ];
-/** The sums of a user without buckets. */
 const U_N = USER_FIELDS.length;
+/** The sums of a user without buckets (read only). */
 const NO_SUMS = new Float64Array(U_N);
 /** The ten per-type counters (u_<name>_<window>), in bucket order. */
 const COUNT_NAMES = USER_FIELDS.slice(0, 10);

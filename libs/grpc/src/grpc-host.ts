@@ -59,6 +59,13 @@ const isSubscribable = (v: unknown): v is Subscribable =>
   v !== null &&
   typeof (v as { subscribe?: unknown }).subscribe === 'function';
 
+/** The grpc-js server options every service starts with (before its own `channelOptions`). */
+export const SERVER_OPTIONS = {
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+  // Channelz keeps per-call counters and timestamps for a debug service not served here.
+  'grpc.enable_channelz': 0,
+} as const;
+
 /**
  * The gRPC server of an offerstream service: grpc-js with the generated codecs, calling
  * the controllers' methods directly — no per-call framework pipeline (Nest's RxJS chain
@@ -67,13 +74,6 @@ const isSubscribable = (v: unknown): v is Subscribable =>
  * domain errors mapped to their status with the reason in trailers, anything else sent
  * as INTERNAL. Plus grpc.health.v1, reflection (grpcurl) and a graceful close.
  */
-/** The grpc-js server options every service starts with (before its own `channelOptions`). */
-export const SERVER_OPTIONS = {
-  'grpc.max_receive_message_length': 8 * 1024 * 1024,
-  // Channelz keeps per-call counters and timestamps for a debug service not served here.
-  'grpc.enable_channelz': 0,
-} as const;
-
 export class GrpcHost {
   readonly health: HealthImplementation;
   private readonly server: Server;

@@ -15,11 +15,11 @@ import {
 } from '@offerstream/contracts';
 import { campaignKey } from '@offerstream/campaigns';
 import { toEventMessage } from '@offerstream/events';
-import { IdempotentProducer, TOPICS, type Kafka } from '@offerstream/kafka';
+import { TOPICS, type Kafka } from '@offerstream/kafka';
 import { startService, type RunningService } from '@offerstream/service-kit';
 import { uniqueName } from '@offerstream/testing';
 import { freshDatabase, freshTopics, testKafka } from '../../../test/support/infra';
-import { startIngest } from '../../ingest/test/support';
+import { produce, startIngest } from '../../ingest/test/support';
 import { featureVars } from '../src/feature.config';
 import { featureStatusMapper } from '../src/feature.exception';
 import { FeatureModule } from '../src/feature.module';
@@ -93,54 +93,36 @@ export function featureClient(port: number) {
 }
 
 /** Produces raw events to events.v1 (ingest validates and stores them). */
-export async function produceEvents(kafka: Kafka, prefix: string, events: Event[]): Promise<void> {
-  const p = new IdempotentProducer(kafka);
-  await p.connect();
-  try {
-    await p.send(prefix + TOPICS.events.name, events.map(toEventMessage));
-  } finally {
-    await p.disconnect();
-  }
+export function produceEvents(kafka: Kafka, prefix: string, events: Event[]): Promise<void> {
+  return produce(kafka, prefix + TOPICS.events.name, events.map(toEventMessage));
 }
 
 /**
  * Writes records straight onto events.valid.v1, past ingest's validation: what only a bug or
  * a foreign producer would put there.
  */
-export async function produceValidRecords(
+export function produceValidRecords(
   kafka: Kafka,
   prefix: string,
   records: { key: string; value: Buffer }[],
 ): Promise<void> {
-  const p = new IdempotentProducer(kafka);
-  await p.connect();
-  try {
-    await p.send(prefix + TOPICS.eventsValid.name, records);
-  } finally {
-    await p.disconnect();
-  }
+  return produce(kafka, prefix + TOPICS.eventsValid.name, records);
 }
 
 /** Publishes a campaign's full state on the compacted campaigns topic. */
-export async function publishCampaign(kafka: Kafka, prefix: string, c: Campaign): Promise<void> {
-  const p = new IdempotentProducer(kafka);
-  await p.connect();
-  try {
-    const rec = CampaignRecord.fromPartial({
-      campaign: c,
-      changeType: CampaignChangeType.CAMPAIGN_CHANGE_TYPE_CREATED,
-      changedBy: 'test',
-      changedAt: new Date(),
-    });
-    await p.send(prefix + TOPICS.campaigns.name, [
-      {
-        key: campaignKey(c.shopId, c.campaignId),
-        value: Buffer.from(CampaignRecord.encode(rec).finish()),
-      },
-    ]);
-  } finally {
-    await p.disconnect();
-  }
+export function publishCampaign(kafka: Kafka, prefix: string, c: Campaign): Promise<void> {
+  const rec = CampaignRecord.fromPartial({
+    campaign: c,
+    changeType: CampaignChangeType.CAMPAIGN_CHANGE_TYPE_CREATED,
+    changedBy: 'test',
+    changedAt: new Date(),
+  });
+  return produce(kafka, prefix + TOPICS.campaigns.name, [
+    {
+      key: campaignKey(c.shopId, c.campaignId),
+      value: Buffer.from(CampaignRecord.encode(rec).finish()),
+    },
+  ]);
 }
 
 let seq = 0;
