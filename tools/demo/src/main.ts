@@ -3,7 +3,7 @@
  *
  * Boots the four services, checks them as an operator would, then runs the market
  * (tools/market) side by side: the baseline arms in-process (no promotion, random offer,
- * blanket 10 %, rule-based, oracle), and — through the live services in compressed real
+ * blanket 10 %, rule-based, oracle, type oracle), and — through the live services in compressed real
  * time — offerstream's cold-start Thompson sampling next to a Vowpal Wabbit cb_explore_adf
  * reference (phase 1); then trains a model on phase 1's logged decisions with the trainer,
  * waits for the scorer to serve it, and runs offerstream's model-based policy on a fresh

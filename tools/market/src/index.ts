@@ -53,6 +53,7 @@ export {
   GroundTruth,
   offerEffect,
   purchaseProbability,
+  typeExpectedIncrementalProfit,
   type Basket,
   type BasketLine,
   type OfferEffect,
@@ -65,6 +66,7 @@ export {
   OraclePolicy,
   RandomOfferPolicy,
   RuleBasedPolicy,
+  TypeOraclePolicy,
   UniformLoggingPolicy,
 } from './policies';
 export type { DecisionContext, DecisionOutcome, Policy } from './policy';

@@ -6,13 +6,14 @@ describe('the offline runner on the default scenario', () => {
   const comparison = compareArms({ scenario: loadScenario() });
   const arm = (name: string): ArmResult => comparison.arms.find((a) => a.name === name)!;
 
-  it('runs the five arms on the same stream', () => {
+  it('runs the six arms on the same stream', () => {
     expect(comparison.arms.map((a) => a.name)).toEqual([
       'no-promotion',
       'random-offer',
       'blanket-10pct',
       'rule-based',
       'oracle',
+      'type-oracle',
     ]);
     // The same users, arrivals and holdout: every arm meets the same held-out decisions.
     expect(new Set(comparison.arms.map((a) => a.holdoutDecisions)).size).toBe(1);
@@ -38,6 +39,14 @@ describe('the offline runner on the default scenario', () => {
     const lift = arm('oracle').liftProfitPerDecisionMinor;
     expect(lift.lo).toBeGreaterThan(0);
     expect(arm('oracle').incrementalProfitMinor).toBeGreaterThan(0);
+  });
+
+  it('lets the type oracle earn only on persuadables, and less than the oracle', () => {
+    const t = arm('type-oracle');
+    expect(t.trueIncrementalProfitByType.persuadable).toBeGreaterThan(0);
+    for (const type of ['sure_thing', 'sleeping_dog', 'lost_cause'] as const)
+      expect(t.trueIncrementalProfitByType[type]).toBe(0);
+    expect(t.trueIncrementalProfitMinor).toBeLessThan(arm('oracle').trueIncrementalProfitMinor);
   });
 
   it('never spends more than the campaign budget', () => {

@@ -3,6 +3,7 @@ import {
   BlanketDiscountPolicy,
   NoPromotionPolicy,
   OraclePolicy,
+  TypeOraclePolicy,
   RandomOfferPolicy,
   RuleBasedPolicy,
 } from './policies';
@@ -22,7 +23,7 @@ export interface ArmFactory {
 /** The name of the baseline arm every incremental figure is measured against. */
 export const BASELINE_ARM = 'no-promotion';
 
-/** The phase-1 arms: no promotion, random offer, blanket 10 %, rule-based, oracle. */
+/** The phase-1 arms: no promotion, random offer, blanket 10 %, rule-based, oracle, type oracle. */
 export function defaultArms(seed: number): ArmFactory[] {
   return [
     { name: BASELINE_ARM, create: () => new NoPromotionPolicy() },
@@ -30,6 +31,7 @@ export function defaultArms(seed: number): ArmFactory[] {
     { name: 'blanket-10pct', create: () => new BlanketDiscountPolicy(10) },
     { name: 'rule-based', create: () => new RuleBasedPolicy() },
     { name: 'oracle', create: (m) => new OraclePolicy(m.truth) },
+    { name: 'type-oracle', create: (m) => new TypeOraclePolicy(m.truth) },
   ];
 }
 

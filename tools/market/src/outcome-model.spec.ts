@@ -4,9 +4,12 @@ import {
   expectedIncrementalProfit,
   offerEffect,
   purchaseProbability,
+  typeExpectedIncrementalProfit,
   type BasketLine,
 } from './outcome-model';
-import type { UserResponse } from './population';
+import { TYPE_PROFILES, type UserResponse } from './population';
+import { Prng } from './prng.util';
+import { USER_TYPES } from './scenario';
 
 const shipping = { shippingFeeMinor: 495, freeShippingThresholdMinor: 4900 };
 const line = (itemId: string, price: number, cost: number, quantity = 1): BasketLine => ({
@@ -120,5 +123,59 @@ describe('the ground-truth incremental profit', () => {
 
   it('is zero when no offer is shown', () => {
     expect(expectedIncrementalProfit(user({}), cart, null, 0)).toBe(0);
+  });
+});
+
+describe('the expected incremental profit of a type (what the type oracle knows)', () => {
+  const percent = (p: number) =>
+    offerEffect(
+      Offer.fromPartial({ type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: p }),
+      cart,
+      shipping,
+    );
+  const depths = [5, 10, 15, 20, 30].map(percent);
+
+  it('is the mean over users of the type drawn as the population draws them (Monte Carlo, 4 standard errors)', () => {
+    const rng = Prng.keyed(3, 'type-expectation');
+    for (const type of USER_TYPES) {
+      const p = TYPE_PROFILES[type];
+      for (const effect of depths) {
+        const n = 20_000;
+        let sum = 0;
+        let sq = 0;
+        for (let i = 0; i < n; i++) {
+          const u: UserResponse = {
+            type,
+            pBuyBase: rng.uniform(...p.pBuy),
+            uplift: rng.uniform(...p.uplift),
+            threshold: rng.uniform(...p.threshold),
+            annoyance: rng.uniform(...p.annoyance),
+          };
+          const v = expectedIncrementalProfit(u, cart, effect, 0.05);
+          sum += v;
+          sq += v * v;
+        }
+        const mean = sum / n;
+        const se = Math.sqrt(Math.max(0, sq / n - mean * mean) / n);
+        const exact = typeExpectedIncrementalProfit(type, cart, effect, 0.05);
+        expect(Math.abs(exact - mean)).toBeLessThanOrEqual(4 * se + 1e-6);
+      }
+    }
+  });
+
+  it('is never positive for sure things, sleeping dogs and lost causes', () => {
+    for (const type of ['sure_thing', 'sleeping_dog', 'lost_cause'] as const)
+      for (const effect of depths)
+        expect(typeExpectedIncrementalProfit(type, cart, effect, 0.05)).toBeLessThan(0);
+  });
+
+  it('rewards a persuadable for depth only as far as thresholds reach (it rises, then falls)', () => {
+    const v = depths.map((e) => typeExpectedIncrementalProfit('persuadable', cart, e, 0.05));
+    expect(v[1]!).toBeGreaterThan(v[0]!);
+    expect(v[3]!).toBeGreaterThan(v[1]!);
+    // 30 % clears every threshold, 20 % two thirds of them: the extra third does not pay for
+    // the deeper discount everyone who buys gets.
+    expect(v[4]!).toBeLessThan(v[3]!);
+    expect(typeExpectedIncrementalProfit('persuadable', cart, null, 0.05)).toBe(0);
   });
 });

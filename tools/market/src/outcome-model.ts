@@ -1,6 +1,12 @@
 import { OfferType, type Offer } from '@offerstream/contracts';
 import type { Catalog } from './catalog';
-import { THRESHOLD_RAMP, type Population, type SimUser, type UserResponse } from './population';
+import {
+  THRESHOLD_RAMP,
+  TYPE_PROFILES,
+  type Population,
+  type SimUser,
+  type UserResponse,
+} from './population';
 import type { UserType } from './scenario';
 
 /** One line of a cart / order. */
@@ -217,6 +223,42 @@ export function expectedIncrementalProfit(
   return (1 - refundRate) * ((p1 - p0) * basketMargin(basket) - p1 * effect.costMinor);
 }
 
+/** Points of the midpoint rule over a persuadable's threshold range. */
+const THRESHOLD_POINTS = 64;
+
+const mid = (r: readonly [number, number]) => (r[0] + r[1]) / 2;
+
+/**
+ * Expected incremental profit of `effect` for a user of whom only the type is known: the
+ * mean over the type's response parameters (TYPE_PROFILES; each uniform in its range and
+ * independent of the others). P(buy) is linear in the base rate, the uplift and the
+ * annoyance, so their means stand in for them exactly; the threshold enters through the
+ * ramp and is integrated (midpoint rule). What a perfect segment model could know.
+ */
+export function typeExpectedIncrementalProfit(
+  type: UserType,
+  basket: Basket,
+  effect: OfferEffect | null,
+  refundRate: number,
+): number {
+  if (effect === null) return 0;
+  const p = TYPE_PROFILES[type];
+  const [lo, hi] = p.threshold;
+  const points = hi > lo ? THRESHOLD_POINTS : 1;
+  let sum = 0;
+  for (let k = 0; k < points; k++) {
+    const user: UserResponse = {
+      type,
+      pBuyBase: mid(p.pBuy),
+      uplift: mid(p.uplift),
+      threshold: lo + ((k + 0.5) * (hi - lo)) / points,
+      annoyance: mid(p.annoyance),
+    };
+    sum += expectedIncrementalProfit(user, basket, effect, refundRate);
+  }
+  return sum / points;
+}
+
 /** What the ground truth says about one user/basket/offer. */
 export interface TruthAnswer {
   readonly userType: UserType;
@@ -249,6 +291,16 @@ export class GroundTruth {
   /** The user's latent type. */
   userType(userId: string): UserType {
     return this.user(userId).type;
+  }
+
+  /**
+   * Expected incremental profit of `offer` for the user's type, not for the user: what a
+   * policy that knew every user's type but none of their own parameters would expect
+   * (typeExpectedIncrementalProfit).
+   */
+  evaluateType(userId: string, basket: Basket, offer: Offer, flashUnitsLeft?: number): number {
+    const effect = offerEffect(offer, basket, this.shipping, flashUnitsLeft);
+    return typeExpectedIncrementalProfit(this.userType(userId), basket, effect, this.refundRate);
   }
 
   /** P(buy), its no-offer counterpart and the expected incremental profit of `offer` (null = none). */

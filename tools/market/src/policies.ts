@@ -61,6 +61,23 @@ export class RuleBasedPolicy implements Policy {
   learn(): void {}
 }
 
+/** The candidate with the highest value, or null when no value is positive (first wins ties). */
+function bestPositive(
+  candidates: readonly Candidate[],
+  value: (c: Candidate) => number,
+): string | null {
+  let best: string | null = null;
+  let bestValue = 0;
+  for (const c of candidates) {
+    const v = value(c);
+    if (v > bestValue) {
+      bestValue = v;
+      best = c.offer.offerId;
+    }
+  }
+  return best;
+}
+
 /**
  * The oracle: knows the ground truth and shows the eligible offer with the highest true
  * expected incremental profit, or nothing when no offer earns more than showing nothing.
@@ -71,21 +88,30 @@ export class OraclePolicy implements Policy {
   readonly name = 'oracle';
   constructor(private readonly truth: GroundTruth) {}
   decide(ctx: DecisionContext): string | null {
-    let best: string | null = null;
-    let bestValue = 0;
-    for (const c of ctx.candidates) {
-      const v = this.truth.evaluate(
-        ctx.userId,
-        ctx.point.basket,
-        c.offer,
-        c.flashUnitsLeft,
-      ).incrementalProfit;
-      if (v > bestValue) {
-        bestValue = v;
-        best = c.offer.offerId;
-      }
-    }
-    return best;
+    return bestPositive(
+      ctx.candidates,
+      (c) =>
+        this.truth.evaluate(ctx.userId, ctx.point.basket, c.offer, c.flashUnitsLeft)
+          .incrementalProfit,
+    );
+  }
+  learn(): void {}
+}
+
+/**
+ * The type oracle: knows every user's latent type but none of their own parameters (base
+ * rate, uplift, threshold, annoyance), and shows the eligible offer with the highest
+ * expected incremental profit for that type (GroundTruth.evaluateType), or nothing when
+ * none is positive. It marks what a perfect segment model could earn: the oracle's share
+ * that is out of reach without knowing each user's threshold.
+ */
+export class TypeOraclePolicy implements Policy {
+  readonly name = 'type-oracle';
+  constructor(private readonly truth: GroundTruth) {}
+  decide(ctx: DecisionContext): string | null {
+    return bestPositive(ctx.candidates, (c) =>
+      this.truth.evaluateType(ctx.userId, ctx.point.basket, c.offer, c.flashUnitsLeft),
+    );
   }
   learn(): void {}
 }

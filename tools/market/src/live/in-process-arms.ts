@@ -20,7 +20,7 @@ export function liftWindowOf(s: Scenario, startMs: number): [number, number] {
 }
 
 /**
- * Phase 1's in-process arms (no promotion, random, blanket 10 %, rule-based, oracle) on
+ * Phase 1's in-process arms (no promotion, random, blanket 10 %, rule-based, oracle, type oracle) on
  * their own copies of the market, booked by the same ledger as the live arms.
  */
 export function runInProcessArms(opts: {

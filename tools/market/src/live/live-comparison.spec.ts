@@ -129,6 +129,13 @@ describe('the targets', () => {
       ],
     };
     const checks = checkTargets(run);
+    expect(checks[0]!.measured).not.toContain('type oracle');
+    const withTypeOracle = checkTargets({
+      ...run,
+      arms: [...run.arms, arm('type-oracle', [7, 7, 7, 7, 7, 7, 7, 7])],
+    });
+    expect(withTypeOracle[0]!.measured).toContain('the type oracle');
+    expect(withTypeOracle[0]!.measured).toContain('70.0');
     expect(checks.map((c) => [c.target.slice(0, 20), c.met])).toEqual([
       ['≥ 90 % of the oracle', true],
       ['beats random-offer b', true],
