@@ -2,7 +2,7 @@ import type { SessionOutcome } from '../market';
 import type { TruthAnswer } from '../outcome-model';
 import { ActionQueue } from './action-queue';
 import { ArmLedger, type ArmFigures } from './arm-ledger';
-import { checkTargets, pairedDelta, type MarketRun } from './live-comparison';
+import { benchLine, checkTargets, pairedDelta, type MarketRun } from './live-comparison';
 import { TimeWarp } from './time-warp';
 
 const outcome = (profitMinor: number): SessionOutcome => ({
@@ -136,6 +136,10 @@ describe('the targets', () => {
     });
     expect(withTypeOracle[0]!.measured).toContain('the type oracle');
     expect(withTypeOracle[0]!.measured).toContain('70.0');
+    expect(
+      benchLine({ ...run, arms: [...run.arms, arm('type-oracle', [7, 7, 7, 7, 7, 7, 7, 7])] }),
+    ).toContain('type_oracle_vs_oracle=0.700');
+    expect(benchLine(run)).toContain('type_oracle_vs_oracle=nan');
     expect(checks.map((c) => [c.target.slice(0, 20), c.met])).toEqual([
       ['≥ 90 % of the oracle', true],
       ['beats random-offer b', true],

@@ -344,6 +344,7 @@ export function marketRunReport(run: MarketRun, title?: string): MarketReport {
 export function benchLine(run: MarketRun, extra: Record<string, string | number> = {}): string {
   const best = bestOfferstreamArm(run);
   const oracle = run.arms.find((a) => a.name === ORACLE);
+  const typeOracle = run.arms.find((a) => a.name === TYPE_ORACLE);
   const vw = run.arms.find((a) => a.name.startsWith('vw'));
   const r = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'nan');
   const major = (m: number | undefined) => (m === undefined ? 'nan' : (m / 100).toFixed(2));
@@ -356,6 +357,10 @@ export function benchLine(run: MarketRun, extra: Record<string, string | number>
       best && oracle ? best.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor : NaN,
     ),
     profit_vs_vw: r(best && vw ? best.trueAfterWarmupMinor / vw.trueAfterWarmupMinor : NaN),
+    // What knowing every user's type would reach: the scale for profit_vs_oracle.
+    type_oracle_vs_oracle: r(
+      typeOracle && oracle ? typeOracle.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor : NaN,
+    ),
     best_true_incr_eur: major(best?.trueAfterWarmupMinor),
     oracle_true_incr_eur: major(oracle?.trueAfterWarmupMinor),
     vw_true_incr_eur: major(vw?.trueAfterWarmupMinor),
