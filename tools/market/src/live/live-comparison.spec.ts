@@ -2,7 +2,14 @@ import type { SessionOutcome } from '../market';
 import type { TruthAnswer } from '../outcome-model';
 import { ActionQueue } from './action-queue';
 import { ArmLedger, type ArmFigures } from './arm-ledger';
-import { benchLine, checkTargets, pairedDelta, type MarketRun } from './live-comparison';
+import { renderTable } from '../report';
+import {
+  benchLine,
+  checkTargets,
+  marketRunReport,
+  pairedDelta,
+  type MarketRun,
+} from './live-comparison';
 import { TimeWarp } from './time-warp';
 
 const outcome = (profitMinor: number): SessionOutcome => ({
@@ -104,23 +111,40 @@ describe('the holdout lift', () => {
   });
 });
 
+const settings: MarketRun['settings'] = {
+  scenario: 't',
+  seed: 1,
+  users: 8,
+  currency: 'EUR',
+  simStartMs: 0,
+  simEndMs: 10,
+  speedup: 100,
+  warmupEndMs: 0,
+  totalBudgetMinor: 0,
+  budgetPlan: [],
+  flashStock: {},
+  notes: [],
+};
+
+describe('the report', () => {
+  it('says by latent type where each arm earned and where it lost', () => {
+    const text = renderTable(
+      marketRunReport({ settings, arms: [arm('oracle', [250, 250]), arm('b', [-300, 100])] }),
+    );
+    const table = text.slice(text.indexOf('True incremental profit by the users’ latent type'));
+    expect(table).toMatch(
+      /sure thing \(EUR\)\s+persuadable \(EUR\)\s+sleeping dog \(EUR\)\s+lost cause/,
+    );
+    // arm() books every decision to a persuadable.
+    expect(table).toMatch(/oracle \(live\)\s+0\.00\s+5\.00\s+0\.00\s+0\.00/);
+    expect(table).toMatch(/b \(live\)\s+0\.00\s+-2\.00\s+0\.00\s+0\.00/);
+  });
+});
+
 describe('the targets', () => {
   it('compare offerstream’s best arm with the oracle, the baselines and VW', () => {
     const run: MarketRun = {
-      settings: {
-        scenario: 't',
-        seed: 1,
-        users: 8,
-        currency: 'EUR',
-        simStartMs: 0,
-        simEndMs: 10,
-        speedup: 100,
-        warmupEndMs: 0,
-        totalBudgetMinor: 0,
-        budgetPlan: [],
-        flashStock: {},
-        notes: [],
-      },
+      settings,
       arms: [
         arm('oracle', [10, 10, 10, 10, 10, 10, 10, 10]),
         arm('random-offer', [-5, -4, -6, -5, -5, -4, -6, -5]),

@@ -1,5 +1,6 @@
 import type { MarketReport, ReportArm, SeriesPoint } from '../report';
 import { Z95, type Interval } from '../stats.util';
+import { USER_TYPES } from '../scenario';
 import { HOUR_MS } from '../time.util';
 import type { ArmFigures, SessionFigures } from './arm-ledger';
 
@@ -233,6 +234,7 @@ export function marketRunReport(run: MarketRun, title?: string): MarketReport {
         degraded: a.live?.degraded,
         p50: a.live?.latencyP50Ms,
         p99: a.live?.latencyP99Ms,
+        ...Object.fromEntries(USER_TYPES.map((t) => [`true_${t}`, a.trueByType[t]])),
       },
       series: {
         trueIncrementalProfit: a.series.trueIncrementalProfit,
@@ -293,6 +295,15 @@ export function marketRunReport(run: MarketRun, title?: string): MarketReport {
           { key: 'truthLift', label: 'true lift/user', format: 'money' },
           { key: 'liftOrders', label: 'holdout lift orders/user [95% CI]', format: 'number' },
         ],
+      },
+      {
+        title:
+          'True incremental profit by the users’ latent type (whole run): where each arm earns and where it loses',
+        columns: USER_TYPES.map((t) => ({
+          key: `true_${t}`,
+          label: t.replace('_', ' '),
+          format: 'money' as const,
+        })),
       },
       {
         title: 'Live calls (GetOffers, or GetFeatures + VW for the reference)',
