@@ -1,4 +1,4 @@
-"""The model's input standardisation and the training rows' weights."""
+"""The model's input standardisation, the training rows' weights and which epoch is kept."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
+import pytest
 import torch
 from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferModel
-from offerstream_trainer.train import ipw_weights
+from offerstream_trainer.train import TrainConfig, ipw_weights, train_model
 from offerstream_trainer.training_data import TrainingRows
 
 CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16)
@@ -49,3 +50,49 @@ def test_inverse_propensity_weights_are_clipped_and_average_one_within_treated_a
     np.testing.assert_allclose(w[:3], raw_t / raw_t.mean(), rtol=1e-6)
     np.testing.assert_allclose(w[3:], raw_c / raw_c.mean(), rtol=1e-6)
     assert np.all(ipw_weights(rows, 0.0) == 1.0)
+
+
+def _rows(n: int, seed: int = 5) -> TrainingRows:
+    rng = np.random.default_rng(seed)
+    L = CFG.sequence_length
+    treated = (rng.random(n) < 0.5).astype(np.float32)
+    return TrainingRows(
+        user=rng.normal(size=(n, 3)).astype(np.float32),
+        candidate=rng.normal(size=(n, 2)).astype(np.float32),
+        seq_item_hash=rng.integers(-1, 50, size=(n, L)).astype(np.int64),
+        seq_category_hash=rng.integers(-1, 50, size=(n, L)).astype(np.int64),
+        seq_type=rng.integers(0, 5, size=(n, L)).astype(np.int64),
+        seq_age=rng.random(size=(n, L)).astype(np.float32),
+        treated=treated,
+        clicked=(rng.random(n) < 0.3).astype(np.float32) * treated,
+        purchased=(rng.random(n) < 0.2).astype(np.float32),
+        redeemed=np.zeros(n, dtype=np.float32),
+        propensity=np.full(n, 0.5),
+        served_at_ms=np.arange(n, dtype=np.int64),
+        user_id=[f"u{i % 40}" for i in range(n)],
+        decision_id=[f"d{i}" for i in range(n)],
+        offer_id=["o" if t else "" for t in treated],
+        campaign_id=["c"] * n,
+    )
+
+
+def test_training_keeps_the_last_epoch_unless_a_validation_share_is_asked_for() -> None:
+    rows = _rows(300)
+    last = train_model(rows, CFG, TrainConfig(epochs=3, batch_size=64, threads=1), warn=print)
+    assert TrainConfig().validation_share == 0.0
+    assert last.best_epoch == 3
+    assert all("val_total" not in h for h in last.history)
+    picked = train_model(
+        rows, CFG, TrainConfig(epochs=3, batch_size=64, threads=1, validation_share=0.2), warn=print
+    )
+    assert all("val_total" in h for h in picked.history)
+    best = min(picked.history, key=lambda h: h["val_total"])
+    assert picked.best_epoch == int(best["epoch"])
+
+
+@pytest.mark.parametrize(
+    "bad", [{"validation_share": 1.0}, {"validation_share": -0.1}, {"epochs": 0}]
+)
+def test_a_train_configuration_out_of_range_is_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)  # type: ignore[arg-type]

@@ -122,7 +122,13 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--config", help="JSON file {'model': {...}, 'train': {...}} (flags override)")
     t.add_argument("--device", choices=("cpu", "cuda"), help="cuda = the GPU when present")
     t.add_argument("--seed", type=int, help="random seed (default 7): same data, same model")
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--epochs", type=int, help="training epochs (default 8)")
+    t.add_argument(
+        "--validation-share",
+        type=float,
+        help="newest share of the training rows held back to pick the best epoch"
+        " (default 0: keep the last epoch)",
+    )
     t.add_argument("--batch-size", type=int)
     t.add_argument("--learning-rate", type=float)
     t.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
@@ -221,7 +227,15 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
     ):
         if getattr(args, flag) is not None:
             model[key] = getattr(args, flag)
-    for flag in ("epochs", "batch_size", "learning_rate", "seed", "device", "threads"):
+    for flag in (
+        "epochs",
+        "validation_share",
+        "batch_size",
+        "learning_rate",
+        "seed",
+        "device",
+        "threads",
+    ):
         if getattr(args, flag) is not None:
             train[flag] = getattr(args, flag)
     try:
