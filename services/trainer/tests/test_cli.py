@@ -20,3 +20,16 @@ def test_clickhouse_settings_come_from_the_same_variables_as_the_services() -> N
         {"CLICKHOUSE_URL": "http://ch:8123", "CLICKHOUSE_DATABASE": "db1", "CLICKHOUSE_USER": "u"}
     )
     assert (ch.url, ch.database, ch.user, ch.password) == ("http://ch:8123", "db1", "u", "")
+
+
+def test_train_flags_reach_the_train_configuration_and_bad_values_are_refused() -> None:
+    from offerstream_trainer.cli import _configs
+
+    args = build_parser().parse_args(
+        ["train", "--since", "1d", "--validation-share", "0.2", "--epochs", "3"]
+    )
+    _, train = _configs(args)
+    assert (train.validation_share, train.epochs) == (0.2, 3)
+    bad = build_parser().parse_args(["train", "--since", "1d", "--validation-share", "1.5"])
+    with pytest.raises(ValueError, match="validation_share"):
+        _configs(bad)

@@ -232,8 +232,9 @@ const mid = (r: readonly [number, number]) => (r[0] + r[1]) / 2;
  * Expected incremental profit of `effect` for a user of whom only the type is known: the
  * mean over the type's response parameters (TYPE_PROFILES; each uniform in its range and
  * independent of the others). P(buy) is linear in the base rate, the uplift and the
- * annoyance, so their means stand in for them exactly; the threshold enters through the
- * ramp and is integrated (midpoint rule). What a perfect segment model could know.
+ * annoyance (the cap at 1 never binds within the profiles' ranges), so their means stand in
+ * for them exactly; the threshold enters through the ramp and is integrated (midpoint
+ * rule). What a perfect segment model could know.
  */
 export function typeExpectedIncrementalProfit(
   type: UserType,
