@@ -138,8 +138,12 @@ describe('GetOffers', () => {
   });
 
   it('holds budget only while a shown offer can be redeemed, then gives back what was not redeemed', async () => {
+    // Its own topics and database: the file's other replica would otherwise see this
+    // campaign too, and could lease its whole one-offer budget first (its housekeeping tops
+    // up every campaign it serves), leaving this replica nothing to show until shutdown.
+    const own = await isolatedBanditEnv();
     const short = await startBandit({
-      ...common,
+      ...own.common,
       FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
       SCORING_SERVICE_ADDR: 'none',
       BANDIT_OFFER_TTL_MS: '1500',
@@ -184,6 +188,7 @@ describe('GetOffers', () => {
     } finally {
       other.close();
       await short.stop();
+      await own.db.drop();
     }
   });
 
