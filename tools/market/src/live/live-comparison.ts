@@ -101,6 +101,10 @@ export function maxAbovePlanMinor(a: ArmFigures, plan: readonly SeriesPoint[]): 
   return worst;
 }
 
+/** a's true incremental profit after warm-up over b's (NaN when either arm did not run). */
+const afterWarmupRatio = (a: ArmFigures | undefined, b: ArmFigures | undefined): number =>
+  a && b ? a.trueAfterWarmupMinor / b.trueAfterWarmupMinor : NaN;
+
 /** Offerstream's arm with the highest true incremental profit after warm-up. */
 export function bestOfferstreamArm(run: MarketRun): ArmFigures | undefined {
   return run.arms
@@ -123,11 +127,11 @@ export function checkTargets(run: MarketRun): TargetCheck[] {
   if (!best) return [{ target: 'an offerstream arm ran', measured: 'none ran', met: false }];
   const w = s.warmupEndMs;
   if (oracle) {
-    const ratio = best.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor;
+    const ratio = afterWarmupRatio(best, oracle);
     // What knowing every user's type (but not their threshold) would reach, for scale.
     const typeOracle = arm(TYPE_ORACLE);
     const reach = typeOracle
-      ? `; the type oracle (knows each user’s type, not their threshold) reaches ${pct(typeOracle.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor)}`
+      ? `; the type oracle (knows each user’s type, not their threshold) reaches ${pct(afterWarmupRatio(typeOracle, oracle))}`
       : '';
     out.push({
       target: '≥ 90 % of the oracle’s incremental profit (true, after warm-up)',
@@ -357,6 +361,7 @@ export function benchLine(run: MarketRun, extra: Record<string, string | number>
   const oracle = run.arms.find((a) => a.name === ORACLE);
   const typeOracle = run.arms.find((a) => a.name === TYPE_ORACLE);
   const vw = run.arms.find((a) => a.name.startsWith('vw'));
+  const checks = checkTargets(run);
   const r = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'nan');
   const major = (m: number | undefined) => (m === undefined ? 'nan' : (m / 100).toFixed(2));
   const pairs: Record<string, string | number> = {
@@ -364,14 +369,10 @@ export function benchLine(run: MarketRun, extra: Record<string, string | number>
     users: run.settings.users,
     speedup: run.settings.speedup !== undefined ? Math.round(run.settings.speedup) : 'nan',
     best_arm: best?.name ?? 'none',
-    profit_vs_oracle: r(
-      best && oracle ? best.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor : NaN,
-    ),
-    profit_vs_vw: r(best && vw ? best.trueAfterWarmupMinor / vw.trueAfterWarmupMinor : NaN),
+    profit_vs_oracle: r(afterWarmupRatio(best, oracle)),
+    profit_vs_vw: r(afterWarmupRatio(best, vw)),
     // What knowing every user's type would reach: the scale for profit_vs_oracle.
-    type_oracle_vs_oracle: r(
-      typeOracle && oracle ? typeOracle.trueAfterWarmupMinor / oracle.trueAfterWarmupMinor : NaN,
-    ),
+    type_oracle_vs_oracle: r(afterWarmupRatio(typeOracle, oracle)),
     best_true_incr_eur: major(best?.trueAfterWarmupMinor),
     oracle_true_incr_eur: major(oracle?.trueAfterWarmupMinor),
     vw_true_incr_eur: major(vw?.trueAfterWarmupMinor),
@@ -382,8 +383,8 @@ export function benchLine(run: MarketRun, extra: Record<string, string | number>
     best_minus_vw_eur: major(
       best && vw ? best.trueAfterWarmupMinor - vw.trueAfterWarmupMinor : undefined,
     ),
-    targets_met: checkTargets(run).filter((c) => c.met === true).length,
-    targets_checked: checkTargets(run).filter((c) => c.met !== undefined).length,
+    targets_met: checks.filter((c) => c.met === true).length,
+    targets_checked: checks.filter((c) => c.met !== undefined).length,
     ...extra,
   };
   return Object.entries(pairs)
