@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelAnnouncement, RolloutStage, TensorDataType } from '@offerstream/contracts';
-import { loadFeatureSpec, type ModelInputName } from '@offerstream/features';
+import { CURRENT_SPEC_VERSION, loadFeatureSpec, type ModelInputName } from '@offerstream/features';
 import { mlpModel, sequenceModel } from '@offerstream/testing';
 
-export const spec = loadFeatureSpec('fs-1');
+export const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 export const U = spec.user.length;
 export const C = spec.candidate.length;
 export const L = spec.sequence.max_length;

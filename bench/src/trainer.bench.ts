@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { clickhouseVars } from '@offerstream/clickhouse';
 import { env, loadConfig } from '@offerstream/config';
 import {
+  CURRENT_SPEC_VERSION,
   encodeRows,
   loadFeatureSpec,
   MODEL_INPUT_NAMES,
@@ -27,7 +28,7 @@ import * as ort from 'onnxruntime-node';
 import { percentile } from './report';
 import { ROOT } from './service-process';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 const CORES = cpus().length;
 const K = 100;
 

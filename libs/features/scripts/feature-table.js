@@ -6,7 +6,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const readmePath = process.argv[2];
-const file = join(__dirname, '..', 'spec', 'fs-1.json');
+const file = join(__dirname, '..', 'spec', 'fs-2.json');
 const spec = JSON.parse(readFileSync(file, 'utf8'));
 const cell = (s) => String(s).replace(/\|/g, '\\|');
 const table = (defs) =>

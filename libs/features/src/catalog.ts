@@ -28,6 +28,8 @@ export function catalogOffers(c: Campaign): CatalogOffer[] {
       salePriceMinor: o.flashSale?.salePriceMinor ?? 0,
       stock: o.flashSale ? o.flashSale.stock : undefined,
       totalBudgetMinor: c.budget?.totalBudgetMinor ?? 0,
+      maxDiscountMinor: o.maxDiscountMinor,
+      shippingCostMinor: o.freeShipping?.expectedShippingCostMinor ?? 0,
     });
   }
   return out;

@@ -54,7 +54,7 @@ export class FeatureSpecError extends Error {
 export const SPEC_DIR = join(__dirname, '..', 'spec');
 
 /** The spec version the service serves by default. */
-export const CURRENT_SPEC_VERSION = 'fs-1';
+export const CURRENT_SPEC_VERSION = 'fs-2';
 
 function indexOf(defs: readonly FeatureDef[], what: string): Map<string, number> {
   const m = new Map<string, number>();

@@ -9,7 +9,7 @@ import {
 } from './feature-vector';
 import { HOUR_MS } from './hour-buckets';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec('fs-2');
 // Wednesday 2026-11-25 14:30 UTC.
 const AS_OF = Date.UTC(2026, 10, 25, 14, 30);
 let n = 0;
@@ -41,7 +41,7 @@ function makeUser(events: FeatureEvent[]) {
   return user;
 }
 
-describe('the fs-1 feature spec', () => {
+describe('the fs-2 feature spec', () => {
   it('lists unique names with a definition and default each', () => {
     expect(spec.user.length).toBe(spec.userIndex.size);
     expect(spec.candidate.length).toBe(spec.candidateIndex.size);
@@ -145,6 +145,8 @@ describe('candidateFeatures', () => {
     salePriceMinor: 6000,
     stock: 10,
     totalBudgetMinor: 100_000,
+    maxDiscountMinor: 0,
+    shippingCostMinor: 0,
   };
 
   it('combines item funnel, offer terms and usage, and the user affinity for the candidate', () => {
@@ -179,6 +181,126 @@ describe('candidateFeatures', () => {
     expect(c(values, 'o_redeem_rate')).toBeCloseTo((decayedRedeem + 0.4) / (decayedImpr + 20), 6);
     expect(c(values, 'x_category_affinity')).toBeCloseTo(2 / 3, 6);
     expect(c(values, 'x_item_seen')).toBeCloseTo(Math.log1p(2), 6);
+  });
+
+  const offer = (o: Partial<CatalogOffer>): CatalogOffer => ({
+    ...flash,
+    salePriceMinor: 0,
+    stock: undefined,
+    ...o,
+  });
+  const saving = (catalog: CatalogOffer, itemPrice: number, cartValueMinor: number) => {
+    const item = new ItemState(spec.params.lookback_hours);
+    if (itemPrice > 0) item.apply(ev('view', 1, { priceMinor: itemPrice }));
+    const ctx = { ...EMPTY_CONTEXT, cartValueMinor };
+    const { values } = candidateFeatures(
+      candidateContext(spec, undefined, ctx, AS_OF),
+      { offerId: 'o1', campaignId: 'c1', itemId: 'i1', categoryId: '' },
+      { item, offer: undefined, catalog, campaignSpentMinor: 0 },
+    );
+    return c(values, 'o_cart_saving');
+  };
+
+  it.each([
+    ['10 % of the cart', offer({ kind: 'percent', percentOff: 10 }), 0, 5000, 0.1],
+    [
+      '20 % capped at 40 EUR on a 300 EUR cart',
+      offer({ kind: 'percent', percentOff: 20, maxDiscountMinor: 4000 }),
+      0,
+      30_000,
+      4000 / 30_000,
+    ],
+    ['5 EUR on a 25 EUR cart', offer({ kind: 'amount', amountOffMinor: 500 }), 0, 2500, 0.2],
+    ['5 EUR on a 4 EUR cart: all of it', offer({ kind: 'amount', amountOffMinor: 500 }), 0, 400, 1],
+    [
+      'a 15 % coupon capped at 10 EUR',
+      offer({ kind: 'coupon', percentOff: 15, maxDiscountMinor: 1000 }),
+      0,
+      10_000,
+      0.1,
+    ],
+    [
+      'spend 60 save 12 below the threshold',
+      offer({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200 }),
+      0,
+      5999,
+      0,
+    ],
+    [
+      'spend 60 save 12 at 80 EUR',
+      offer({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200 }),
+      0,
+      8000,
+      0.15,
+    ],
+    [
+      'free shipping (4.50 absorbed) on a 30 EUR cart',
+      offer({ kind: 'free_shipping', shippingCostMinor: 450 }),
+      0,
+      3000,
+      0.15,
+    ],
+    [
+      'free shipping from 50 EUR, cart of 30 EUR',
+      offer({ kind: 'free_shipping', thresholdMinor: 5000, shippingCostMinor: 450 }),
+      0,
+      3000,
+      0,
+    ],
+    [
+      'a flash sale, no cart: the item is the order',
+      offer({ kind: 'flash', salePriceMinor: 6000 }),
+      8000,
+      0,
+      0.25,
+    ],
+    [
+      'percent, no cart: the item price is the order',
+      offer({ kind: 'percent', percentOff: 10 }),
+      8000,
+      0,
+      0.1,
+    ],
+    ['percent, no cart and no price: unknown', offer({ kind: 'percent', percentOff: 10 }), 0, 0, 0],
+  ])('o_cart_saving: %s', (_, catalog, itemPrice, cart, want) => {
+    expect(saving(catalog, itemPrice, cart)).toBeCloseTo(want, 6);
+  });
+
+  it('o_discount_depth ignores the cart and caps, o_cart_saving does not (fs-2)', () => {
+    const twenty = offer({ kind: 'percent', percentOff: 20, maxDiscountMinor: 4000 });
+    const cartOf = (minor: number) => {
+      const ctx = { ...EMPTY_CONTEXT, cartValueMinor: minor };
+      return candidateFeatures(
+        candidateContext(spec, undefined, ctx, AS_OF),
+        { offerId: 'o1', campaignId: 'c1', itemId: '', categoryId: '' },
+        { item: undefined, offer: undefined, catalog: twenty, campaignSpentMinor: 0 },
+      ).values;
+    };
+    const [small, large] = [cartOf(5000), cartOf(100_000)];
+    expect(c(small, 'o_discount_depth')).toBeCloseTo(0.2, 6);
+    expect(c(large, 'o_discount_depth')).toBeCloseTo(0.2, 6);
+    expect(c(small, 'o_cart_saving')).toBeCloseTo(0.2, 6);
+    expect(c(large, 'o_cart_saving')).toBeCloseTo(0.04, 6);
+  });
+
+  it('keeps fs-1 vectors as they were: fs-2 less o_cart_saving', () => {
+    const fs1 = loadFeatureSpec('fs-1');
+    expect(fs1.candidateIndex.has('o_cart_saving')).toBe(false);
+    expect(spec.candidate.map((d) => d.name).filter((n) => n !== 'o_cart_saving')).toEqual(
+      fs1.candidate.map((d) => d.name),
+    );
+    expect(spec.user).toEqual(fs1.user);
+    const cat = offer({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200 });
+    const ctx = { ...EMPTY_CONTEXT, cartValueMinor: 8000 };
+    const vec = (s: typeof spec) =>
+      candidateFeatures(
+        candidateContext(s, undefined, ctx, AS_OF),
+        { offerId: 'o1', campaignId: 'c1', itemId: '', categoryId: '' },
+        { item: undefined, offer: undefined, catalog: cat, campaignSpentMinor: 0 },
+      ).values;
+    const v2 = vec(spec);
+    const at = spec.candidateIndex.get('o_cart_saving')!;
+    expect(vec(fs1)).toEqual([...v2.slice(0, at), ...v2.slice(at + 1)]);
   });
 
   it('falls back to defaults for an unknown offer and item and flags the cold start', () => {

@@ -49,6 +49,10 @@ export interface CatalogOffer {
   readonly stock: number | undefined;
   /** The campaign's total budget; 0 = unlimited. */
   readonly totalBudgetMinor: number;
+  /** Largest discount one order may get; 0 = no cap. */
+  readonly maxDiscountMinor: number;
+  /** Shipping cost a free-shipping offer absorbs per order; 0 otherwise. */
+  readonly shippingCostMinor: number;
 }
 
 /** One candidate as GetFeatures receives it. */
@@ -241,6 +245,39 @@ function discountDepth(c: CatalogOffer, itemPrice: number, cartValue: number): n
   }
 }
 
+/**
+ * What the offer saves on this order, as a share of it, in [0, 1]. The order is the cart
+ * (else the candidate item alone, else unknown: 0). Percent offers take the share of the
+ * order capped by `maxDiscountMinor`; amounts the amount (capped); spend-X-save-Y saves only
+ * once the order reaches the threshold; free shipping saves the absorbed shipping cost when
+ * the order reaches its threshold; a flash sale saves the item's markdown.
+ */
+function cartSaving(c: CatalogOffer, itemPrice: number, cartValue: number): number {
+  const order = cartValue > 0 ? cartValue : itemPrice;
+  if (!(order > 0)) return 0;
+  const cap = (s: number) => (c.maxDiscountMinor > 0 ? Math.min(s, c.maxDiscountMinor) : s);
+  let saved: number;
+  switch (c.kind) {
+    case 'percent':
+      saved = cap((order * c.percentOff) / 100);
+      break;
+    case 'amount':
+    case 'coupon':
+      saved = cap(c.percentOff > 0 ? (order * c.percentOff) / 100 : c.amountOffMinor);
+      break;
+    case 'flash':
+      saved = itemPrice > 0 ? itemPrice - c.salePriceMinor : 0;
+      break;
+    case 'spend_save':
+      saved = order >= c.thresholdMinor ? c.saveMinor : 0;
+      break;
+    case 'free_shipping':
+      saved = order >= c.thresholdMinor ? c.shippingCostMinor : 0;
+      break;
+  }
+  return clamp01(saved / order);
+}
+
 /** 2^(−k / half-life) for k = 0..lookback: the decay weights, computed once per spec. */
 const decayTables = new WeakMap<FeatureSpec, Float64Array>();
 function decayTable(spec: FeatureSpec): Float64Array {
@@ -334,6 +371,7 @@ const CROSS_NAMES = [
   'o_type_flash',
   'o_type_coupon',
   'o_discount_depth',
+  'o_cart_saving',
   'o_min_spend',
   'o_budget_left',
   'o_stock_left',
@@ -528,6 +566,7 @@ function crossValues(
   const c = st.catalog;
   for (const k of OFFER_KINDS) x[TYPE_SLOT[k]] = c?.kind === k ? 1 : 0;
   x[X.o_discount_depth] = c ? discountDepth(c, item.price, ctx.cartValueMinor) : 0;
+  x[X.o_cart_saving] = c ? cartSaving(c, item.price, ctx.cartValueMinor) : 0;
   x[X.o_min_spend] =
     c && (c.kind === 'spend_save' || c.kind === 'free_shipping')
       ? log1p0(c.thresholdMinor / 100)

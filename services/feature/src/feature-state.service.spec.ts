@@ -1,10 +1,15 @@
 import { RecentIds } from '@offerstream/events';
 import { createLogger } from '@offerstream/logging';
-import { HOUR_MS, loadFeatureSpec, type FeatureEvent } from '@offerstream/features';
+import {
+  CURRENT_SPEC_VERSION,
+  HOUR_MS,
+  loadFeatureSpec,
+  type FeatureEvent,
+} from '@offerstream/features';
 import { FeatureStateService, type FeatureStore } from './feature-state.service';
 import type { StoredUser } from './feature-store.repository';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 const NOW = Date.UTC(2026, 10, 25, 12, 30);
 let n = 0;
 const view = (minutesAgo: number, over: Partial<FeatureEvent> = {}): FeatureEvent => ({

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { clickhouseVars } from '@offerstream/clickhouse';
 import { env, type ConfigOf } from '@offerstream/config';
+import { CURRENT_SPEC_VERSION } from '@offerstream/features';
 import { kafkaVars } from '@offerstream/kafka';
 
 /** Variables the feature service reads (on top of the common service variables). */
@@ -9,7 +10,7 @@ export const featureVars = {
   ...clickhouseVars,
   FEATURE_SPEC_VERSION: env.string({
     doc: 'Feature spec served when a request names none (libs/features/spec/<version>.json)',
-    default: 'fs-1',
+    default: CURRENT_SPEC_VERSION,
   }),
   FEATURE_CONSUMER_GROUP: env.string({
     doc: 'Consumer group of this instance on offerstream.events.valid.v1 (each instance reads the whole stream; default: per host)',

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { Event, EventType, FeatureSource } from '@offerstream/contracts';
-import { loadFeatureSpec } from '@offerstream/features';
+import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import type { Kafka } from '@offerstream/kafka';
 import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually } from '@offerstream/testing';
@@ -19,7 +19,7 @@ import {
   type Db,
 } from './support';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 const uIdx = (n: string) => spec.userIndex.get(n)!;
 const cIdx = (n: string) => spec.candidateIndex.get(n)!;
 const failure = (p: Promise<unknown>) =>
@@ -73,7 +73,7 @@ describe('GetFeatures at the edge', () => {
       ],
     });
     const f = res.features!;
-    expect(f.featureSpecVersion).toBe('fs-1');
+    expect(f.featureSpecVersion).toBe(CURRENT_SPEC_VERSION);
     expect(f.user!.coldStart).toBe(true);
     expect(f.user!.stale).toBe(false);
     expect(f.freshness!.source).toBe(FeatureSource.FEATURE_SOURCE_DEFAULT);

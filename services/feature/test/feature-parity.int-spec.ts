@@ -10,7 +10,7 @@ import {
   RequestContext,
   type Event,
 } from '@offerstream/contracts';
-import { catalogOffers, loadFeatureSpec } from '@offerstream/features';
+import { catalogOffers, CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import type { Kafka } from '@offerstream/kafka';
 import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually } from '@offerstream/testing';
@@ -28,7 +28,7 @@ import {
   type Db,
 } from './support';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 const userNames = spec.user.map((d) => d.name);
 const candNames = spec.candidate.map((d) => d.name);
 const H = 60; // minutes
@@ -51,7 +51,18 @@ const campaign = Campaign.fromPartial({
         endTime: new Date(Date.now() + 86_400_000),
       },
     },
-    { offerId: 'o-pct', type: OfferType.OFFER_TYPE_PERCENT_OFF, percentOff: 15 },
+    // 15 % of the 40 EUR cart is 6 EUR, capped at 5 (fs-2's o_cart_saving sees the cap).
+    {
+      offerId: 'o-pct',
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      percentOff: 15,
+      maxDiscountMinor: 500,
+    },
+    {
+      offerId: 'o-ship',
+      type: OfferType.OFFER_TYPE_FREE_SHIPPING,
+      freeShipping: { thresholdMinor: 3000, expectedShippingCostMinor: 450 },
+    },
     {
       offerId: 'o-sxsy',
       type: OfferType.OFFER_TYPE_SPEND_X_SAVE_Y,
@@ -63,6 +74,7 @@ const candidates = [
   { offerId: 'o-flash', campaignId: 'cmp-parity', itemId: 'sku-1', categoryId: '' },
   { offerId: 'o-pct', campaignId: 'cmp-parity', itemId: 'sku-2', categoryId: 'bags' },
   { offerId: 'o-sxsy', campaignId: 'cmp-parity', itemId: '', categoryId: '' },
+  { offerId: 'o-ship', campaignId: 'cmp-parity', itemId: '', categoryId: '' },
   { offerId: 'o-unknown', campaignId: 'cmp-x', itemId: 'sku-404', categoryId: '' },
 ];
 const context = RequestContext.fromPartial({
@@ -232,7 +244,7 @@ describe('features online (service) and offline (trainer) agree', () => {
     }).toEqual({ stale: false, fromStoreOrStream: true });
     const asOf = res.freshness!.computedAt!.getTime();
     const off = offlineFeatures(db.database, {
-      spec_version: 'fs-1',
+      spec_version: spec.version,
       shop_id: 'shop-f',
       user_id: user,
       as_of_ms: asOf,
@@ -252,6 +264,13 @@ describe('features online (service) and offline (trainer) agree', () => {
       );
       expect(c.coldStart).toBe(off.candidates[i]!.cold_start);
     });
+    // The terms fs-2 reads reached the service through the campaigns topic.
+    const saving = (id: string) =>
+      res.candidates.find((c) => c.offerId === id)!.values[
+        spec.candidateIndex.get('o_cart_saving')!
+      ];
+    expect(saving('o-pct')).toBeCloseTo(500 / 4000, 6);
+    expect(saving('o-ship')).toBeCloseTo(450 / 4000, 6);
     expect(res.sequence.map((s) => s.itemId)).toEqual(off.sequence.map((s) => s.item_id));
     expect(res.sequence.map((s) => EventType[s.type])).toEqual(
       off.sequence.map((s) => `EVENT_TYPE_${s.type.toUpperCase()}`),

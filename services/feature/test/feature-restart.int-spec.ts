@@ -1,5 +1,5 @@
 import { EventType } from '@offerstream/contracts';
-import { loadFeatureSpec } from '@offerstream/features';
+import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import type { Kafka } from '@offerstream/kafka';
 import type { RunningService } from '@offerstream/service-kit';
 import { expectEventually, uniqueName } from '@offerstream/testing';
@@ -16,7 +16,7 @@ import {
   type Db,
 } from './support';
 
-const spec = loadFeatureSpec('fs-1');
+const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 const u = (values: number[], name: string) => values[spec.userIndex.get(name)!]!;
 const HOUR_MIN = 60;
 

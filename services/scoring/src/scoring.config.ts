@@ -1,4 +1,5 @@
 import { env, type ConfigOf } from '@offerstream/config';
+import { CURRENT_SPEC_VERSION } from '@offerstream/features';
 import { kafkaVars } from '@offerstream/kafka';
 
 /** Variables the scoring service reads (on top of the common service variables). */
@@ -14,7 +15,7 @@ export const scoringVars = {
   }),
   SCORING_FEATURE_SPEC_VERSION: env.string({
     doc: 'Feature spec the feature service serves; models trained on another are refused',
-    default: 'fs-1',
+    default: CURRENT_SPEC_VERSION,
   }),
   SCORING_EXECUTION_PROVIDER: env.string({
     doc: 'onnxruntime execution providers in order of preference, comma-separated (cuda, cpu); the first that loads runs',

@@ -15,7 +15,7 @@ import {
   type ScoreRequest,
   type ScoreResponse,
 } from '@offerstream/contracts';
-import { loadFeatureSpec } from '@offerstream/features';
+import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import { IdempotentProducer, TOPICS, type Kafka } from '@offerstream/kafka';
 import { startService, type RunningService } from '@offerstream/service-kit';
 import { freshTopics, testKafka } from '../../../test/support/infra';
@@ -23,7 +23,7 @@ import { scoringVars } from '../src/scoring.config';
 import { scoringStatusMapper } from '../src/scoring.exception';
 import { ScoringModule } from '../src/scoring.module';
 
-export const spec = loadFeatureSpec('fs-1');
+export const spec = loadFeatureSpec(CURRENT_SPEC_VERSION);
 export const U = spec.user.length;
 export const C = spec.candidate.length;
 
@@ -59,7 +59,7 @@ export function writeModel(
     modelVersion: version,
     uri: `offer-uplift/${version}/model.onnx`,
     sha256: over.sha256 ?? digest,
-    featureSpecVersion: over.featureSpecVersion ?? 'fs-1',
+    featureSpecVersion: over.featureSpecVersion ?? spec.version,
     onnxOpset: 17,
     inputs: [
       { name: 'user', dataType: TensorDataType.TENSOR_DATA_TYPE_FLOAT32, shape: [-1, U] },
@@ -149,7 +149,7 @@ export function scoringClient(port: number) {
 /** A FeatureSet of `n` candidates with values drawn from `rand`. */
 export function featureSet(n: number, rand: () => number = Math.random): FeatureSet {
   return FeatureSet.fromPartial({
-    featureSpecVersion: 'fs-1',
+    featureSpecVersion: spec.version,
     user: { values: Array.from({ length: U }, () => rand()) },
     candidates: Array.from({ length: n }, (_, i) => ({
       offerId: `o-${i}`,

@@ -9,7 +9,11 @@ import pytest
 from offerstream_trainer import cli
 from offerstream_trainer.clickhouse_http import ClickHouseHttp
 from offerstream_trainer.feature_request import RequestError, parse_request
-from offerstream_trainer.feature_spec import default_spec_dir, load_feature_spec
+from offerstream_trainer.feature_spec import (
+    CURRENT_SPEC_VERSION,
+    default_spec_dir,
+    load_feature_spec,
+)
 from offerstream_trainer.features import f32
 
 SPEC = load_feature_spec("fs-1")
@@ -63,7 +67,14 @@ def test_a_request_is_parsed_into_the_inputs_of_the_ts_reference() -> None:
     flash = {**REQUEST["catalog"][0], "kind": "flash", "stock": 0}  # type: ignore[dict-item]
     assert parse_request({**REQUEST, "catalog": [flash]}).catalog["o1"].stock == 0
     minimal = parse_request({"shop_id": "s", "user_id": "u", "as_of_ms": 0})
-    assert minimal.spec_version == "fs-1" and minimal.candidates == () and not minimal.catalog
+    assert minimal.spec_version == CURRENT_SPEC_VERSION == "fs-2"
+    assert minimal.candidates == () and not minimal.catalog
+    # fs-2's terms: absent (a fs-1 catalog) they are 0, present they are read.
+    assert (req.catalog["o1"].max_discount_minor, req.catalog["o1"].shipping_cost_minor) == (0, 0)
+    terms = {"maxDiscountMinor": 2000, "shippingCostMinor": 450}
+    capped = {**REQUEST["catalog"][0], **terms}  # type: ignore[dict-item]
+    o = parse_request({**REQUEST, "catalog": [capped]}).catalog["o1"]
+    assert (o.max_discount_minor, o.shipping_cost_minor) == (2000, 450)
 
 
 @pytest.mark.parametrize(
@@ -82,6 +93,10 @@ def test_a_request_is_parsed_into_the_inputs_of_the_ts_reference() -> None:
         ({"candidates": [{"campaignId": "c"}]}, "offerId"),
         ({"catalog": [{"offerId": "o1", "kind": "bogus"}]}, "kind"),
         ({"catalog": [{"offerId": "o1", "kind": "flash", "stock": "3"}]}, "stock"),
+        (
+            {"catalog": [{"offerId": "o1", "kind": "percent", "maxDiscountMinor": None}]},
+            "maxDiscountMinor",
+        ),
         ({"catalog": [{"offerId": "o1", "kind": "flash"}] * 2}, "listed twice"),
         ({"spec_version": 1}, "spec_version"),
     ],

@@ -38,7 +38,7 @@ from offerstream_trainer.features import (
     user_features,
 )
 
-SPEC = load_feature_spec("fs-1")
+SPEC = load_feature_spec("fs-2")
 # Wednesday 2026-11-25 14:30 UTC.
 AS_OF = int(datetime(2026, 11, 25, 14, 30, tzinfo=UTC).timestamp() * 1000)
 _ids = itertools.count()
@@ -91,7 +91,31 @@ def spec_doc() -> dict:
 def test_the_spec_lists_unique_names_with_a_definition_and_default_each() -> None:
     assert len(SPEC.user) == len(SPEC.user_index)
     assert len(SPEC.candidate) == len(SPEC.candidate_index)
-    assert SPEC.version == "fs-1"
+    assert SPEC.version == "fs-2"
+
+
+def test_fs1_is_fs2_less_the_cart_saving_and_keeps_its_vectors() -> None:
+    fs1 = load_feature_spec("fs-1")
+    assert "o_cart_saving" not in fs1.candidate_index
+    assert [d.name for d in SPEC.candidate if d.name != "o_cart_saving"] == [
+        d.name for d in fs1.candidate
+    ]
+    assert SPEC.user == fs1.user
+    offer = CatalogOffer("o1", "c1", "spend_save", threshold_minor=6000, save_minor=1200)
+
+    def vec(spec: FeatureSpec) -> list[float]:
+        return candidate_features(
+            spec,
+            CandidateInput("o1", "c1"),
+            CandidateState(catalog=offer),
+            None,
+            ContextInput(cart_value_minor=8000),
+            AS_OF,
+        ).values
+
+    v2 = vec(SPEC)
+    at = SPEC.candidate_index["o_cart_saving"]
+    assert vec(fs1) == v2[:at] + v2[at + 1 :]
 
 
 def test_a_spec_with_a_feature_no_code_computes_is_refused() -> None:
@@ -413,6 +437,83 @@ def test_discount_depth_and_spend_threshold_by_offer_kind(
     assert c(r.values, "x_cart_meets_threshold") == meets
     assert c(r.values, f"o_type_{offer.kind}") == 1
     assert c(r.values, "o_stock_known") == 0
+
+
+def _offer(kind: str, **terms: float) -> CatalogOffer:
+    return CatalogOffer("o1", "c1", kind, **terms)
+
+
+@pytest.mark.parametrize(
+    ("offer", "item_price", "cart", "want"),
+    [
+        pytest.param(_offer("percent", percent_off=10), 0, 5000, 0.1, id="10% of the cart"),
+        pytest.param(
+            _offer("percent", percent_off=20, max_discount_minor=4000),
+            0,
+            30_000,
+            4000 / 30_000,
+            id="20% capped at 40 EUR on a 300 EUR cart",
+        ),
+        pytest.param(_offer("amount", amount_off_minor=500), 0, 2500, 0.2, id="5 EUR of 25"),
+        pytest.param(_offer("amount", amount_off_minor=500), 0, 400, 1, id="5 EUR of 4"),
+        pytest.param(
+            _offer("coupon", percent_off=15, max_discount_minor=1000),
+            0,
+            10_000,
+            0.1,
+            id="15% coupon capped at 10 EUR",
+        ),
+        pytest.param(
+            _offer("spend_save", threshold_minor=6000, save_minor=1200),
+            0,
+            5999,
+            0,
+            id="spend 60 save 12 below the threshold",
+        ),
+        pytest.param(
+            _offer("spend_save", threshold_minor=6000, save_minor=1200),
+            0,
+            8000,
+            0.15,
+            id="spend 60 save 12 at 80 EUR",
+        ),
+        pytest.param(
+            _offer("free_shipping", shipping_cost_minor=450),
+            0,
+            3000,
+            0.15,
+            id="free shipping on a 30 EUR cart",
+        ),
+        pytest.param(
+            _offer("free_shipping", threshold_minor=5000, shipping_cost_minor=450),
+            0,
+            3000,
+            0,
+            id="free shipping from 50 EUR, cart of 30",
+        ),
+        pytest.param(
+            _offer("flash", sale_price_minor=6000), 8000, 0, 0.25, id="flash sale, no cart"
+        ),
+        pytest.param(_offer("percent", percent_off=10), 8000, 0, 0.1, id="no cart: the item"),
+        pytest.param(_offer("percent", percent_off=10), 0, 0, 0, id="no cart, no price"),
+    ],
+)
+def test_cart_saving_by_offer_kind(
+    offer: CatalogOffer, item_price: float, cart: float, want: float
+) -> None:
+    """The same cases as feature-vector.spec.ts's o_cart_saving table."""
+    item = ItemState(720)
+    if item_price:
+        item.note_price(item_price, 0)
+    r = candidate_features(
+        SPEC,
+        CandidateInput("o1", "c1", "i1"),
+        CandidateState(item=item, catalog=offer),
+        None,
+        ContextInput(cart_value_minor=cart),
+        AS_OF,
+    )
+    close(c(r.values, "o_cart_saving"), want, 6)
 
 
 # --- JavaScript number semantics ------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 from offerstream_trainer.cli import main
-from offerstream_trainer.feature_spec import load_feature_spec
+from offerstream_trainer.feature_spec import CURRENT_SPEC_VERSION, load_feature_spec
 from offerstream_trainer.model import ModelConfig
 from offerstream_trainer.pipeline import TrainJob, TrainOutcome, run_training
 from offerstream_trainer.registry import DirectoryStore, GateRefused
@@ -37,7 +37,7 @@ from support import (
     write_catalog,
 )
 
-SPEC = load_feature_spec("fs-1")
+SPEC = load_feature_spec(CURRENT_SPEC_VERSION)
 DAY_MS = 86_400_000
 END_MS = 1_764_547_200_000  # 2025-12-01T00:00Z
 START_MS = END_MS - 3 * DAY_MS
@@ -167,6 +167,14 @@ def test_on_market_data_the_offers_are_known_from_the_catalog(run: Run) -> None:
     kinds = treated[:, [names.index(f"o_type_{k}") for k in ("percent", "amount", "spend_save")]]
     assert (kinds.sum(axis=0) > 0).all()
     assert treated[:, names.index("o_discount_depth")].max() > 0.1
+    # fs-2: what the offer saves on the cart differs from the nominal depth (caps, thresholds,
+    # free shipping), and is 0 where a spend threshold is not reached.
+    saving = treated[:, names.index("o_cart_saving")]
+    depth = treated[:, names.index("o_discount_depth")]
+    assert saving.max() > 0.1 and (abs(saving - depth) > 0.01).any()
+    spend = treated[:, names.index("o_type_spend_save")] == 1
+    meets = treated[:, names.index("x_cart_meets_threshold")] == 1
+    assert (saving[spend & ~meets] == 0).all() and (saving[spend & meets] > 0).all()
 
 
 def test_on_market_data_the_uplift_of_each_segment_has_the_right_sign(run: Run) -> None:
@@ -188,7 +196,7 @@ def test_model_json_describes_the_published_version(run: Run) -> None:
     d = run.root / "offer-uplift" / out.version
     manifest = json.loads((d / "model.json").read_text())
     assert manifest == out.manifest
-    assert manifest["feature_spec_version"] == "fs-1"
+    assert manifest["feature_spec_version"] == SPEC.version == "fs-2"
     assert manifest["uri"] == f"offer-uplift/{out.version}/model.onnx"
     import hashlib
 
@@ -204,7 +212,7 @@ def test_model_json_describes_the_published_version(run: Run) -> None:
     assert counts["rows_treated"] > 0 and counts["rows_control"] > 0
     assert len(manifest["trainer_git_commit"]) >= 7
     assert manifest["sequence_id_buckets"] == MODEL.id_buckets
-    assert [t["shape"] for t in manifest["inputs"]][:3] == [[-1, 75], [-1, 33], [-1, 20]]
+    assert [t["shape"] for t in manifest["inputs"]][:3] == [[-1, 75], [-1, 34], [-1, 20]]
     assert "<svg" in (d / "report.html").read_text()
     assert run.store.production("offer-uplift") == out.version
     assert run.announced[0][0] == f"offer-uplift@{out.version}"

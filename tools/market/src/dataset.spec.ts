@@ -162,8 +162,11 @@ describe('the dataset export', () => {
       salePriceMinor: 0,
       stock: undefined,
       totalBudgetMinor: 750000,
+      maxDiscountMinor: 2000,
+      shippingCostMinor: 0,
     });
     expect(catalog[3]).toMatchObject({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200 });
+    expect(catalog[4]).toMatchObject({ kind: 'free_shipping', shippingCostMinor: 450 });
   });
 
   it('writes one truth row per user with the latent type and ground-truth purchase probabilities', () => {

@@ -23,7 +23,7 @@ import torch
 
 from .clickhouse_http import ClickHouseHttp
 from .feature_request import parse_request
-from .feature_spec import load_feature_spec
+from .feature_spec import CURRENT_SPEC_VERSION, load_feature_spec
 from .model import ModelConfig
 from .pipeline import TrainJob, run_training
 from .registry import DirectoryStore
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    spec = load_feature_spec("fs-1")
+    spec = load_feature_spec(CURRENT_SPEC_VERSION)
     name = f"trainer_bench_{uuid.uuid4().hex[:10]}"
     admin = ClickHouseHttp(url=args.clickhouse_url, database="default")
     admin.execute(f"CREATE DATABASE {name}")

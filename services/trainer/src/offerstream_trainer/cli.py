@@ -25,7 +25,13 @@ from typing import Any
 from . import __version__
 from .clickhouse_http import ClickHouseError, ClickHouseHttp, SqlBindError
 from .feature_request import RequestError, features_for_request, parse_request
-from .feature_spec import SPEC_DIR_ENV, FeatureSpecError, load_feature_spec, resolve_spec_dir
+from .feature_spec import (
+    CURRENT_SPEC_VERSION,
+    SPEC_DIR_ENV,
+    FeatureSpecError,
+    load_feature_spec,
+    resolve_spec_dir,
+)
 from .feature_store import FeatureStore
 from .features import ensure_computable
 
@@ -169,7 +175,11 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--kafka-brokers", help="default: $KAFKA_BROKERS or 127.0.0.1:9092")
     t.add_argument("--clickhouse-url", help="default: $CLICKHOUSE_URL or local")
     t.add_argument("--database", help="default: $CLICKHOUSE_DATABASE or offerstream")
-    t.add_argument("--spec-version", default="fs-1", help="feature spec (default fs-1)")
+    t.add_argument(
+        "--spec-version",
+        default=CURRENT_SPEC_VERSION,
+        help=f"feature spec (default {CURRENT_SPEC_VERSION})",
+    )
     t.add_argument("--spec-dir", help=f"spec directory (default: ${SPEC_DIR_ENV} or the repo's)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars")
 

@@ -121,6 +121,8 @@ _CATALOG_NUMBERS = (
     "saveMinor",
     "salePriceMinor",
     "totalBudgetMinor",
+    "maxDiscountMinor",
+    "shippingCostMinor",
 )
 
 
@@ -142,6 +144,8 @@ def _catalog_offer(v: object, path: str) -> CatalogOffer:
         sale_price_minor=n["salePriceMinor"],
         stock=stock,
         total_budget_minor=n["totalBudgetMinor"],
+        max_discount_minor=n["maxDiscountMinor"],
+        shipping_cost_minor=n["shippingCostMinor"],
     )
 
 

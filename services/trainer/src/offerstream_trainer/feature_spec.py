@@ -18,7 +18,7 @@ from pathlib import Path
 SPEC_DIR_ENV = "OFFERSTREAM_FEATURE_SPEC_DIR"
 """Environment variable that overrides where the spec files are read from."""
 
-CURRENT_SPEC_VERSION = "fs-1"
+CURRENT_SPEC_VERSION = "fs-2"
 
 _VERSION = re.compile(r"fs-[0-9]+")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -497,6 +497,10 @@ class CatalogOffer:
     """Flash-sale stock; None when not a flash sale."""
     total_budget_minor: float = 0
     """The campaign's total budget; 0 = unlimited."""
+    max_discount_minor: float = 0
+    """Largest discount one order may get; 0 = no cap."""
+    shipping_cost_minor: float = 0
+    """Shipping cost a free-shipping offer absorbs per order; 0 otherwise."""
 
 
 @dataclass(frozen=True)
@@ -723,6 +727,34 @@ def discount_depth(c: CatalogOffer, item_price: float, cart_value: float) -> flo
     return None
 
 
+def cart_saving(c: CatalogOffer, item_price: float, cart_value: float) -> float | None:
+    """What the offer saves on this order, as a share of it, in [0, 1] (fs-2's o_cart_saving).
+
+    The order is the cart (else the candidate item alone, else unknown: 0). None for an
+    unknown kind, as `discount_depth`.
+    """
+    order = cart_value if cart_value > 0 else item_price
+    if not order > 0:
+        return 0
+
+    def cap(s: float) -> float:
+        return _min(s, c.max_discount_minor) if c.max_discount_minor > 0 else s
+
+    if c.kind == "percent":
+        saved = cap(order * c.percent_off / 100)
+    elif c.kind in ("amount", "coupon"):
+        saved = cap(order * c.percent_off / 100 if c.percent_off > 0 else c.amount_off_minor)
+    elif c.kind == "flash":
+        saved = item_price - c.sale_price_minor if item_price > 0 else 0
+    elif c.kind == "spend_save":
+        saved = c.save_minor if order >= c.threshold_minor else 0
+    elif c.kind == "free_shipping":
+        saved = c.shipping_cost_minor if order >= c.threshold_minor else 0
+    else:
+        return None
+    return _clamp01(saved / order)
+
+
 def candidate_features(
     spec: FeatureSpec,
     cand: CandidateInput,
@@ -771,6 +803,7 @@ def candidate_features(
     for k in OFFER_KINDS:
         v[f"o_type_{k}"] = 1 if c is not None and c.kind == k else 0
     v["o_discount_depth"] = discount_depth(c, price, ctx.cart_value_minor) if c is not None else 0
+    v["o_cart_saving"] = cart_saving(c, price, ctx.cart_value_minor) if c is not None else 0
     v["o_min_spend"] = (
         _log1p0(c.threshold_minor / 100)
         if c is not None and c.kind in ("spend_save", "free_shipping")
