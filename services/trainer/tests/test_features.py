@@ -24,6 +24,7 @@ from offerstream_trainer.features import (
     HOUR_MS,
     CandidateInput,
     CandidateState,
+    CandidateVector,
     CatalogOffer,
     ContextInput,
     FeatureEvent,
@@ -392,6 +393,22 @@ def test_an_unknown_offer_and_item_fall_back_to_defaults_and_are_flagged_cold() 
         assert (d.name, c(r.values, d.name)) == (d.name, f32(d.default))
 
 
+def _offer_on_cart(offer: CatalogOffer, item_price: float, cart: float) -> CandidateVector:
+    """The candidate vector of `offer` on item i1 (of `item_price`, 0 = unknown) in a cart
+    worth `cart`."""
+    item = ItemState(720)
+    if item_price:
+        item.note_price(item_price, 0)
+    return candidate_features(
+        SPEC,
+        CandidateInput(offer.offer_id, offer.campaign_id, "i1"),
+        CandidateState(item=item, catalog=offer),
+        None,
+        ContextInput(cart_value_minor=cart),
+        AS_OF,
+    )
+
+
 @pytest.mark.parametrize(
     ("offer", "item_price", "cart", "depth", "min_spend", "meets"),
     [
@@ -421,17 +438,7 @@ def test_an_unknown_offer_and_item_fall_back_to_defaults_and_are_flagged_cold() 
 def test_discount_depth_and_spend_threshold_by_offer_kind(
     offer: CatalogOffer, item_price: float, cart: float, depth: float, min_spend: float, meets: int
 ) -> None:
-    item = ItemState(720)
-    if item_price:
-        item.note_price(item_price, 0)
-    r = candidate_features(
-        SPEC,
-        CandidateInput("o", "c", "i1"),
-        CandidateState(item=item, catalog=offer),
-        None,
-        ContextInput(cart_value_minor=cart),
-        AS_OF,
-    )
+    r = _offer_on_cart(offer, item_price, cart)
     close(c(r.values, "o_discount_depth"), depth, 6)
     close(c(r.values, "o_min_spend"), min_spend, 6)
     assert c(r.values, "x_cart_meets_threshold") == meets
@@ -502,18 +509,7 @@ def test_cart_saving_by_offer_kind(
     offer: CatalogOffer, item_price: float, cart: float, want: float
 ) -> None:
     """The same cases as feature-vector.spec.ts's o_cart_saving table."""
-    item = ItemState(720)
-    if item_price:
-        item.note_price(item_price, 0)
-    r = candidate_features(
-        SPEC,
-        CandidateInput("o1", "c1", "i1"),
-        CandidateState(item=item, catalog=offer),
-        None,
-        ContextInput(cart_value_minor=cart),
-        AS_OF,
-    )
-    close(c(r.values, "o_cart_saving"), want, 6)
+    close(c(_offer_on_cart(offer, item_price, cart).values, "o_cart_saving"), want, 6)
 
 
 # --- JavaScript number semantics ------------------------------------------------------------
