@@ -6,7 +6,9 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const readmePath = process.argv[2];
-const file = join(__dirname, '..', 'spec', 'fs-2.json');
+// The spec the services serve by default (the built package: `make docs` builds first).
+const { CURRENT_SPEC_VERSION } = require('../dist/feature-spec');
+const file = join(__dirname, '..', 'spec', `${CURRENT_SPEC_VERSION}.json`);
 const spec = JSON.parse(readFileSync(file, 'utf8'));
 const cell = (s) => String(s).replace(/\|/g, '\\|');
 const table = (defs) =>
