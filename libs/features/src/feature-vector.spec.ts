@@ -234,6 +234,13 @@ describe('candidateFeatures', () => {
       0.15,
     ],
     [
+      'spend 60 save 12 capped at 10 EUR (the cap binds every kind)',
+      offer({ kind: 'spend_save', thresholdMinor: 6000, saveMinor: 1200, maxDiscountMinor: 1000 }),
+      0,
+      8000,
+      0.125,
+    ],
+    [
       'free shipping (4.50 absorbed) on a 30 EUR cart',
       offer({ kind: 'free_shipping', shippingCostMinor: 450 }),
       0,

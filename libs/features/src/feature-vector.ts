@@ -247,23 +247,23 @@ function discountDepth(c: CatalogOffer, itemPrice: number, cartValue: number): n
 
 /**
  * What the offer saves on this order, as a share of it, in [0, 1]. The order is the cart
- * (else the candidate item alone, else unknown: 0). Percent offers take the share of the
- * order capped by `maxDiscountMinor`; amounts the amount (capped); spend-X-save-Y saves only
- * once the order reaches the threshold; free shipping saves the absorbed shipping cost when
- * the order reaches its threshold; a flash sale saves the item's markdown.
+ * (else the candidate item alone, else unknown: 0). Percent offers take their share of the
+ * order, amounts the amount; spend-X-save-Y saves only once the order reaches the threshold,
+ * free shipping the absorbed shipping cost once the order reaches its threshold; a flash sale
+ * saves the item's markdown. Every kind is capped by `maxDiscountMinor` when set (the most
+ * one order may get from the offer).
  */
 function cartSaving(c: CatalogOffer, itemPrice: number, cartValue: number): number {
   const order = cartValue > 0 ? cartValue : itemPrice;
   if (!(order > 0)) return 0;
-  const cap = (s: number) => (c.maxDiscountMinor > 0 ? Math.min(s, c.maxDiscountMinor) : s);
   let saved: number;
   switch (c.kind) {
     case 'percent':
-      saved = cap((order * c.percentOff) / 100);
+      saved = (order * c.percentOff) / 100;
       break;
     case 'amount':
     case 'coupon':
-      saved = cap(c.percentOff > 0 ? (order * c.percentOff) / 100 : c.amountOffMinor);
+      saved = c.percentOff > 0 ? (order * c.percentOff) / 100 : c.amountOffMinor;
       break;
     case 'flash':
       saved = itemPrice > 0 ? itemPrice - c.salePriceMinor : 0;
@@ -275,6 +275,7 @@ function cartSaving(c: CatalogOffer, itemPrice: number, cartValue: number): numb
       saved = order >= c.thresholdMinor ? c.shippingCostMinor : 0;
       break;
   }
+  if (c.maxDiscountMinor > 0) saved = Math.min(saved, c.maxDiscountMinor);
   return clamp01(saved / order);
 }
 

@@ -485,6 +485,13 @@ def _offer(kind: str, **terms: float) -> CatalogOffer:
             id="spend 60 save 12 at 80 EUR",
         ),
         pytest.param(
+            _offer("spend_save", threshold_minor=6000, save_minor=1200, max_discount_minor=1000),
+            0,
+            8000,
+            0.125,
+            id="spend 60 save 12 capped at 10 EUR (the cap binds every kind)",
+        ),
+        pytest.param(
             _offer("free_shipping", shipping_cost_minor=450),
             0,
             3000,

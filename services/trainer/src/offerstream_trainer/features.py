@@ -730,20 +730,16 @@ def discount_depth(c: CatalogOffer, item_price: float, cart_value: float) -> flo
 def cart_saving(c: CatalogOffer, item_price: float, cart_value: float) -> float | None:
     """What the offer saves on this order, as a share of it, in [0, 1] (fs-2's o_cart_saving).
 
-    The order is the cart (else the candidate item alone, else unknown: 0). None for an
-    unknown kind, as `discount_depth`.
+    The order is the cart (else the candidate item alone, else unknown: 0); every kind is
+    capped by `max_discount_minor` when set. None for an unknown kind, as `discount_depth`.
     """
     order = cart_value if cart_value > 0 else item_price
     if not order > 0:
         return 0
-
-    def cap(s: float) -> float:
-        return _min(s, c.max_discount_minor) if c.max_discount_minor > 0 else s
-
     if c.kind == "percent":
-        saved = cap(order * c.percent_off / 100)
+        saved = order * c.percent_off / 100
     elif c.kind in ("amount", "coupon"):
-        saved = cap(order * c.percent_off / 100 if c.percent_off > 0 else c.amount_off_minor)
+        saved = order * c.percent_off / 100 if c.percent_off > 0 else c.amount_off_minor
     elif c.kind == "flash":
         saved = item_price - c.sale_price_minor if item_price > 0 else 0
     elif c.kind == "spend_save":
@@ -752,6 +748,8 @@ def cart_saving(c: CatalogOffer, item_price: float, cart_value: float) -> float 
         saved = c.shipping_cost_minor if order >= c.threshold_minor else 0
     else:
         return None
+    if c.max_discount_minor > 0:
+        saved = _min(saved, c.max_discount_minor)
     return _clamp01(saved / order)
 
 
