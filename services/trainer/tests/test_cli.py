@@ -26,10 +26,11 @@ def test_train_flags_reach_the_train_configuration_and_bad_values_are_refused() 
     from offerstream_trainer.cli import _configs
 
     args = build_parser().parse_args(
-        ["train", "--since", "1d", "--validation-share", "0.2", "--epochs", "3"]
+        ["train", "--since", "1d", "--validation-share", "0.2", "--epochs", "3", "--min-steps", "0"]
     )
     _, train = _configs(args)
-    assert (train.validation_share, train.epochs) == (0.2, 3)
+    assert (train.validation_share, train.epochs, train.min_steps) == (0.2, 3, 0)
+    assert _configs(build_parser().parse_args(["train"]))[1].min_steps == 200
     bad = build_parser().parse_args(["train", "--since", "1d", "--validation-share", "1.5"])
     with pytest.raises(ValueError, match="validation_share"):
         _configs(bad)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferModel
-from offerstream_trainer.train import TrainConfig, ipw_weights, train_model
+from offerstream_trainer.train import TrainConfig, epochs_for, ipw_weights, train_model
 from offerstream_trainer.training_data import TrainingRows
 
 CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16)
@@ -78,20 +78,56 @@ def _rows(n: int, seed: int = 5) -> TrainingRows:
 
 def test_training_keeps_the_last_epoch_unless_a_validation_share_is_asked_for() -> None:
     rows = _rows(300)
-    last = train_model(rows, CFG, TrainConfig(epochs=3, batch_size=64, threads=1), warn=print)
+    last = train_model(
+        rows, CFG, TrainConfig(epochs=3, min_steps=0, batch_size=64, threads=1), warn=print
+    )
     assert TrainConfig().validation_share == 0.0
     assert last.best_epoch == 3
     assert all("val_total" not in h for h in last.history)
     picked = train_model(
-        rows, CFG, TrainConfig(epochs=3, batch_size=64, threads=1, validation_share=0.2), warn=print
+        rows,
+        CFG,
+        TrainConfig(epochs=3, min_steps=0, batch_size=64, threads=1, validation_share=0.2),
+        warn=print,
     )
     assert all("val_total" in h for h in picked.history)
     best = min(picked.history, key=lambda h: h["val_total"])
     assert picked.best_epoch == int(best["epoch"])
 
 
+def test_few_rows_train_for_at_least_min_steps_steps() -> None:
+    rows = _rows(300)  # 5 batches of 64 per pass
+    assert epochs_for(300, TrainConfig(epochs=3, min_steps=22, batch_size=64)) == 5
+    assert epochs_for(300, TrainConfig(epochs=3, min_steps=10, batch_size=64)) == 3
+    assert epochs_for(300, TrainConfig(epochs=3, min_steps=0, batch_size=64)) == 3
+    assert epochs_for(10_000, TrainConfig()) == 8  # 40 batches a pass: 320 steps >= 200
+    assert epochs_for(1_250, TrainConfig()) == 40  # the default demo's rows: 5 batches a pass
+    ticks: list[int] = []
+
+    def progress(label: str, total: int):  # type: ignore[no-untyped-def]
+        ticks.append(total)
+        return lambda *_: None
+
+    res = train_model(
+        rows,
+        CFG,
+        TrainConfig(epochs=3, min_steps=22, batch_size=64, threads=1),
+        progress=progress,
+        warn=print,
+    )
+    assert (res.epochs_run, res.best_epoch, len(res.history)) == (5, 5, 5)
+    assert ticks == [25]
+
+
 @pytest.mark.parametrize(
-    "bad", [{"validation_share": 1.0}, {"validation_share": -0.1}, {"epochs": 0}]
+    "bad",
+    [
+        {"validation_share": 1.0},
+        {"validation_share": -0.1},
+        {"epochs": 0},
+        {"min_steps": -1},
+        {"batch_size": 0},
+    ],
 )
 def test_a_train_configuration_out_of_range_is_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):

@@ -128,7 +128,15 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--config", help="JSON file {'model': {...}, 'train': {...}} (flags override)")
     t.add_argument("--device", choices=("cpu", "cuda"), help="cuda = the GPU when present")
     t.add_argument("--seed", type=int, help="random seed (default 7): same data, same model")
-    t.add_argument("--epochs", type=int, help="training epochs (default 8)")
+    t.add_argument(
+        "--epochs", type=int, help="training passes (default 8, raised to reach --min-steps)"
+    )
+    t.add_argument(
+        "--min-steps",
+        type=int,
+        help="least optimiser steps: passes are raised to reach it on few rows (default 200;"
+        " 0 = exactly --epochs)",
+    )
     t.add_argument(
         "--validation-share",
         type=float,
@@ -239,6 +247,7 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
             model[key] = getattr(args, flag)
     for flag in (
         "epochs",
+        "min_steps",
         "validation_share",
         "batch_size",
         "learning_rate",
