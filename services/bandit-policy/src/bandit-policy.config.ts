@@ -45,6 +45,10 @@ export const banditPolicyVars = {
     doc: 'Whether the model scores a decision whose user features are stale (the user’s history still loading from ClickHouse: only what the stream brought since). Off by default: such a vector reads like a newcomer’s, and a model values a returning buyer wrongly on it (in the demo, stale decisions were a quarter of the decisions and two thirds of the offers shown to sure things and sleeping dogs); the arms are then valued as when the scorer is down (the linear posterior, or no offer with the policy parameter unscored_fallback 0) and the decision is flagged features_stale',
     default: 'false',
   }),
+  BANDIT_HOLDOUT_FEATURES: env.bool({
+    doc: 'Whether a decision that holds the user out of every eligible campaign (no offer to decide) still fetches the user’s features, to log them with the decision. On by default: the uplift model’s control head learns from holdout decisions, and without logged features the trainer recomputes them from raw events, which sees events the serving path had not yet (the add-to-cart just before the cart page) and no cart items. In the demo that skew put a model’s uplift at +0.12 on sure things and −0.01 on persuadables. The answer never waits on it beyond the feature share of the deadline, and a failure or a late answer neither degrades nor changes it (the decision is logged without features)',
+    default: 'true',
+  }),
   BANDIT_SHED_LAG_MS: env.int({
     doc: 'Load shedding: while the event loop’s delay (the largest in each 100 ms window, sampled every 10 ms) is above this, a growing share of GetOffers calls skips the feature and scoring calls and is answered from the posteriors alone, flagged overload (the share rises by 0.1 per window over it and falls by 0.05 per window under it). Calls then keep being answered within their deadlines instead of timing out in the queue. 0 = off (the default): every call takes the full path however late',
     default: '0',

@@ -176,6 +176,7 @@ export class BanditRuntime {
         version: VERSION,
         modelName: cfg.BANDIT_MODEL_NAME,
         scoreStaleFeatures: cfg.BANDIT_SCORE_STALE_FEATURES,
+        holdoutFeatures: cfg.BANDIT_HOLDOUT_FEATURES,
         featureShare: cfg.BANDIT_FEATURE_SHARE,
         answerMarginMs: cfg.BANDIT_ANSWER_MARGIN_MS,
         maxCandidates: cfg.BANDIT_MAX_CANDIDATES,

@@ -326,6 +326,26 @@ describe('GetOffers', () => {
       ),
     );
     expect(again.map((a) => a.holdout)).toEqual(first.map((a) => a.holdout));
+
+    // Held-out decisions are logged with the user's features as the serving path saw them
+    // (BANDIT_HOLDOUT_FEATURES, on by default): the uplift model's control rows.
+    await expectEventually(
+      async () => {
+        const rows = await queryRows<{ holdout: number; n: string; width: number; spec: string }>(
+          db.client,
+          sql`SELECT holdout, count() AS n, min(length(user_features)) AS width, any(feature_spec_version) AS spec FROM decisions WHERE user_id LIKE 'u-h-%' GROUP BY holdout ORDER BY holdout`,
+        );
+        expect(rows.map((r) => [Number(r.holdout), Number(r.n)])).toEqual([
+          [0, 2 * (40 - held)],
+          [1, 2 * held],
+        ]);
+        const [treated, control] = rows;
+        expect(Number(control!.width)).toBeGreaterThan(0);
+        expect(Number(control!.width)).toBe(Number(treated!.width));
+        expect(control!.spec).toBe(treated!.spec);
+      },
+      { timeoutMs: 20_000 },
+    );
   });
 
   it('degrades instead of failing when the feature service is away', async () => {

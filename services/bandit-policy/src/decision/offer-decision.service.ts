@@ -92,6 +92,11 @@ export interface DecisionSettings {
   readonly modelName: string;
   /** Whether a user vector flagged stale is scored (BANDIT_SCORE_STALE_FEATURES). */
   readonly scoreStaleFeatures: boolean;
+  /**
+   * Whether a decision that only holds the user out (no candidates) fetches the user's
+   * features for the decision log (BANDIT_HOLDOUT_FEATURES): the control rows of training.
+   */
+  readonly holdoutFeatures: boolean;
   readonly featureShare: number;
   readonly answerMarginMs: number;
   readonly maxCandidates: number;
@@ -199,6 +204,38 @@ export class OfferDecisionService {
     this.policyVersion = `bandit-policy@${d.settings.version}/${POLICY_CONTEXT_VERSION}`;
   }
 
+  /**
+   * The user's features for the log of a decision that holds the user out (no candidates):
+   * what the serving path saw, so the control rows train on the same vectors as the treated
+   * ones. Best effort within the feature share of the deadline: the answer is the same
+   * without them, so a failure or timeout is not a degradation (the trainer then recomputes).
+   */
+  private async holdoutFeatures(
+    req: GetOffersRequest,
+    deadline: Deadline,
+  ): Promise<FeatureSet | undefined> {
+    const { env, settings } = this.d;
+    const budget = Math.floor((deadline.left() - settings.answerMarginMs) * settings.featureShare);
+    if (budget < 1) return undefined;
+    const t0 = env.now();
+    try {
+      return await this.d.features.getFeatures(
+        {
+          shopId: req.shopId,
+          userId: req.userId,
+          sessionId: req.sessionId,
+          context: req.context,
+          candidates: [],
+        },
+        budget,
+      );
+    } catch {
+      return undefined;
+    } finally {
+      this.d.metrics.stage('features', env.now() - t0);
+    }
+  }
+
   async decide(req: GetOffersRequest, deadlineAtMs: number): Promise<GetOffersResponse> {
     const { env, settings } = this.d;
     const now = env.now();
@@ -266,6 +303,13 @@ export class OfferDecisionService {
         this.d.metrics.stage('features', env.now() - t0);
       }
     }
+    if (
+      candidates.length === 0 &&
+      pre.holdoutCampaigns.length > 0 &&
+      settings.holdoutFeatures &&
+      !(this.d.shedder?.shed() ?? false)
+    )
+      features = await this.holdoutFeatures(req, deadline);
     if (capsLoad) {
       const left = deadline.left() - settings.answerMarginMs;
       const loaded = left > 0 && (await Promise.race([capsLoad, sleepFalse(left)]));
