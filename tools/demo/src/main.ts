@@ -100,6 +100,12 @@ const demoVars = {
     min: 10,
     max: 10_000,
   }),
+  MARKET_CART_PAGE_GAP_MS: env.int({
+    doc: 'Least real time between a session’s last event and its cart-page GetOffers (and the VW arm’s GetFeatures). Compressed time puts the request a few ms after the add-to-cart that led to it, while a shopper takes seconds; with no gap the features miss the session’s own events (the system takes events in within about 150 ms, `make bench-features` freshness) and the learners decide without the current session. 0 = the compressed time as it is',
+    default: '1000',
+    min: 0,
+    max: 10_000,
+  }),
   MARKET_VW_ARGS: env.string({
     doc: 'Vowpal Wabbit options of the reference arm; empty = tools/market/vw/vw_arm.py’s default',
     default: '',
@@ -265,6 +271,7 @@ async function main(): Promise<number> {
       client,
       publisher,
       deadlineMs: cfg.MARKET_DEADLINE_MS,
+      cartPageGapMs: cfg.MARKET_CART_PAGE_GAP_MS,
       progress: (l: string) => out(`   ${l}`),
     };
     const p1 = await runLivePhase({

@@ -319,6 +319,24 @@ export interface ArmProgress {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * Real time of a session's cart-page request: its decision point on the warped clock, but
+ * at least `gapMs` after the session's last event before it. A shopper takes seconds from
+ * the add-to-cart to the cart page, which compressed time squeezes to a few ms: less than the
+ * system needs to take the events in, so the request would be decided without them.
+ */
+export function cartPageAt(
+  s: Pick<SessionStart, 'events'>,
+  point: Pick<DecisionPoint, 'timeMs'>,
+  warp: Pick<TimeWarp, 'toReal'>,
+  gapMs: number,
+): number {
+  let lastReal = Number.NEGATIVE_INFINITY;
+  for (const e of s.events)
+    if (e.timeMs <= point.timeMs) lastReal = Math.max(lastReal, warp.toReal(e.timeMs));
+  return Math.max(warp.toReal(point.timeMs), lastReal + gapMs);
+}
+
+/**
  * Drives one arm through the live system in compressed time: each session's browsing is
  * produced to Kafka when its (real) time comes, GetOffers (or the outside learner) decides
  * at the cart page, what the user then does — impression, click, purchase, redeem, later a
@@ -339,6 +357,7 @@ export class LiveArmDriver {
     private readonly warp: TimeWarp,
     private readonly publisher: EventPublisher,
     private readonly lookaheadMs = 100,
+    private readonly cartPageGapMs = 0,
   ) {}
 
   get progress(): ArmProgress {
@@ -375,7 +394,7 @@ export class LiveArmDriver {
       market.completeSession(s, null);
       return;
     }
-    this.schedule(this.warp.toReal(point.timeMs), () => {
+    this.schedule(cartPageAt(s, point, this.warp, this.cartPageGapMs), () => {
       this.inflight++;
       void this.decide(s, point).finally(() => this.inflight--);
     });

@@ -67,6 +67,12 @@ export interface LivePhaseOptions {
   readonly settleMs?: number;
   /** Real ms between creating the campaigns and the simulated start; default 2 s. */
   readonly leadMs?: number;
+  /**
+   * Least real ms between a session's last event and its cart-page request (default 0).
+   * Compressed time puts the request a few ms after the add-to-cart; a real shopper takes
+   * seconds, in which the system takes the events in.
+   */
+  readonly cartPageGapMs?: number;
 }
 
 /** A phase's arms and what the system said about its campaigns. */
@@ -187,6 +193,10 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
         arm: { name: spec.name, market, decider, ledger, windowSimMs, systemSpend },
       });
     }
+    if (arms[0] && (o.cartPageGapMs ?? 0) > 0)
+      notes.push(
+        `cart page: asked at least ${o.cartPageGapMs} ms (real) after the session's last event (${(((o.cartPageGapMs ?? 0) * o.speedup) / 60_000).toFixed(0)} simulated minutes), as a shopper takes seconds to get there; compressed time alone would ask a few ms after the add-to-cart, before the system has taken it in`,
+      );
     if (arms[0]) {
       const c = campaignsAt(o.scenario, o.simStartMs)[0];
       if (c) {
@@ -200,7 +210,9 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
         );
       }
     }
-    const drivers = arms.map((a) => new LiveArmDriver(a.arm, warp, o.publisher));
+    const drivers = arms.map(
+      (a) => new LiveArmDriver(a.arm, warp, o.publisher, undefined, o.cartPageGapMs ?? 0),
+    );
     const every = o.progressEveryMs ?? 5000;
     const endSim = o.simStartMs + o.scenario.durationMs;
     const progress = setInterval(() => {

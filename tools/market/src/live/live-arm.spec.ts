@@ -1,0 +1,33 @@
+import type { MarketEvent } from '../market-event';
+import { cartPageAt } from './live-arm';
+import { TimeWarp } from './time-warp';
+
+describe('cartPageAt', () => {
+  // 1,800 simulated ms per real ms: a minute of the session is 33 ms real.
+  const warp = new TimeWarp(0, 1_000_000, 1800);
+  const at = (timeMs: number) => ({ timeMs }) as MarketEvent;
+  const session = { events: [at(0), at(60_000), at(120_000), at(3_600_000)] };
+
+  it('asks at the decision point when the gap is 0 (compressed time as it is)', () => {
+    expect(cartPageAt(session, { timeMs: 180_000 }, warp, 0)).toBe(warp.toReal(180_000));
+  });
+
+  it('asks no sooner than the gap after the last event before the decision point', () => {
+    // The add-to-cart at 2 min sim is 66.7 ms real after the start; the point at 3 min
+    // 100 ms: a 1 s gap moves the request to 1,066.7 ms. The event after the point (the
+    // purchase an hour later) does not count.
+    expect(cartPageAt(session, { timeMs: 180_000 }, warp, 1000)).toBeCloseTo(
+      warp.toReal(120_000) + 1000,
+      6,
+    );
+  });
+
+  it('keeps a decision point that is already later than the gap', () => {
+    const late = { timeMs: 120_000 + 1800 * 5000 }; // 5 s real after the last event
+    expect(cartPageAt(session, late, warp, 1000)).toBe(warp.toReal(late.timeMs));
+  });
+
+  it('uses the decision point when the session has no event before it', () => {
+    expect(cartPageAt({ events: [] }, { timeMs: 60_000 }, warp, 1000)).toBe(warp.toReal(60_000));
+  });
+});
