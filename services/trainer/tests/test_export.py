@@ -24,7 +24,7 @@ from offerstream_trainer.export import (
     verify_model_files,
 )
 from offerstream_trainer.feature_spec import load_feature_spec
-from offerstream_trainer.model import OUTPUT_NAMES, ModelConfig, OfferModel
+from offerstream_trainer.model import OUTPUT_NAMES, ModelConfig, OfferEnsemble, OfferModel
 from offerstream_trainer.model_inputs import SequenceEvent, buckets_of, encode_sequence
 from offerstream_trainer.registry import DirectoryStore, encode_announcement, relative_uri
 from offerstream_trainer.train import predict
@@ -85,6 +85,26 @@ def test_onnx_matches_pytorch_on_1000_rows_with_a_dynamic_batch(
     ref = predict(model, x)
     assert np.allclose(ref["uplift"], ref["p_purchase_given_offer"] - ref["p_purchase_no_offer"])
     assert np.all((ref["p_click"] >= 0) & (ref["p_click"] <= 1))
+
+
+def test_an_ensemble_exports_as_one_graph_whose_outputs_are_the_members_mean(
+    tmp_path: Path,
+) -> None:
+    members = [make_model(s) for s in (2, 3, 4)]
+    ensemble = OfferEnsemble(members).eval()
+    path = tmp_path / "ensemble.onnx"
+    export_onnx(ensemble, path, SPEC)
+    x = example_inputs(CFG, SPEC, 1000, 9)
+    assert parity_check(ensemble, path, x) <= 1e-4
+    each = [predict(m, x) for m in members]
+    got = predict(ensemble, x)
+    for k in OUTPUT_NAMES:
+        assert np.allclose(got[k], np.mean([e[k] for e in each], axis=0), atol=1e-6)
+    assert np.allclose(
+        got["uplift"], got["p_purchase_given_offer"] - got["p_purchase_no_offer"], atol=1e-6
+    )
+    # The members differ (else averaging would change nothing).
+    assert not np.allclose(each[0]["uplift"], each[1]["uplift"])
 
 
 def test_the_no_offer_head_does_not_depend_on_the_candidate(

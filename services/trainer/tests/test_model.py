@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
 import pytest
 import torch
-from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferModel
-from offerstream_trainer.train import TrainConfig, epochs_for, ipw_weights, train_model
+from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferEnsemble, OfferModel
+from offerstream_trainer.train import TrainConfig, epochs_for, ipw_weights, predict, train_model
 from offerstream_trainer.training_data import TrainingRows
 
-CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16)
+CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16, members=1)
 
 
 def test_a_feature_that_barely_moved_in_training_is_not_blown_up_by_its_tiny_spread() -> None:
@@ -117,6 +118,33 @@ def test_few_rows_train_for_at_least_min_steps_steps() -> None:
     )
     assert (res.epochs_run, res.best_epoch, len(res.history)) == (5, 5, 5)
     assert ticks == [25]
+
+
+def test_members_train_with_their_own_seeds_and_are_averaged() -> None:
+    rows = _rows(200)
+    tc = TrainConfig(epochs=2, min_steps=0, batch_size=64, threads=1, seed=5)
+    labels: list[str] = []
+
+    def progress(label: str, total: int):  # type: ignore[no-untyped-def]
+        labels.append(label)
+        return lambda *_: None
+
+    res = train_model(rows, replace(CFG, members=3), tc, progress=progress, warn=print)
+    assert isinstance(res.model, OfferEnsemble)
+    assert labels == ["train 1/3", "train 2/3", "train 3/3"]
+    assert [h["member"] for h in res.history] == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    single = train_model(rows, CFG, tc, warn=print)  # member 0 is the seed's own model
+    assert isinstance(single.model, OfferModel)
+    x = rows.inputs(CFG.sequence_length, CFG.id_buckets)
+    first = predict(res.model.members[0], x)  # type: ignore[arg-type]
+    assert np.allclose(first["uplift"], predict(single.model, x)["uplift"], atol=1e-6)
+    second = predict(res.model.members[1], x)  # type: ignore[arg-type]
+    assert not np.allclose(first["uplift"], second["uplift"])
+    mean = predict(res.model, x)
+    each = [predict(m, x) for m in res.model.members]  # type: ignore[arg-type]
+    assert np.allclose(mean["p_click"], np.mean([e["p_click"] for e in each], axis=0), atol=1e-6)
+    with pytest.raises(ValueError, match="members"):
+        replace(CFG, members=0)
 
 
 @pytest.mark.parametrize(

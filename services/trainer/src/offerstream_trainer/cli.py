@@ -152,6 +152,11 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--sequence-length", type=int, help="events read (default 20)")
     t.add_argument("--id-buckets", type=int, help="id hash buckets (default 10007)")
     t.add_argument("--hidden", type=int, help="MLP width (default 64)")
+    t.add_argument(
+        "--members",
+        type=int,
+        help="models trained with their own seeds and averaged in one graph (default 3)",
+    )
     t.add_argument("--test-share", type=float, default=0.2, help="share held out (default 0.2)")
     t.add_argument(
         "--split",
@@ -242,6 +247,7 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
         ("sequence_length", "sequence_length"),
         ("id_buckets", "id_buckets"),
         ("hidden", "hidden"),
+        ("members", "members"),
     ):
         if getattr(args, flag) is not None:
             model[key] = getattr(args, flag)

@@ -24,7 +24,7 @@ import onnxruntime as ort
 import torch
 
 from .feature_spec import FeatureSpec
-from .model import OUTPUT_NAMES, ModelConfig, OfferModel
+from .model import OUTPUT_NAMES, ModelConfig, Scorer
 from .model_inputs import INT_INPUTS, MODEL_INPUT_NAMES
 
 OPSET = 17
@@ -104,7 +104,7 @@ def example_inputs(
     return out
 
 
-def export_onnx(model: OfferModel, path: Path, spec: FeatureSpec) -> None:
+def export_onnx(model: Scorer, path: Path, spec: FeatureSpec) -> None:
     """Writes the graph: named inputs/outputs, dynamic batch axis, opset OPSET."""
     model = model.cpu().eval()
     ex = example_inputs(model.cfg, spec, 2, 0)
@@ -157,7 +157,7 @@ def run_onnx(
 
 
 def parity_check(
-    model: OfferModel,
+    model: Scorer,
     onnx_path: Path,
     inputs: Mapping[str, np.ndarray],
     tolerance: float = PARITY_TOLERANCE,

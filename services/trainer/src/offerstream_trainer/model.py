@@ -76,6 +76,14 @@ class ModelConfig:
     hidden: int = 64
     """Width of the MLP trunk after the transformer."""
     dropout: float = 0.1
+    members: int = 3
+    """Models trained with their own seeds and averaged in one graph (each output is the
+    members' mean; the uplift stays P(purchase | offer) - P(purchase | no offer)). On a few
+    thousand logged decisions the seed alone moved a single model's policy by hundreds of
+    euros: offline, on two default-size demo runs' decisions, one model earned +25 to +368 EUR
+    greedily on phase 2's decisions with six seeds and +110 to +253 with three, a
+    three-member average +254 to +394 and +101 to +293 with three seeds each. Scoring costs
+    `members` times one model's."""
 
     def __post_init__(self) -> None:
         if self.width % self.heads != 0:
@@ -84,6 +92,8 @@ class ModelConfig:
             raise ValueError("id_buckets must be >= 2")
         if self.sequence_length < 1:
             raise ValueError("sequence_length must be >= 1")
+        if self.members < 1:
+            raise ValueError("members must be >= 1")
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -304,6 +314,36 @@ class OfferModel(nn.Module):
         p_offer = torch.sigmoid(lg["treat"])
         p_none = torch.sigmoid(lg["control"])
         return p_click, p_offer, p_offer, p_none, p_offer - p_none, p_cvr
+
+
+class OfferEnsemble(nn.Module):
+    """`cfg.members` OfferModels (see ModelConfig.members) in one graph: the same inputs and
+    OUTPUT_NAMES, each output the members' mean."""
+
+    def __init__(self, members: list[OfferModel]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.cfg = members[0].cfg
+        self.members = nn.ModuleList(members)
+
+    def forward(
+        self,
+        user: torch.Tensor,
+        candidate: torch.Tensor,
+        seq_item: torch.Tensor,
+        seq_category: torch.Tensor,
+        seq_type: torch.Tensor,
+        seq_age: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
+        outs = [m(user, candidate, seq_item, seq_category, seq_type, seq_age) for m in self.members]
+        return tuple(
+            torch.stack([o[i] for o in outs]).mean(dim=0) for i in range(len(OUTPUT_NAMES))
+        )
+
+
+Scorer = OfferModel | OfferEnsemble
+"""What training returns and export, parity and predict take."""
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -21,6 +21,7 @@ of the training rows is kept instead.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import random
 import time
@@ -32,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .model import ModelConfig, OfferModel
+from .model import ModelConfig, OfferEnsemble, OfferModel, Scorer
 from .progress import Progress
 from .training_data import TrainingRows
 
@@ -88,7 +89,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    model: OfferModel
+    model: Scorer
     device: str
     epochs_run: int
     best_epoch: int
@@ -187,6 +188,10 @@ def epochs_for(rows: int, tcfg: TrainConfig) -> int:
     return max(tcfg.epochs, -(-tcfg.min_steps // steps_per_epoch))
 
 
+MEMBER_SEED_STRIDE = 1009
+"""Member k of an ensemble trains with seed + k x this (member 0 with the seed itself)."""
+
+
 def train_model(
     rows: TrainingRows,
     cfg: ModelConfig,
@@ -194,8 +199,44 @@ def train_model(
     progress: Progress | None = None,
     warn: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Trains on `rows` (time-ordered); `progress(label, total_batches)` returns a callback
-    called after each batch with the running loss (progress bars)."""
+    """Trains `cfg.members` models on `rows` (time-ordered), each with its own seed, and
+    returns one model (members = 1) or their average (OfferEnsemble); `progress(label,
+    total_batches)` returns a callback called after each batch with the running loss."""
+    results = [
+        _train_member(
+            rows,
+            cfg,
+            dataclasses.replace(tcfg, seed=tcfg.seed + k * MEMBER_SEED_STRIDE),
+            progress,
+            warn,
+            "train" if cfg.members == 1 else f"train {k + 1}/{cfg.members}",
+        )
+        for k in range(cfg.members)
+    ]
+    if len(results) == 1:
+        return results[0]
+    seconds = sum(r.train_seconds for r in results)
+    last = results[-1]
+    return TrainResult(
+        model=OfferEnsemble([r.model for r in results]),
+        device=last.device,
+        epochs_run=last.epochs_run,
+        best_epoch=last.best_epoch,
+        examples_per_second=len(rows) * last.epochs_run * len(results) / max(seconds, 1e-9),
+        train_seconds=seconds,
+        history=[dict(h, member=float(k + 1)) for k, r in enumerate(results) for h in r.history],
+    )
+
+
+def _train_member(
+    rows: TrainingRows,
+    cfg: ModelConfig,
+    tcfg: TrainConfig,
+    progress: Progress | None,
+    warn: Callable[[str], None],
+    label: str,
+) -> TrainResult:
+    """One model (see train_model)."""
     seed_everything(tcfg.seed)
     if tcfg.threads > 0:
         torch.set_num_threads(tcfg.threads)
@@ -220,7 +261,7 @@ def train_model(
         opt, max_lr=tcfg.learning_rate, total_steps=max(1, steps_per_epoch * epochs)
     )
     gen = torch.Generator().manual_seed(tcfg.seed)
-    tick = progress("train", steps_per_epoch * epochs) if progress else None
+    tick = progress(label, steps_per_epoch * epochs) if progress else None
     history: list[dict[str, float]] = []
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     started = time.perf_counter()
@@ -267,7 +308,7 @@ def train_model(
 
 
 def predict(
-    model: OfferModel, inputs: dict[str, np.ndarray], batch: int = 4096
+    model: Scorer, inputs: dict[str, np.ndarray], batch: int = 4096
 ) -> dict[str, np.ndarray]:
     """The model's outputs (OUTPUT_NAMES) for numpy inputs, on the CPU."""
     from .model import OUTPUT_NAMES
