@@ -31,6 +31,8 @@ def test_train_flags_reach_the_train_configuration_and_bad_values_are_refused() 
     _, train = _configs(args)
     assert (train.validation_share, train.epochs, train.min_steps) == (0.2, 3, 0)
     assert _configs(build_parser().parse_args(["train"]))[1].min_steps == 200
+    assert build_parser().parse_args(["train"]).no_refit is False
+    assert build_parser().parse_args(["train", "--no-refit"]).no_refit is True
     bad = build_parser().parse_args(["train", "--since", "1d", "--validation-share", "1.5"])
     with pytest.raises(ValueError, match="validation_share"):
         _configs(bad)

@@ -43,7 +43,9 @@ END_MS = 1_764_547_200_000  # 2025-12-01T00:00Z
 START_MS = END_MS - 3 * DAY_MS
 OBSERVED_MS = END_MS + DAY_MS
 SEED = 7
-MODEL = ModelConfig()  # the default (served) size
+# The default (served) size, one member: the suite trains it several times (an ensemble is
+# tested in test_export and test_model).
+MODEL = ModelConfig(members=1)
 TRAIN = TrainConfig(epochs=8, seed=SEED, threads=2)
 
 pytestmark = needs_clickhouse
@@ -209,6 +211,9 @@ def test_model_json_describes_the_published_version(run: Run) -> None:
         assert k in metrics
     counts = manifest["data_counts"]
     assert counts["rows"] == len(run.rows) == counts["train_rows"] + counts["test_rows"]
+    # The published model is the recipe trained again on every row; the metrics are the
+    # split model's.
+    assert manifest["refit"] is True and counts["published_model_rows"] == len(run.rows)
     assert counts["rows_treated"] > 0 and counts["rows_control"] > 0
     assert len(manifest["trainer_git_commit"]) >= 7
     assert manifest["sequence_id_buckets"] == MODEL.id_buckets

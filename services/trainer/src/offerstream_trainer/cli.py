@@ -177,6 +177,12 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
         default="production",
         help="rollout stage to announce (default production)",
     )
+    t.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="publish the model trained without the held-out users (default: train it again"
+        " on every row once the split has measured it)",
+    )
     t.add_argument("--force", action="store_true", help="publish even if the gate refuses")
     t.add_argument(
         "--gate-tolerance",
@@ -334,6 +340,7 @@ def run_train(args: argparse.Namespace, env: dict[str, str]) -> int:
             stage=STAGES[args.stage],
             force=args.force,
             gate_tolerance=args.gate_tolerance,
+            refit=not args.no_refit,
         )
         announce = None if args.no_announce else kafka_announcer(env, args.kafka_brokers)
         out = run_training(rows, spec, job, store, announce, log=log, progress=progress)

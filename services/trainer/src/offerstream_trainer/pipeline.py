@@ -76,6 +76,14 @@ class TrainJob:
     force: bool = False
     gate_tolerance: float = 0.005
     baseline_threads: int = 2
+    refit: bool = True
+    """Whether the published model is trained again on every row (the held-out users
+    included) once the split has measured the recipe. The metrics, the gate and the report
+    stay those of the model trained without the held-out users: the refit model has seen
+    them. The same users come back, and a model that never saw a fifth of them serves them
+    worse: offline, on a default-size demo run's decisions, the greedy policy of a model
+    trained on 80 % of the users earned -276 and -250 EUR on phase 2's decisions (two
+    seeds), the same recipe on every user +25 and +267."""
 
 
 @dataclass
@@ -292,6 +300,10 @@ def run_training(
     ev = evaluate(run_torch, job.model, baselines, test)
     metrics = dict(ev.metrics)
 
+    if job.refit:
+        log(f"refitting on all {len(rows)} rows (the held-out users included)")
+        model = train_model(rows, job.model, job.train, progress=progress, warn=log).model
+
     with tempfile.TemporaryDirectory(prefix="offerstream-train-") as tmp:
         work = Path(tmp)
         onnx_path = work / "model.onnx"
@@ -339,7 +351,13 @@ def run_training(
             extra={
                 "trainer_git_commit": git_commit(),
                 "trainer_version": __version__,
-                "data_counts": {**rows.counts, "train_rows": len(train), "test_rows": len(test)},
+                "data_counts": {
+                    **rows.counts,
+                    "train_rows": len(train),
+                    "test_rows": len(test),
+                    "published_model_rows": len(rows) if job.refit else len(train),
+                },
+                "refit": job.refit,
                 "training_window_start_ms": job.start_ms,
                 "training_window_end_ms": job.end_ms,
                 "model_config": job.model.to_json(),
