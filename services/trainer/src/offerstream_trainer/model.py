@@ -327,16 +327,10 @@ class OfferEnsemble(nn.Module):
         self.cfg = members[0].cfg
         self.members = nn.ModuleList(members)
 
-    def forward(
-        self,
-        user: torch.Tensor,
-        candidate: torch.Tensor,
-        seq_item: torch.Tensor,
-        seq_category: torch.Tensor,
-        seq_type: torch.Tensor,
-        seq_age: torch.Tensor,
-    ) -> tuple[torch.Tensor, ...]:
-        outs = [m(user, candidate, seq_item, seq_category, seq_type, seq_age) for m in self.members]
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The inputs as OfferModel.forward takes them (user, candidate, seq_item,
+        seq_category, seq_type, seq_age)."""
+        outs = [m(*inputs) for m in self.members]
         return tuple(
             torch.stack([o[i] for o in outs]).mean(dim=0) for i in range(len(OUTPUT_NAMES))
         )
