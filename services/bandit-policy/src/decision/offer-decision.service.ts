@@ -190,6 +190,20 @@ class Deadline {
   }
 }
 
+/** The GetFeatures request of a GetOffers call for these candidates. */
+function featureQuery(
+  req: GetOffersRequest,
+  candidates: Parameters<FeaturePort['getFeatures']>[0]['candidates'],
+): Parameters<FeaturePort['getFeatures']>[0] {
+  return {
+    shopId: req.shopId,
+    userId: req.userId,
+    sessionId: req.sessionId,
+    context: req.context,
+    candidates,
+  };
+}
+
 /**
  * GetOffers: candidates → features → scores → policy under budget/stock/caps/holdout →
  * reservations → decision log. Never fails open and never waits past the deadline: a slow
@@ -214,26 +228,23 @@ export class OfferDecisionService {
     req: GetOffersRequest,
     deadline: Deadline,
   ): Promise<FeatureSet | undefined> {
-    const { env, settings } = this.d;
-    const budget = Math.floor((deadline.left() - settings.answerMarginMs) * settings.featureShare);
+    const { env } = this.d;
+    const budget = this.featureBudget(deadline);
     if (budget < 1) return undefined;
     const t0 = env.now();
     try {
-      return await this.d.features.getFeatures(
-        {
-          shopId: req.shopId,
-          userId: req.userId,
-          sessionId: req.sessionId,
-          context: req.context,
-          candidates: [],
-        },
-        budget,
-      );
+      return await this.d.features.getFeatures(featureQuery(req, []), budget);
     } catch {
       return undefined;
     } finally {
       this.d.metrics.stage('features', env.now() - t0);
     }
+  }
+
+  /** The feature call's share of what is left of the deadline, in ms. */
+  private featureBudget(deadline: Deadline): number {
+    const { settings } = this.d;
+    return Math.floor((deadline.left() - settings.answerMarginMs) * settings.featureShare);
   }
 
   async decide(req: GetOffersRequest, deadlineAtMs: number): Promise<GetOffersResponse> {
@@ -273,26 +284,21 @@ export class OfferDecisionService {
       degraded.add(DegradedReason.DEGRADED_REASON_OVERLOAD);
       reasons.add(DecisionReason.DECISION_REASON_FALLBACK_DEFAULT);
     } else if (candidates.length > 0) {
-      const budget = Math.floor(
-        (deadline.left() - settings.answerMarginMs) * settings.featureShare,
-      );
+      const budget = this.featureBudget(deadline);
       if (budget < 1) degraded.add(DegradedReason.DEGRADED_REASON_DEADLINE_PRESSURE);
       else {
         const t0 = env.now();
         try {
           features = await this.d.features.getFeatures(
-            {
-              shopId: req.shopId,
-              userId: req.userId,
-              sessionId: req.sessionId,
-              context: req.context,
-              candidates: candidates.map((c) => ({
+            featureQuery(
+              req,
+              candidates.map((c) => ({
                 offerId: c.offer.offerId,
                 campaignId: c.entry.campaign.campaignId,
                 itemId: c.offer.flashSale?.itemId ?? c.offer.applicableItemIds[0] ?? '',
                 categoryId: c.offer.applicableCategoryIds[0] ?? '',
               })),
-            },
+            ),
             budget,
           );
           if (features.user?.stale) degraded.add(DegradedReason.DEGRADED_REASON_FEATURES_STALE);
