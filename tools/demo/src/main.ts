@@ -94,6 +94,12 @@ const demoVars = {
     doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
     default: 'square_cb',
   }),
+  MARKET_MODEL_GAMMA: env.int({
+    doc: 'SquareCB’s γ in phase 2 (MARKET_MODEL_POLICY=square_cb): how sharply the chance of a worse option falls with its gap to the best (gaps relative to the decision’s largest |value|). The campaign default, 100, explores about 10 % of decisions at a cost; phase 2 serves a model already trained on phase 1’s explored decisions, so the demo exploits it more (tools/market/README.md)',
+    default: '1000',
+    min: 1,
+    max: 1_000_000,
+  }),
   MARKET_DEADLINE_MS: env.int({
     doc: 'gRPC deadline of the storefront’s GetOffers (and of the VW arm’s GetFeatures)',
     default: '250',
@@ -389,11 +395,19 @@ async function main(): Promise<number> {
           notes.push(`the scorer did not load ${modelName}@${trained.version}: ${loaded.detail}`);
         } else {
           out(`   the scorer serves it after ${(loaded.ms / 1000).toFixed(1)} s: ${loaded.detail}`);
-          const policyType =
-            cfg.MARKET_MODEL_POLICY === 'square_cb'
-              ? PolicyType.POLICY_TYPE_SQUARE_CB
-              : PolicyType.POLICY_TYPE_EPSILON_GREEDY;
-          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version} (unscored_fallback 0)`;
+          const squareCb = cfg.MARKET_MODEL_POLICY === 'square_cb';
+          const policyType = squareCb
+            ? PolicyType.POLICY_TYPE_SQUARE_CB
+            : PolicyType.POLICY_TYPE_EPSILON_GREEDY;
+          const params = {
+            unscored_fallback: 0,
+            ...(squareCb ? { gamma: cfg.MARKET_MODEL_GAMMA } : {}),
+          };
+          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version} (${Object.entries(
+            params,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`;
           out(
             `\n6. phase 2, live: offerstream model-based (${label}) on a fresh copy of the market`,
           );
@@ -407,7 +421,7 @@ async function main(): Promise<number> {
                 kind: 'offerstream',
                 // Trust only the model: a decision it did not score (stale features)
                 // shows nothing rather than what the linear posterior credits offers with.
-                policy: { type: policyType, params: { unscored_fallback: 0 } },
+                policy: { type: policyType, params },
                 policyLabel: label,
               },
             ],
@@ -456,7 +470,10 @@ async function main(): Promise<number> {
     writeFileSync(
       `${base}.json`,
       JSON.stringify(
-        { settings: run.settings, arms: run.arms.map(({ sessions: _s, ...a }) => a) },
+        {
+          settings: run.settings,
+          arms: run.arms.map(({ sessions: _s, liftSplit: _l, ...a }) => a),
+        },
         null,
         2,
       ),

@@ -58,6 +58,59 @@ export interface LiveArmFacts {
   };
 }
 
+/** How an arm split its users for the holdout lift. */
+export interface LiftSplit {
+  /** Cart sessions in [fromMs, toMs) (the campaign's schedule) count. */
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Every user the arm decided for: true = in the campaign's holdout. */
+  readonly heldOut: ReadonlyMap<string, boolean>;
+}
+
+/** Treated minus held-out users of a split, per user, over the split's window. */
+export interface SplitDifference {
+  readonly ordersPerUser: Interval;
+  readonly profitPerUserMinor: Interval;
+  /** Mean ground-truth incremental profit per treated user. */
+  readonly truthPerTreatedUserMinor: number;
+  readonly holdoutUsers: number;
+}
+
+/**
+ * Sums each user's cart sessions in the split's window and compares the treated users with the
+ * held-out ones (95 % Welch intervals). The sessions may be another arm's: the no-promotion
+ * arm's sessions over a live arm's split measure how far apart the two groups were without any
+ * promotion (the split's chance imbalance, an A/A comparison).
+ */
+export function splitDifference(
+  sessions: Iterable<SessionFigures>,
+  split: LiftSplit,
+): SplitDifference {
+  const users = new Map<string, { orders: number; profit: number; truth: number }>();
+  for (const s of sessions) {
+    if (s.timeMs < split.fromMs || s.timeMs >= split.toMs || !split.heldOut.has(s.userId)) continue;
+    let u = users.get(s.userId);
+    if (!u) users.set(s.userId, (u = { orders: 0, profit: 0, truth: 0 }));
+    u.orders += s.purchased ? 1 : 0;
+    u.profit += s.profitMinor;
+    u.truth += s.trueIncMinor;
+  }
+  const treated = { orders: new Moments(), profit: new Moments(), truth: new Moments() };
+  const control = { orders: new Moments(), profit: new Moments() };
+  for (const [id, u] of users) {
+    const g = split.heldOut.get(id) ? control : treated;
+    g.orders.add(u.orders);
+    g.profit.add(u.profit);
+    if (g === treated) treated.truth.add(u.truth);
+  }
+  return {
+    ordersPerUser: differenceOfMeans(treated.orders, control.orders),
+    profitPerUserMinor: differenceOfMeans(treated.profit, control.profit),
+    truthPerTreatedUserMinor: treated.truth.mean,
+    holdoutUsers: control.orders.n,
+  };
+}
+
 /** Everything measured about one arm. Money in minor units. */
 export interface ArmFigures {
   readonly name: string;
@@ -93,6 +146,8 @@ export interface ArmFigures {
   readonly truthLiftPerUserMinor: number;
   /** Holdout users in the lift. */
   readonly holdoutUsers: number;
+  /** The users and window behind the lift (not in the report's JSON). */
+  readonly liftSplit: LiftSplit;
   /** Hourly (simulated) cumulative series. */
   readonly series: {
     readonly spend: readonly SeriesPoint[];
@@ -193,29 +248,15 @@ export class ArmLedger {
 
   /** Treated users against holdout users, over their cart sessions in the lift window. */
   private lift() {
-    const [from, to] = this.opts.liftWindowMs ?? [-Infinity, Infinity];
-    const users = new Map<string, { orders: number; profit: number; truth: number }>();
-    for (const s of this.sessions.values()) {
-      if (s.timeMs < from || s.timeMs >= to || !this.heldOut.has(s.userId)) continue;
-      let u = users.get(s.userId);
-      if (!u) users.set(s.userId, (u = { orders: 0, profit: 0, truth: 0 }));
-      u.orders += s.purchased ? 1 : 0;
-      u.profit += s.profitMinor;
-      u.truth += s.trueIncMinor;
-    }
-    const treated = { orders: new Moments(), profit: new Moments(), truth: new Moments() };
-    const control = { orders: new Moments(), profit: new Moments() };
-    for (const [id, u] of users) {
-      const g = this.heldOut.get(id) ? control : treated;
-      g.orders.add(u.orders);
-      g.profit.add(u.profit);
-      if (g === treated) treated.truth.add(u.truth);
-    }
+    const [fromMs, toMs] = this.opts.liftWindowMs ?? [-Infinity, Infinity];
+    const liftSplit: LiftSplit = { fromMs, toMs, heldOut: new Map(this.heldOut) };
+    const d = splitDifference(this.sessions.values(), liftSplit);
     return {
-      liftOrdersPerUser: differenceOfMeans(treated.orders, control.orders),
-      liftProfitPerUserMinor: differenceOfMeans(treated.profit, control.profit),
-      truthLiftPerUserMinor: treated.truth.mean,
-      holdoutUsers: control.orders.n,
+      liftOrdersPerUser: d.ordersPerUser,
+      liftProfitPerUserMinor: d.profitPerUserMinor,
+      truthLiftPerUserMinor: d.truthPerTreatedUserMinor,
+      holdoutUsers: d.holdoutUsers,
+      liftSplit,
     };
   }
 
