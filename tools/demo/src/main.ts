@@ -404,11 +404,10 @@ async function main(): Promise<number> {
             unscored_fallback: 0,
             ...(squareCb ? { gamma: cfg.MARKET_MODEL_GAMMA } : {}),
           };
-          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version} (${Object.entries(
-            params,
-          )
+          const paramText = Object.entries(params)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`;
+            .join(', ');
+          const label = `${cfg.MARKET_MODEL_POLICY.toUpperCase()} over ${modelName}@${trained.version} (${paramText})`;
           out(
             `\n6. phase 2, live: offerstream model-based (${label}) on a fresh copy of the market`,
           );
@@ -430,13 +429,12 @@ async function main(): Promise<number> {
           for (const a of p2.arms) out(`   ${armLine(a, scenario.currency)}`);
           out(`   (${p2.seconds.toFixed(0)} s, ${p2.events - p1.events} events produced)`);
           phases.push(p2);
+          const trainedOn = p1.arms
+            .map((a) => a.name)
+            .filter((n) => n.startsWith(OFFERSTREAM_PREFIX))
+            .join(', ');
           notes.push(
-            `trained ${trained.model}@${trained.version} on phase 1’s decisions (every offerstream arm’s: ${p1.arms
-              .filter((a) => a.name.startsWith(OFFERSTREAM_PREFIX))
-              .map((a) => a.name)
-              .join(
-                ', ',
-              )}) in ${trained.seconds.toFixed(0)} s (held-out AUC purchase ${m.auc_purchase?.toFixed(3) ?? '–'}, qini ${m.qini?.toFixed(4) ?? '–'}); the scorer serves it to bandit-policy from then on`,
+            `trained ${trained.model}@${trained.version} on phase 1’s decisions (every offerstream arm’s: ${trainedOn}) in ${trained.seconds.toFixed(0)} s (held-out AUC purchase ${m.auc_purchase?.toFixed(3) ?? '–'}, qini ${m.qini?.toFixed(4) ?? '–'}); the scorer serves it to bandit-policy from then on`,
             ...p2.notes,
             `phase 2 (live, ${p2.seconds.toFixed(0)} s): offerstream-model on shop ${p2.arms[0]?.live?.shopId}, answers from ${p2.arms[0]?.live?.models.join(', ') || 'no model'}`,
           );

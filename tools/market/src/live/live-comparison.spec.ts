@@ -1,7 +1,7 @@
 import type { SessionOutcome } from '../market';
 import type { TruthAnswer } from '../outcome-model';
 import { ActionQueue } from './action-queue';
-import { ArmLedger, type ArmFigures } from './arm-ledger';
+import { ArmLedger, splitDifference, type ArmFigures } from './arm-ledger';
 import { renderTable } from '../report';
 import {
   benchLine,
@@ -14,10 +14,10 @@ import {
 import { TimeWarp } from './time-warp';
 import { defaultArms } from '../offline-runner';
 import { hash32 } from '../prng.util';
+import { Z95 } from '../stats.util';
 import { loadScenario } from '../scenario';
 import { liveEquivalent } from './live-scenario';
 import { runInProcessArms } from './in-process-arms';
-import { splitDifference } from './arm-ledger';
 
 const outcome = (profitMinor: number): SessionOutcome => ({
   decisionId: 'd',
@@ -197,7 +197,7 @@ describe('the holdout lift’s interval on random splits (statistical)', () => {
         heldOut: split,
       }).profitPerUserMinor;
       if (d.lo <= 0 && d.hi >= 0) covered++;
-      meanZ += d.value / ((d.hi - d.lo) / 3.92) / splits;
+      meanZ += d.value / ((d.hi - d.lo) / (2 * Z95)) / splits;
     }
     // Measured 93 %: per-user profit is skewed and the holdout has ~130 users at this size.
     expect(covered / splits).toBeGreaterThan(0.88);
