@@ -18,7 +18,7 @@ import {
   serverVersion,
 } from '@offerstream/clickhouse';
 import { ConfigError, env, loadConfig } from '@offerstream/config';
-import { PolicyType } from '@offerstream/contracts';
+import { PolicyType, type PolicyConfig } from '@offerstream/contracts';
 import { createKafka, kafkaVars, TOPICS } from '@offerstream/kafka';
 import { createLogger } from '@offerstream/logging';
 import {
@@ -87,9 +87,9 @@ const demoVars = {
     default: 'true',
   }),
   MARKET_VW: env.bool({ doc: 'Run the Vowpal Wabbit reference arm in phase 1', default: 'true' }),
-  MARKET_FLAT_PRIOR_ARM: env.bool({
-    doc: 'Also run Thompson sampling with a flat Beta(1, 1) offer prior (prior_strength 0) in phase 1, beside the default empirical-Bayes prior. The trainer learns from every decision logged in phase 1, so this arm doubles the model’s training rows (offline, on two default-size runs’ phase-2 decisions, the greedy policy earned +90 and +390 EUR more with them: tools/market/README.md)',
-    default: 'true',
+  MARKET_TRAINING_ARM: env.oneOf(['flat_prior', 'explore', 'none'] as const, {
+    doc: 'A second offerstream arm in phase 1 that exists to give the model more to learn from (the trainer reads every decision logged in phase 1): `flat_prior` = Thompson sampling with a flat Beta(1, 1) offer prior, which doubles the training rows (offline, on two default-size runs’ phase-2 decisions, the greedy policy earned +90 and +390 EUR more with them); `explore` = ε-greedy with ε = 1, every eligible option equally likely (the uniform logging policy of off-policy learning), which the budget pacer holds to about the same number of shown offers (tools/market/README.md); `none` = only the cold-start Thompson arm',
+    default: 'flat_prior',
   }),
   MARKET_MODEL_POLICY: env.oneOf(['square_cb', 'epsilon_greedy'] as const, {
     doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
@@ -134,6 +134,29 @@ const demoVars = {
 const ROOT = resolve(__dirname, '..', '..', '..');
 /** Phase 1's offerstream arm: its decisions train the model, its campaigns are the catalog. */
 const THOMPSON_ARM = 'offerstream-thompson';
+/** The phase-1 arms MARKET_TRAINING_ARM adds beside THOMPSON_ARM (see its doc). */
+const TRAINING_ARMS: Record<
+  string,
+  { name: string; shopSuffix: string; policy: PolicyConfig; policyLabel: string }[]
+> = {
+  explore: [
+    {
+      name: 'offerstream-uniform-exploration',
+      shopSuffix: 'explore',
+      policy: { type: PolicyType.POLICY_TYPE_EPSILON_GREEDY, params: { epsilon: 1 } },
+      policyLabel: 'EPSILON_GREEDY, ε = 1 (uniform exploration)',
+    },
+  ],
+  flat_prior: [
+    {
+      name: 'offerstream-thompson-flat-prior',
+      shopSuffix: 'tsflat',
+      policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: { prior_strength: 0 } },
+      policyLabel: 'THOMPSON_BETA, flat Beta(1, 1) offer prior',
+    },
+  ],
+  none: [],
+};
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const table = (rows: (string | number)[][]) => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
@@ -292,20 +315,11 @@ async function main(): Promise<number> {
           policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
           policyLabel: 'THOMPSON_BETA (cold start)',
         },
-        ...(cfg.MARKET_FLAT_PRIOR_ARM
-          ? [
-              {
-                name: 'offerstream-thompson-flat-prior',
-                shopId: `demo-${runId}-tsflat`,
-                kind: 'offerstream' as const,
-                policy: {
-                  type: PolicyType.POLICY_TYPE_THOMPSON_BETA,
-                  params: { prior_strength: 0 },
-                },
-                policyLabel: 'THOMPSON_BETA, flat Beta(1, 1) offer prior',
-              },
-            ]
-          : []),
+        ...(TRAINING_ARMS[cfg.MARKET_TRAINING_ARM] ?? []).map((a) => ({
+          ...a,
+          shopId: `demo-${runId}-${a.shopSuffix}`,
+          kind: 'offerstream' as const,
+        })),
         ...(cfg.MARKET_VW
           ? [
               {
