@@ -136,7 +136,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const THOMPSON_ARM = 'offerstream-thompson';
 /** The phase-1 arms MARKET_TRAINING_ARM adds beside THOMPSON_ARM (see its doc). */
 const TRAINING_ARMS: Record<
-  string,
+  'flat_prior' | 'explore' | 'none',
   { name: string; shopSuffix: string; policy: PolicyConfig; policyLabel: string }[]
 > = {
   explore: [
@@ -315,9 +315,9 @@ async function main(): Promise<number> {
           policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
           policyLabel: 'THOMPSON_BETA (cold start)',
         },
-        ...(TRAINING_ARMS[cfg.MARKET_TRAINING_ARM] ?? []).map((a) => ({
+        ...TRAINING_ARMS[cfg.MARKET_TRAINING_ARM].map(({ shopSuffix, ...a }) => ({
           ...a,
-          shopId: `demo-${runId}-${a.shopSuffix}`,
+          shopId: `demo-${runId}-${shopSuffix}`,
           kind: 'offerstream' as const,
         })),
         ...(cfg.MARKET_VW
