@@ -57,6 +57,9 @@ import {
 } from './services';
 import { trainModel } from './trainer.adapter';
 
+/** Values of MARKET_TRAINING_ARM; TRAINING_ARMS holds the arms of each. */
+const TRAINING_ARM_KINDS = ['flat_prior', 'explore', 'none'] as const;
+
 const demoVars = {
   ...kafkaVars,
   ...clickhouseVars,
@@ -87,7 +90,7 @@ const demoVars = {
     default: 'true',
   }),
   MARKET_VW: env.bool({ doc: 'Run the Vowpal Wabbit reference arm in phase 1', default: 'true' }),
-  MARKET_TRAINING_ARM: env.oneOf(['flat_prior', 'explore', 'none'] as const, {
+  MARKET_TRAINING_ARM: env.oneOf(TRAINING_ARM_KINDS, {
     doc: 'A second offerstream arm in phase 1 that exists to give the model more to learn from (the trainer reads every decision logged in phase 1): `flat_prior` = Thompson sampling with a flat Beta(1, 1) offer prior, which doubles the training rows (offline, on two default-size runs’ phase-2 decisions, the greedy policy earned +90 and +390 EUR more with them); `explore` = ε-greedy with ε = 1, every eligible option equally likely (the uniform logging policy of off-policy learning), which the budget pacer holds to about the same number of shown offers (tools/market/README.md); `none` = only the cold-start Thompson arm',
     default: 'flat_prior',
   }),
@@ -136,7 +139,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const THOMPSON_ARM = 'offerstream-thompson';
 /** The phase-1 arms MARKET_TRAINING_ARM adds beside THOMPSON_ARM (see its doc). */
 const TRAINING_ARMS: Record<
-  'flat_prior' | 'explore' | 'none',
+  (typeof TRAINING_ARM_KINDS)[number],
   { name: string; shopSuffix: string; policy: PolicyConfig; policyLabel: string }[]
 > = {
   explore: [
