@@ -7,3 +7,4 @@ export type {
 } from './campaign-catalog';
 export { localTime, notServingReason, offerServes } from './schedule';
 export type { LocalTime } from './schedule';
+export { redeemableOnCart } from './cart-scope';

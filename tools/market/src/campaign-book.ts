@@ -1,4 +1,4 @@
-import { localTime, notServingReason, offerServes } from '@offerstream/campaigns';
+import { localTime, notServingReason, offerServes, redeemableOnCart } from '@offerstream/campaigns';
 import {
   Channel,
   OfferType,
@@ -145,12 +145,14 @@ export class CampaignBook {
     const candidates: Candidate[] = [];
     const heldOut: string[] = [];
     const t = d.timeMs;
+    const cartItemIds = [...new Set(d.basket.lines.map((l) => l.itemId))];
     for (const c of this.campaigns) {
       if (notServingReason(c, t) !== undefined) continue;
       if (!this.eligibleUser(c, u, d) || this.capped(c, u.userId, t)) continue;
       const offers: Candidate[] = [];
       c.offers.forEach((offer, ruleOrder) => {
-        if (!offerServes(offer, t)) return;
+        // The same rules as bandit-policy's preselection (the decision point is a cart page).
+        if (!offerServes(offer, t) || !redeemableOnCart(offer, cartItemIds)) return;
         const max = offer.maxRedemptionsPerUser;
         if (max > 0 && (this.redemptions.get(`${u.userId}/${offer.offerId}`) ?? 0) >= max) return;
         const flashUnitsLeft =

@@ -67,6 +67,12 @@ describe('offer effects', () => {
       savingMinor: 495,
     });
     expect(offerEffect(o, cart, shipping).applies).toBe(false);
+    // Scoped to items: only orders holding one of them ship free.
+    const scoped = Offer.fromPartial({ ...o, applicableItemIds: ['pan-1'] });
+    expect(offerEffect(scoped, basketOf([line('pan-1', 2000, 1000)]), shipping).applies).toBe(true);
+    expect(offerEffect(scoped, basketOf([line('pan-2', 2000, 1000)]), shipping).applies).toBe(
+      false,
+    );
   });
 
   it('sells at the flash price only the units the offer has left', () => {

@@ -131,9 +131,12 @@ export function offerEffect(
     case OfferType.OFFER_TYPE_FREE_SHIPPING: {
       const t = offer.freeShipping;
       const paysShipping = basket.subtotalMinor < shipping.freeShippingThresholdMinor;
+      // An offer scoped to items or categories ships free only orders holding one of them.
+      const scopedOut = (itemScope.length > 0 || catScope.length > 0) && scoped === 0;
       if (
         !t ||
         !paysShipping ||
+        scopedOut ||
         basket.subtotalMinor < t.thresholdMinor ||
         shipping.shippingFeeMinor === 0
       )

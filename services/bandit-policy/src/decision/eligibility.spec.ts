@@ -3,6 +3,8 @@ import {
   CampaignStatus,
   Channel,
   OfferType,
+  PageType,
+  RequestContext,
   UserTenure,
   ValueBand,
   type UserProfile,
@@ -76,6 +78,87 @@ describe('preselect', () => {
     expect(capped(c.campaign, { ...none, lastMs: NOW - 10 }, NOW)).toBe(false);
     const gap = entry({ frequencyCap: { minInterval: { seconds: 60, nanos: 0 } } });
     expect(capped(gap.campaign, { ...none, lastMs: NOW - 10_000 }, NOW)).toBe(true);
+  });
+
+  describe('at the cart page, offers that cannot be redeemed on the cart', () => {
+    const launch = entry({
+      holdoutShare: 0.999999,
+      offers: [
+        {
+          offerId: 'new-15',
+          type: OfferType.OFFER_TYPE_PERCENT_OFF,
+          percentOff: 15,
+          applicableItemIds: ['sku-new-1', 'sku-new-2'],
+        },
+        {
+          offerId: 'flash',
+          type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
+          flashSale: {
+            itemId: 'sku-flash',
+            salePriceMinor: 500,
+            stock: 3,
+            startTime: new Date(NOW - 1000),
+            endTime: new Date(NOW + 1000),
+          },
+        },
+        {
+          offerId: 'shoes-10',
+          type: OfferType.OFFER_TYPE_PERCENT_OFF,
+          percentOff: 10,
+          applicableCategoryIds: ['shoes'],
+        },
+        { offerId: 'all-5', type: OfferType.OFFER_TYPE_AMOUNT_OFF, amountOffMinor: 500 },
+      ],
+    });
+    const open = { ...launch, campaign: { ...launch.campaign, holdoutShare: 0 } };
+    const ctx = (pageType: PageType, cartItemIds: string[]) =>
+      RequestContext.fromPartial({ pageType, cartItemIds, cartValueMinor: 4000 });
+    const offered = (e: CatalogEntry, c: RequestContext) =>
+      preselect(input([e], { context: c })).candidates.map((x) => x.offer.offerId);
+
+    it('are not candidates (item scope and flash-sale item checked against the cart)', () => {
+      expect(offered(open, ctx(PageType.PAGE_TYPE_CART, ['sku-old']))).toEqual([
+        'shoes-10',
+        'all-5',
+      ]);
+      expect(offered(open, ctx(PageType.PAGE_TYPE_CHECKOUT, ['sku-old', 'sku-new-2']))).toEqual([
+        'new-15',
+        'shoes-10',
+        'all-5',
+      ]);
+      expect(offered(open, ctx(PageType.PAGE_TYPE_CART, ['sku-flash']))).toEqual([
+        'flash',
+        'shoes-10',
+        'all-5',
+      ]);
+    });
+
+    it('stay candidates where the cart is unknown or the page is not the cart', () => {
+      const all = ['new-15', 'flash', 'shoes-10', 'all-5'];
+      expect(offered(open, ctx(PageType.PAGE_TYPE_CART, []))).toEqual(all);
+      expect(offered(open, ctx(PageType.PAGE_TYPE_PRODUCT, ['sku-old']))).toEqual(all);
+      expect(offered(open, ctx(PageType.PAGE_TYPE_HOME, ['sku-old']))).toEqual(all);
+    });
+
+    it('leave a campaign with none of them out before its holdout', () => {
+      const scoped = entry({
+        holdoutShare: 0.999999,
+        offers: [
+          {
+            offerId: 'new-15',
+            type: OfferType.OFFER_TYPE_PERCENT_OFF,
+            percentOff: 15,
+            applicableItemIds: ['sku-new-1'],
+          },
+        ],
+      });
+      const miss = preselect(input([scoped], { context: ctx(PageType.PAGE_TYPE_CART, ['x']) }));
+      expect(miss.holdoutCampaigns).toEqual([]);
+      const hit = preselect(
+        input([scoped], { context: ctx(PageType.PAGE_TYPE_CART, ['x', 'sku-new-1']) }),
+      );
+      expect(hit.holdoutCampaigns.map((e) => e.campaign.campaignId)).toEqual(['c1']);
+    });
   });
 });
 

@@ -10,7 +10,12 @@ import {
   type RequestContext,
   type UserProfile,
 } from '@offerstream/contracts';
-import { notServingReason, offerServes, type CatalogEntry } from '@offerstream/campaigns';
+import {
+  notServingReason,
+  offerServes,
+  redeemableOnCart,
+  type CatalogEntry,
+} from '@offerstream/campaigns';
 import type { CapCounts } from './frequency-caps';
 import { inHoldout } from './holdout';
 
@@ -68,6 +73,17 @@ function contextAllows(e: Eligibility | undefined, ctx: RequestContext | undefin
   return true;
 }
 
+/**
+ * At the cart or checkout page, whether the offer can be redeemed on the cart the request
+ * lists (`redeemableOnCart`): one that cannot costs attention and buys nothing on this order,
+ * so it is not a candidate. Other pages, and requests without cart item ids, keep every offer.
+ */
+export function redeemableHere(offer: Offer, ctx: RequestContext | undefined): boolean {
+  const page = pageOf(ctx);
+  if (page !== PageType.PAGE_TYPE_CART && page !== PageType.PAGE_TYPE_CHECKOUT) return true;
+  return redeemableOnCart(offer, ctx?.cartItemIds ?? []);
+}
+
 /** True when a campaign's eligibility needs the user's profile (features) for this request. */
 export function needsProfile(e: Eligibility | undefined, ctx: RequestContext | undefined): boolean {
   return (
@@ -112,7 +128,9 @@ export function profileAllows(
 
 /**
  * The checks that need no features: status and schedule, the request's campaign filter,
- * channel/page/country, holdout, frequency caps, offer status and flash-sale windows.
+ * channel/page/country, offer status, flash-sale windows and whether the offer can be redeemed
+ * on the cart (`redeemableHere`; a campaign left without offers is not a candidate, so its
+ * holdout holds out the same kind of decision), then holdout and frequency caps.
  * Budget and stock are checked right before choosing (they change while we wait).
  */
 export function preselect(i: PreselectInput): Preselection {
@@ -131,7 +149,7 @@ export function preselect(i: PreselectInput): Preselection {
     if (!contextAllows(c.eligibility, i.context)) continue;
     const offers = c.offers
       .map((offer, index) => ({ entry, offer, index }))
-      .filter((x) => offerServes(x.offer, i.nowMs));
+      .filter((x) => offerServes(x.offer, i.nowMs) && redeemableHere(x.offer, i.context));
     if (offers.length === 0) continue;
     if (inHoldout(i.shopId, i.userId, c.campaignId, c.holdoutShare)) {
       holdoutCampaigns.push(entry);
