@@ -348,6 +348,40 @@ describe('GetOffers', () => {
     );
   });
 
+  it('serves a churn-risk campaign by the shop’s traits and holds out only users it would treat', async () => {
+    const c = await client.create(
+      activeCampaign({
+        // A fixed id: holdout membership hashes (shop, user, campaign).
+        campaignId: 'cmp-winback-traits',
+        name: 'winback',
+        holdoutShare: 0.5,
+        eligibility: { minChurnRisk: 0.6 },
+        policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+      }),
+    );
+    const ask = (prefix: string, traits?: { segments: string[]; churnRisk?: number }) =>
+      Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          client.getOffers({ userId: `${prefix}-${i}`, campaignIds: [c.campaignId], traits }),
+        ),
+      );
+    const atRisk = await ask('u-risk', { segments: [], churnRisk: 0.9 });
+    const served = atRisk.filter((a) => a.slots.length > 0).length;
+    const held = atRisk.filter((a) => a.holdout).length;
+    expect(served).toBeGreaterThan(0);
+    expect(held).toBeGreaterThan(0);
+    expect(served + held).toBe(30);
+    // Below the rule, or without any churn risk (no events, no traits): not treated, and
+    // not held out either — the control group holds only users the campaign would treat.
+    for (const a of [
+      ...(await ask('u-safe', { segments: ['vip'], churnRisk: 0.1 })),
+      ...(await ask('u-risk')),
+    ]) {
+      expect(a.slots).toHaveLength(0);
+      expect(a.holdout).toBe(false);
+    }
+  });
+
   it('degrades instead of failing when the feature service is away', async () => {
     const c = await client.create(activeCampaign({ name: 'degraded' }));
     const lonely = await startBandit({
@@ -437,6 +471,15 @@ describe('bad input', () => {
     expect(noUser.details).toContain('user_id is required');
     const zero = await client.getOffers({ slots: 0 });
     expect(zero.slots.length).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses traits out of range, naming the field', async () => {
+    const risk = await grpcError(client.getOffers({ traits: { segments: [], churnRisk: 1.5 } }));
+    expect(risk.code).toBe(status.INVALID_ARGUMENT);
+    expect(risk.details).toContain('traits.churn_risk must be in [0, 1]');
+    const seg = await grpcError(client.getOffers({ traits: { segments: [''] } }));
+    expect(seg.code).toBe(status.INVALID_ARGUMENT);
+    expect(seg.details).toContain('traits.segments[0] is required');
   });
 
   it('refuses an expired deadline', async () => {

@@ -2,6 +2,7 @@ import {
   Campaign,
   CampaignStatus,
   Channel,
+  Eligibility,
   OfferType,
   PageType,
   RequestContext,
@@ -10,7 +11,7 @@ import {
   type UserProfile,
 } from '@offerstream/contracts';
 import type { CatalogEntry } from '@offerstream/campaigns';
-import { capped, preselect, profileAllows } from './eligibility';
+import { capped, preselect, profileAllows, profileWithTraits } from './eligibility';
 import { holdoutPoint, inHoldout } from './holdout';
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
@@ -235,6 +236,39 @@ describe('profileAllows', () => {
       ),
     ).toBe(false);
     expect(profileAllows(undefined, undefined, undefined)).toBe(true);
+  });
+});
+
+describe('profileWithTraits', () => {
+  const derived: UserProfile = {
+    segments: ['from-events'],
+    tenure: UserTenure.USER_TENURE_RETURNING,
+    valueBand: ValueBand.VALUE_BAND_HIGH,
+    churnRisk: 0.02,
+    country: 'DE',
+  };
+  const winback = { minChurnRisk: 0.6, includeSegments: [], excludeSegments: [] };
+
+  it('joins segments and lets the shop’s churn risk replace the derived one', () => {
+    const p = profileWithTraits(derived, {
+      segments: ['lapsed-30d', 'from-events'],
+      churnRisk: 0.8,
+    });
+    expect(p).toMatchObject({ segments: ['from-events', 'lapsed-30d'], churnRisk: 0.8 });
+    expect(p?.tenure).toBe(UserTenure.USER_TENURE_RETURNING);
+    const e = Eligibility.fromPartial(winback);
+    expect(profileAllows(e, derived, undefined)).toBe(false);
+    expect(profileAllows(e, p, undefined)).toBe(true);
+    expect(profileWithTraits(derived, { segments: [] })).toBe(derived);
+    expect(profileWithTraits(derived, { segments: ['x'] })?.churnRisk).toBe(0.02);
+  });
+
+  it('makes a profile from traits alone, whose unknown tenure still fails tenure rules', () => {
+    const p = profileWithTraits(undefined, { segments: [], churnRisk: 0.9 });
+    expect(profileAllows(Eligibility.fromPartial(winback), p, undefined)).toBe(true);
+    const returning = Eligibility.fromPartial({ tenure: UserTenure.USER_TENURE_RETURNING });
+    expect(profileAllows(returning, p, undefined)).toBe(false);
+    expect(profileWithTraits(undefined, undefined)).toBeUndefined();
   });
 });
 

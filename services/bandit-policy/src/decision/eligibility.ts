@@ -9,6 +9,7 @@ import {
   type Offer,
   type RequestContext,
   type UserProfile,
+  type UserTraits,
 } from '@offerstream/contracts';
 import {
   notServingReason,
@@ -96,6 +97,31 @@ export function needsProfile(e: Eligibility | undefined, ctx: RequestContext | u
       e.maxChurnRisk !== undefined ||
       (e.countries.length > 0 && !ctx?.country))
   );
+}
+
+/**
+ * The profile eligibility rules see: the feature service's, with the request's traits (the
+ * shop's own knowledge) added — their segments joined to its segments, their churn risk in
+ * place of the derived one. Traits alone make a profile too (tenure and value band then
+ * unknown, so rules on those still fail closed).
+ */
+export function profileWithTraits(
+  p: UserProfile | undefined,
+  t: UserTraits | undefined,
+): UserProfile | undefined {
+  if (!t || (t.segments.length === 0 && t.churnRisk === undefined)) return p;
+  const base: UserProfile = p ?? {
+    segments: [],
+    tenure: UserTenure.USER_TENURE_UNSPECIFIED,
+    valueBand: ValueBand.VALUE_BAND_UNSPECIFIED,
+    churnRisk: undefined,
+    country: '',
+  };
+  return {
+    ...base,
+    segments: [...new Set([...base.segments, ...t.segments])],
+    churnRisk: t.churnRisk ?? base.churnRisk,
+  };
 }
 
 /**

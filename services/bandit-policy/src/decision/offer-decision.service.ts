@@ -38,7 +38,14 @@ import { seededRng } from '../policy/rng';
 import { decideSlate } from '../policy/slate';
 import type { ApprenticeService } from './apprentice.service';
 import type { DeferredDecisions, DeferredSlot } from './deferred-decisions';
-import { capped, preselect, profileAllows, type Candidate } from './eligibility';
+import {
+  capped,
+  needsProfile,
+  preselect,
+  profileAllows,
+  profileWithTraits,
+  type Candidate,
+} from './eligibility';
 import type { FrequencyCaps } from './frequency-caps';
 import type { PastImpression } from './impressions.repository';
 import type { DecisionEnv } from './ids.adapter';
@@ -309,10 +316,13 @@ export class OfferDecisionService {
         this.d.metrics.stage('features', env.now() - t0);
       }
     }
+    // A held-out user's features: logged for the trainer when configured, and always needed
+    // when a holdout campaign has profile rules (its control group is only who it would treat).
     if (
       candidates.length === 0 &&
       pre.holdoutCampaigns.length > 0 &&
-      settings.holdoutFeatures &&
+      (settings.holdoutFeatures ||
+        pre.holdoutCampaigns.some((e) => needsProfile(e.campaign.eligibility, req.context))) &&
       !(this.d.shedder?.shed() ?? false)
     )
       features = await this.holdoutFeatures(req, deadline);
@@ -331,10 +341,17 @@ export class OfferDecisionService {
     }
     const featureIndex = new Map<Candidate, number>();
     candidates.forEach((c, i) => featureIndex.set(c, features ? i : -1));
-    // Eligibility on the profile: without features, campaigns that need it are skipped.
+    // Eligibility on the profile (the feature service's, with the request's traits): without
+    // one, campaigns that need it are skipped — held-out ones too, so that a campaign's
+    // control group holds only users it would have treated.
+    const profile = profileWithTraits(features?.user?.profile, req.traits);
     candidates = candidates.filter((c) =>
-      profileAllows(c.entry.campaign.eligibility, features?.user?.profile, req.context),
+      profileAllows(c.entry.campaign.eligibility, profile, req.context),
     );
+    const holdoutCampaigns = pre.holdoutCampaigns.filter((e) =>
+      profileAllows(e.campaign.eligibility, profile, req.context),
+    );
+    if (holdoutCampaigns.length === 0) reasons.delete(DecisionReason.DECISION_REASON_HOLDOUT);
 
     // Scores, when a scorer is configured, features arrived (complete, unless stale ones are
     // to be scored too) and there is time.
@@ -462,10 +479,10 @@ export class OfferDecisionService {
 
     if (chosen.length === 0) {
       if (arms.length > 0) reasons.add(DecisionReason.DECISION_REASON_NO_OFFER_BEST);
-      else if (pre.holdoutCampaigns.length === 0 && dropped.length === 0)
+      else if (holdoutCampaigns.length === 0 && dropped.length === 0)
         reasons.add(DecisionReason.DECISION_REASON_NO_ELIGIBLE_OFFER);
     }
-    const holdout = chosen.length === 0 && pre.holdoutCampaigns.length > 0 && arms.length === 0;
+    const holdout = chosen.length === 0 && holdoutCampaigns.length > 0 && arms.length === 0;
     const servedAt = new Date(decidedAt);
     const policyVersion = this.policyVersion;
     const model = scored ? { name: scored.modelName, version: scored.modelVersion } : undefined;
@@ -518,14 +535,14 @@ export class OfferDecisionService {
           budgetPrice: 0,
         })),
       ],
-      campaigns: this.loggedCampaigns(arms, dropped, pre.holdoutCampaigns),
+      campaigns: this.loggedCampaigns(arms, dropped, holdoutCampaigns),
       segment,
       slots: chosen.map((s) => this.loggedSlot(s, armOf.get(s.arm)!, seed)),
       policyVersion,
       modelName: model?.name ?? '',
       modelVersion: model?.version ?? '',
       holdout,
-      holdoutCampaignIds: pre.holdoutCampaigns.map((e) => e.campaign.campaignId),
+      holdoutCampaignIds: holdoutCampaigns.map((e) => e.campaign.campaignId),
       noOfferPropensity: slate?.noOfferPropensity ?? 1,
       degraded: degradedList.length > 0,
       degradedReasons: degradedList,

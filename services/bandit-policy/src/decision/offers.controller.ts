@@ -43,6 +43,15 @@ export function validateGetOffers(req: GetOffersRequest, maxSlots: number): void
   if ((req.campaignIds ?? []).length > 100)
     throw bad('campaign_ids: at most 100', 'campaign_ids', { limit: '100' });
   (req.campaignIds ?? []).forEach((id, i) => checkId(`campaign_ids[${i}]`, id, true));
+  const t = req.traits;
+  if (t) {
+    if ((t.segments ?? []).length > 50)
+      throw bad('traits.segments: at most 50', 'traits.segments', { limit: '50' });
+    (t.segments ?? []).forEach((id, i) => checkId(`traits.segments[${i}]`, id, true));
+    const r = t.churnRisk;
+    if (r !== undefined && !(Number.isFinite(r) && r >= 0 && r <= 1))
+      throw bad('traits.churn_risk must be in [0, 1]', 'traits.churn_risk');
+  }
   const c = req.context;
   if (!c) return;
   checkId('context.item_id', c.itemId ?? '', false);

@@ -4,6 +4,7 @@ import {
   PageType,
   type Offer,
   type RequestContext,
+  type UserTraits,
 } from '@offerstream/contracts';
 import { Channel, DeviceType } from '@offerstream/contracts';
 import { BehaviourLog } from '../behaviour-log';
@@ -108,6 +109,8 @@ export class OfferstreamDecider implements LiveDecider {
       readonly currency: string;
       readonly deadlineMs: number;
       readonly policy: string;
+      /** What the shop knows about a user from its own systems (sent as GetOffers traits). */
+      readonly traits?: (userId: string) => UserTraits | undefined;
     },
   ) {}
 
@@ -127,6 +130,7 @@ export class OfferstreamDecider implements LiveDecider {
           slots: 1,
           placementId: point.placementId,
           campaignIds: [],
+          traits: this.o.traits?.(s.userId),
           deferActivation: false,
           explain: true,
         },

@@ -180,6 +180,12 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
           currency: o.scenario.currency,
           deadlineMs,
           policy: spec.policyLabel,
+          // The shop's churn model, as the in-process arms and the VW reference see it
+          // (campaign rules on churn risk; offerstream's own is recency-based).
+          traits: (userId) => ({
+            segments: [],
+            churnRisk: market.population.byId.get(userId)?.predictedChurnRisk,
+          }),
         });
       }
       const systemSpend = async () => {
