@@ -82,15 +82,16 @@ describe('preselect', () => {
   });
 
   describe('at the cart page, offers that cannot be redeemed on the cart', () => {
+    const newItems = {
+      offerId: 'new-15',
+      type: OfferType.OFFER_TYPE_PERCENT_OFF,
+      percentOff: 15,
+      applicableItemIds: ['sku-new-1', 'sku-new-2'],
+    };
     const launch = entry({
       holdoutShare: 0.999999,
       offers: [
-        {
-          offerId: 'new-15',
-          type: OfferType.OFFER_TYPE_PERCENT_OFF,
-          percentOff: 15,
-          applicableItemIds: ['sku-new-1', 'sku-new-2'],
-        },
+        newItems,
         {
           offerId: 'flash',
           type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
@@ -142,17 +143,7 @@ describe('preselect', () => {
     });
 
     it('leave a campaign with none of them out before its holdout', () => {
-      const scoped = entry({
-        holdoutShare: 0.999999,
-        offers: [
-          {
-            offerId: 'new-15',
-            type: OfferType.OFFER_TYPE_PERCENT_OFF,
-            percentOff: 15,
-            applicableItemIds: ['sku-new-1'],
-          },
-        ],
-      });
+      const scoped = entry({ holdoutShare: 0.999999, offers: [newItems] });
       const miss = preselect(input([scoped], { context: ctx(PageType.PAGE_TYPE_CART, ['x']) }));
       expect(miss.holdoutCampaigns).toEqual([]);
       const hit = preselect(
