@@ -75,14 +75,17 @@ describe('offer effects', () => {
     );
   });
 
-  it('sells at the flash price only the units the offer has left', () => {
+  it('sells one unit per order at the flash price, and none once the offer has none left', () => {
     const o = Offer.fromPartial({
       type: OfferType.OFFER_TYPE_FLASH_SALE_PRICE,
       flashSale: { itemId: 'shoe-1', salePriceMinor: 6000, stock: 10 },
     });
-    const e = offerEffect(o, basketOf([line('shoe-1', 8000, 5000, 3)]), shipping, 2);
-    expect(e.flashUnits).toBe(2);
-    expect(e.discountMinor).toBe(4000);
+    const three = basketOf([line('shoe-1', 8000, 5000, 3)]);
+    const e = offerEffect(o, three, shipping, 2);
+    expect(e.flashUnits).toBe(1);
+    expect(e.discountMinor).toBe(2000);
+    expect(offerEffect(o, three, shipping).flashUnits).toBe(1);
+    expect(offerEffect(o, three, shipping, 0).applies).toBe(false);
   });
 });
 

@@ -35,6 +35,12 @@ export function basketMargin(b: Basket): number {
   return b.lines.reduce((a, l) => a + (l.unitPriceMinor - l.unitCostMinor) * l.quantity, 0);
 }
 
+/**
+ * Units one order gets at a flash-sale price (campaigns.proto: each shown offer holds one
+ * unit of the sale's stock); further units of the item in the cart pay the regular price.
+ */
+export const FLASH_UNITS_PER_ORDER = 1;
+
 /** What an offer does to a basket. */
 export interface OfferEffect {
   /** True when the offer changes anything for this basket (it can be redeemed). */
@@ -84,7 +90,8 @@ function spread(total: number, values: readonly number[]): number[] {
  * The effect of an offer on a basket, following campaigns.proto: percent off (capped by
  * max_discount_minor), amount off, spend-X-save-Y, free shipping (worth the shipping fee
  * to the customer and its expected cost to the shop; nothing when the order ships free
- * anyway) and flash-sale price (on at most `flashUnitsLeft` units of the sale item).
+ * anyway) and flash-sale price (on one unit of the sale item per order, none when
+ * `flashUnitsLeft` is 0).
  * Applicable item/category lists restrict the lines a discount applies to.
  */
 export function offerEffect(
@@ -154,7 +161,8 @@ export function offerEffect(
     case OfferType.OFFER_TYPE_FLASH_SALE_PRICE: {
       const t = offer.flashSale;
       if (!t) return NO_EFFECT(n);
-      let left = Math.max(0, Math.min(flashUnitsLeft, t.stock));
+      // One unit per order at the sale price: what bandit-policy holds for a shown offer.
+      let left = Math.max(0, Math.min(flashUnitsLeft, t.stock, FLASH_UNITS_PER_ORDER));
       let units = 0;
       const lineDiscountsMinor = basket.lines.map((l) => {
         if (l.itemId !== t.itemId || left <= 0) return 0;
