@@ -8,7 +8,7 @@ import {
   type Offer,
 } from '@offerstream/contracts';
 import type { DecisionPoint } from './market';
-import { offerEffect, type OfferEffect, type ShippingTerms } from './outcome-model';
+import { cartItemIdsOf, offerEffect, type OfferEffect, type ShippingTerms } from './outcome-model';
 import { hash32 } from './prng.util';
 
 /** One eligible offer at a decision point. */
@@ -145,7 +145,7 @@ export class CampaignBook {
     const candidates: Candidate[] = [];
     const heldOut: string[] = [];
     const t = d.timeMs;
-    const cartItemIds = [...new Set(d.basket.lines.map((l) => l.itemId))];
+    const cartItemIds = cartItemIdsOf(d.basket);
     for (const c of this.campaigns) {
       if (notServingReason(c, t) !== undefined) continue;
       if (!this.eligibleUser(c, u, d) || this.capped(c, u.userId, t)) continue;

@@ -30,6 +30,11 @@ export function basketOf(lines: readonly BasketLine[]): Basket {
   return { lines, subtotalMinor: lines.reduce((a, l) => a + l.unitPriceMinor * l.quantity, 0) };
 }
 
+/** The distinct item ids of a basket, in line order (what a storefront lists as the cart). */
+export function cartItemIdsOf(b: Basket): string[] {
+  return [...new Set(b.lines.map((l) => l.itemId))];
+}
+
 /** Gross merchandise margin at full price: Σ (price − cost) × quantity. */
 export function basketMargin(b: Basket): number {
   return b.lines.reduce((a, l) => a + (l.unitPriceMinor - l.unitCostMinor) * l.quantity, 0);

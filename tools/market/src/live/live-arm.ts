@@ -8,6 +8,7 @@ import {
 } from '@offerstream/contracts';
 import { Channel, DeviceType } from '@offerstream/contracts';
 import { BehaviourLog } from '../behaviour-log';
+import { cartItemIdsOf } from '../outcome-model';
 import type { CampaignBook, Candidate } from '../campaign-book';
 import type { DecisionPoint, Market, SessionOutcome, SessionStart } from '../market';
 import { toProtoEvent, type MarketEvent } from '../market-event';
@@ -61,7 +62,7 @@ export function cartContext(point: DecisionPoint, currency: string): RequestCont
     searchQuery: '',
     cartValueMinor: point.basket.subtotalMinor,
     currency,
-    cartItemIds: [...new Set(point.basket.lines.map((l) => l.itemId))],
+    cartItemIds: cartItemIdsOf(point.basket),
     device: DEVICE[point.device],
     channel: CHANNEL[point.channel],
     locale: '',
