@@ -9,7 +9,7 @@
  * waits for the scorer to serve it, and runs offerstream's model-based policy on a fresh
  * copy of the market (phase 2). Prints the comparison and where the HTML report is.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   clickhouseOptionsFrom,
@@ -42,6 +42,7 @@ import {
   HOUR_MS,
   OFFERSTREAM_PREFIX,
   type ArmFigures,
+  type DecisionTruthRow,
   type LivePhaseResult,
   type MarketRun,
 } from '@offerstream/market';
@@ -270,6 +271,10 @@ async function main(): Promise<number> {
     const speedup = scenario.durationMs / (cfg.MARKET_PHASE_SECONDS * 1000);
     const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
     const campaign = campaignsAt(scenario, simStartMs)[0];
+    // Every live decision with the truth of each offer on its basket (off-policy evaluation).
+    mkdirSync(reportDir, { recursive: true });
+    const decisionsFile = join(reportDir, `market-${scenario.name}-${runId}-decisions.jsonl`);
+    const decisionLog = createWriteStream(decisionsFile);
     out(`\n2. scenario ${scenario.name}: ${scenario.description}`);
     out(
       `   ${users} users${users !== file.users.count ? ` (the file has ${file.users.count}; MARKET_USERS=0 runs the full size)` : ''}, seed ${scenario.seed}, ${hours} simulated hours; live phases compress them into ${cfg.MARKET_PHASE_SECONDS} s (S = ${Math.round(speedup)})`,
@@ -305,6 +310,7 @@ async function main(): Promise<number> {
       publisher,
       deadlineMs: cfg.MARKET_DEADLINE_MS,
       cartPageGapMs: cfg.MARKET_CART_PAGE_GAP_MS,
+      decisionLog: (r: DecisionTruthRow) => decisionLog.write(`${JSON.stringify(r)}\n`),
       progress: (l: string) => out(`   ${l}`),
     };
     const p1 = await runLivePhase({
@@ -459,6 +465,7 @@ async function main(): Promise<number> {
       }
     } else notes.push('MARKET_TRAIN=false: no model-based arm');
 
+    await new Promise<void>((done) => decisionLog.end(done));
     // The report
     const run: MarketRun = {
       settings: {
@@ -504,6 +511,7 @@ async function main(): Promise<number> {
       writeFileSync(cfg.MARKET_SUMMARY_FILE, JSON.stringify({ line, html: `${base}.html`, text }));
     out(`report: ${base}.html`);
     out(`        ${base}.txt, ${base}.json`);
+    out(`        ${decisionsFile} (every live decision with each offer's true value)`);
   } finally {
     out('\nstopping the services (SIGTERM)');
     client.close();

@@ -17,10 +17,12 @@ export { EventPublisher } from './event-publisher.adapter';
 export { flashStockOf, runInProcessArms } from './in-process-arms';
 export {
   cartContext,
+  decisionTruthRow,
   LiveArmDriver,
   OfferstreamDecider,
   VwDecider,
   type ArmProgress,
+  type DecisionTruthRow,
   type LiveArm,
   type LiveChoice,
   type LiveDecider,

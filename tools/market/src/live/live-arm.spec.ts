@@ -1,5 +1,8 @@
+import { Market } from '../market';
 import type { MarketEvent } from '../market-event';
-import { cartPageAt } from './live-arm';
+import { basketMargin } from '../outcome-model';
+import { campaignsAt, loadScenario, withOverrides } from '../scenario';
+import { cartPageAt, decisionTruthRow } from './live-arm';
 import { TimeWarp } from './time-warp';
 
 describe('cartPageAt', () => {
@@ -29,5 +32,39 @@ describe('cartPageAt', () => {
 
   it('uses the decision point when the session has no event before it', () => {
     expect(cartPageAt({ events: [] }, { timeMs: 60_000 }, warp, 1000)).toBe(warp.toReal(60_000));
+  });
+});
+
+describe('decisionTruthRow', () => {
+  it("values every campaign offer on the decision's basket with the ground truth", () => {
+    const scenario = withOverrides(loadScenario('double-11'), { users: 200 });
+    const market = new Market(scenario, scenario.epochMs);
+    const offers = campaignsAt(scenario, scenario.epochMs).flatMap((c) => c.offers);
+    let checked = 0;
+    for (let s = market.nextSession(); s && checked < 20; s = market.nextSession()) {
+      const point = s.decisionPoint;
+      market.completeSession(s, null);
+      if (!point) continue;
+      const row = decisionTruthRow({ name: 'arm-x', market }, s.userId, point, `d-${checked}`, {
+        holdout: false,
+        offerId: null,
+        userType: market.population.byId.get(s.userId)!.type,
+      });
+      expect(Object.keys(row.truthByOffer).sort()).toEqual(offers.map((o) => o.offerId).sort());
+      for (const o of offers)
+        expect(row.truthByOffer[o.offerId]).toBe(
+          market.truth.evaluate(s.userId, point.basket, o).incrementalProfit,
+        );
+      expect(row).toMatchObject({
+        arm: 'arm-x',
+        decisionId: `d-${checked}`,
+        userId: s.userId,
+        simTimeMs: point.timeMs,
+        cartValueMinor: point.basket.subtotalMinor,
+        cartMarginMinor: basketMargin(point.basket),
+      });
+      checked++;
+    }
+    expect(checked).toBe(20);
   });
 });

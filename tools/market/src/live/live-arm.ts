@@ -8,7 +8,8 @@ import {
 } from '@offerstream/contracts';
 import { Channel, DeviceType } from '@offerstream/contracts';
 import { BehaviourLog } from '../behaviour-log';
-import { cartItemIdsOf } from '../outcome-model';
+import { basketMargin, cartItemIdsOf } from '../outcome-model';
+import { campaignsAt } from '../scenario';
 import type { CampaignBook, Candidate } from '../campaign-book';
 import type { DecisionPoint, Market, SessionOutcome, SessionStart } from '../market';
 import { toProtoEvent, type MarketEvent } from '../market-event';
@@ -310,6 +311,56 @@ export interface LiveArm {
   readonly windowSimMs: number;
   /** The arm's settled spend as the system reports it (GetCampaignStats); optional. */
   readonly systemSpend?: () => Promise<number>;
+  /** Receives every decision with the truth of each offer it could have shown; optional. */
+  readonly decisionLog?: (row: DecisionTruthRow) => void;
+}
+
+/**
+ * One decision of a live arm with the ground truth of every offer of the arm's campaigns on
+ * the same basket: what an off-policy evaluation of another policy on the arm's logged
+ * decisions needs (join on `decisionId` with the system's `decision_candidates`).
+ */
+export interface DecisionTruthRow {
+  readonly arm: string;
+  readonly decisionId: string;
+  readonly userId: string;
+  readonly userType: string;
+  /** Simulated time of the cart page, epoch ms. */
+  readonly simTimeMs: number;
+  readonly holdout: boolean;
+  /** The offer shown, or null. */
+  readonly offerId: string | null;
+  readonly cartValueMinor: number;
+  readonly cartMarginMinor: number;
+  /** Expected incremental profit (minor units) of showing each offer instead of nothing. */
+  readonly truthByOffer: Readonly<Record<string, number>>;
+}
+
+/** The {@link DecisionTruthRow} of one decision: every campaign offer valued on its basket. */
+export function decisionTruthRow(
+  arm: Pick<LiveArm, 'name' | 'market'>,
+  userId: string,
+  point: DecisionPoint,
+  decisionId: string,
+  shown: { holdout: boolean; offerId: string | null; userType: string },
+): DecisionTruthRow {
+  const { market } = arm;
+  const truthByOffer: Record<string, number> = {};
+  for (const c of campaignsAt(market.scenario, market.scenario.epochMs))
+    for (const o of c.offers)
+      truthByOffer[o.offerId] = market.truth.evaluate(userId, point.basket, o).incrementalProfit;
+  return {
+    arm: arm.name,
+    decisionId,
+    userId,
+    userType: shown.userType,
+    simTimeMs: point.timeMs,
+    holdout: shown.holdout,
+    offerId: shown.offerId,
+    cartValueMinor: point.basket.subtotalMinor,
+    cartMarginMinor: basketMargin(point.basket),
+    truthByOffer,
+  };
 }
 
 /** Where a running arm stands. */
@@ -418,16 +469,26 @@ export class LiveArmDriver {
     const outcome = end.outcome!;
     choice.settled?.(outcome);
     ledger.cartSession(s.sessionId, s.userId, point.timeMs, outcome);
-    if (choice.decided)
+    if (choice.decided) {
+      const truth = market.truth.evaluate(s.userId, point.basket, choice.offer);
       ledger.decision({
         sessionId: s.sessionId,
         userId: s.userId,
         timeMs: point.timeMs,
         holdout: choice.holdout,
         offerId: choice.offer?.offerId ?? null,
-        truth: market.truth.evaluate(s.userId, point.basket, choice.offer),
+        truth,
         outcome,
       });
+      if (this.arm.decisionLog && choice.decisionId !== undefined)
+        this.arm.decisionLog(
+          decisionTruthRow(this.arm, s.userId, point, choice.decisionId, {
+            holdout: choice.holdout,
+            offerId: choice.offer?.offerId ?? null,
+            userType: truth.userType,
+          }),
+        );
+    }
     // The outcome never precedes the answer that caused it on the real clock (attribution
     // windows open when the server decided), and keeps its order.
     let floor = answeredAt;

@@ -13,6 +13,7 @@ import {
   LiveArmDriver,
   OfferstreamDecider,
   VwDecider,
+  type DecisionTruthRow,
   type LiveArm,
   type LiveDecider,
 } from './live-arm';
@@ -73,6 +74,8 @@ export interface LivePhaseOptions {
    * seconds, in which the system takes the events in.
    */
   readonly cartPageGapMs?: number;
+  /** Receives every live decision with the truth of each offer (off-policy evaluation). */
+  readonly decisionLog?: (row: DecisionTruthRow) => void;
 }
 
 /** A phase's arms and what the system said about its campaigns. */
@@ -196,7 +199,15 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
       arms.push({
         spec,
         campaignIds: ids,
-        arm: { name: spec.name, market, decider, ledger, windowSimMs, systemSpend },
+        arm: {
+          name: spec.name,
+          market,
+          decider,
+          ledger,
+          windowSimMs,
+          systemSpend,
+          decisionLog: o.decisionLog,
+        },
       });
     }
     if (arms[0] && (o.cartPageGapMs ?? 0) > 0)
