@@ -38,6 +38,7 @@ import {
   runInProcessArms,
   runLivePhase,
   userIdOf,
+  withHistory,
   withOverrides,
   HOUR_MS,
   OFFERSTREAM_PREFIX,
@@ -85,6 +86,18 @@ const demoVars = {
     default: '120',
     min: 20,
     max: 24 * 3600,
+  }),
+  MARKET_HISTORY_HOURS: env.int({
+    doc: 'Simulated hours of the shop’s ordinary life before the scenario starts (its campaigns keep their times): users arrive at the campaign with the behaviour a shop has collected about them. 0 = the scenario as written. With 72 the model arm of two default double-11 runs earned 24.6 % and 22.5 % of the oracle, against 4.3 % twice without (tools/market/README.md)',
+    default: '72',
+    min: 0,
+    max: 24 * 30,
+  }),
+  MARKET_HISTORY_SPEEDUP: env.int({
+    doc: 'How many times faster than the campaign part the simulated time before the first campaign runs (no GetOffers is asked in it); 1 = the same speed',
+    default: '4',
+    min: 1,
+    max: 100,
   }),
   MARKET_TRAIN: env.bool({
     doc: 'Train a model on phase 1’s decisions and run the model-based policy in phase 2',
@@ -265,19 +278,33 @@ async function main(): Promise<number> {
     });
     const users = cfg.MARKET_USERS > 0 ? cfg.MARKET_USERS : file.users.count;
     const eq = liveEquivalent(scenarioIn, users);
-    const scenario = eq.scenario;
+    const scenario = withHistory(eq.scenario, cfg.MARKET_HISTORY_HOURS);
     const simStartMs = scenario.epochMs;
     const hours = scenario.durationMs / HOUR_MS;
-    const speedup = scenario.durationMs / (cfg.MARKET_PHASE_SECONDS * 1000);
     const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
     const campaign = campaignsAt(scenario, simStartMs)[0];
+    // The history before the first campaign runs MARKET_HISTORY_SPEEDUP times faster; the
+    // phase still lasts MARKET_PHASE_SECONDS.
+    const firstStartMs = Math.min(
+      ...campaignsAt(scenario, simStartMs).map(
+        (c) => c.schedule?.startTime?.getTime() ?? simStartMs,
+      ),
+    );
+    const fastForward =
+      cfg.MARKET_HISTORY_SPEEDUP > 1 && firstStartMs > simStartMs
+        ? { untilSimMs: firstStartMs, speedup: cfg.MARKET_HISTORY_SPEEDUP }
+        : undefined;
+    const speedup =
+      ((fastForward ? (firstStartMs - simStartMs) / fastForward.speedup : 0) +
+        (simStartMs + scenario.durationMs - (fastForward ? firstStartMs : simStartMs))) /
+      (cfg.MARKET_PHASE_SECONDS * 1000);
     // Every live decision with the truth of each offer on its basket (off-policy evaluation).
     mkdirSync(reportDir, { recursive: true });
     const decisionsFile = join(reportDir, `market-${scenario.name}-${runId}-decisions.jsonl`);
     const decisionLog = createWriteStream(decisionsFile);
     out(`\n2. scenario ${scenario.name}: ${scenario.description}`);
     out(
-      `   ${users} users${users !== file.users.count ? ` (the file has ${file.users.count}; MARKET_USERS=0 runs the full size)` : ''}, seed ${scenario.seed}, ${hours} simulated hours; live phases compress them into ${cfg.MARKET_PHASE_SECONDS} s (S = ${Math.round(speedup)})`,
+      `   ${users} users${users !== file.users.count ? ` (the file has ${file.users.count}; MARKET_USERS=0 runs the full size)` : ''}, seed ${scenario.seed}, ${hours} simulated hours${cfg.MARKET_HISTORY_HOURS > 0 ? ` (${cfg.MARKET_HISTORY_HOURS} of them the shop's history before the scenario)` : ''}; live phases compress them into ${cfg.MARKET_PHASE_SECONDS} s (S = ${Math.round(speedup)}${fastForward ? `; ${fastForward.speedup}× faster until the first campaign starts, at hour ${(firstStartMs - simStartMs) / HOUR_MS}` : ''})`,
     );
     if (campaign)
       out(
@@ -310,6 +337,7 @@ async function main(): Promise<number> {
       publisher,
       deadlineMs: cfg.MARKET_DEADLINE_MS,
       cartPageGapMs: cfg.MARKET_CART_PAGE_GAP_MS,
+      fastForward,
       decisionLog: (r: DecisionTruthRow) => decisionLog.write(`${JSON.stringify(r)}\n`),
       progress: (l: string) => out(`   ${l}`),
     };

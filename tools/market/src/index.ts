@@ -105,6 +105,7 @@ export {
   ScenarioError,
   scenarioNames,
   USER_TYPES,
+  withHistory,
   withOverrides,
   type Scenario,
   type ScenarioFile,

@@ -9,7 +9,10 @@ import {
   SCENARIO_DIR,
   ScenarioError,
   scenarioNames,
+  withHistory,
 } from './scenario';
+import { buildCatalog } from './catalog';
+import { HOUR_MS } from './time.util';
 
 type Json = Record<string, unknown>;
 
@@ -102,5 +105,33 @@ describe('scenario files', () => {
     expect(flash.campaignId).toBe(c!.campaignId);
     expect(flash.currency).toBe('EUR');
     expect(attributionWindowMs(c!)).toBe(7_200_000);
+  });
+});
+
+describe('withHistory', () => {
+  it('starts the run earlier and keeps the campaigns and flash windows where they were', () => {
+    const s = loadScenario('flash-sale');
+    const h = withHistory(s, 72);
+    expect(h.epochMs).toBe(s.epochMs - 72 * HOUR_MS);
+    expect(h.durationMs).toBe(s.durationMs + 72 * HOUR_MS);
+    expect(h.epochMs + h.durationMs).toBe(s.epochMs + s.durationMs);
+    expect(campaignsAt(h, h.epochMs)).toEqual(campaignsAt(s, s.epochMs));
+  });
+
+  it("keeps launch items' launch instant", () => {
+    const s = loadScenario('new-product-launch');
+    const h = withHistory(s, 24);
+    const launchAt = (sc: typeof s) =>
+      buildCatalog(sc)
+        .items.filter((i) => i.launchOffsetMs > 0)
+        .map((i) => [i.itemId, sc.epochMs + i.launchOffsetMs]);
+    expect(launchAt(s).length).toBeGreaterThan(0);
+    expect(launchAt(h)).toEqual(launchAt(s));
+  });
+
+  it('returns the scenario itself for 0 hours and refuses negative hours', () => {
+    const s = loadScenario('double-11');
+    expect(withHistory(s, 0)).toBe(s);
+    expect(() => withHistory(s, -1)).toThrow(ScenarioError);
   });
 });

@@ -508,6 +508,28 @@ export function withOverrides(s: Scenario, o: { seed?: number; users?: number })
   };
 }
 
+/**
+ * The scenario with `hours` more of the shop's ordinary life before it: the run starts that
+ * much earlier and lasts that much longer, while the campaigns (and flash-sale windows) keep
+ * their times, so the users arrive with a history — the behaviour a shop has collected
+ * before it runs a campaign. Launch items keep their launch instant.
+ */
+export function withHistory(s: Scenario, hours: number): Scenario {
+  if (!(hours >= 0)) throw new ScenarioError(`history hours must be >= 0, got ${hours}`);
+  if (hours === 0) return s;
+  return {
+    ...s,
+    epochMs: s.epochMs - hours * HOUR_MS,
+    durationMs: s.durationMs + hours * HOUR_MS,
+    catalog: {
+      ...s.catalog,
+      items: s.catalog.items?.map((it) =>
+        it.launchHours === undefined ? it : { ...it, launchHours: it.launchHours + hours },
+      ),
+    },
+  };
+}
+
 function shift(d: Date | undefined, by: number): Date | undefined {
   return d ? new Date(d.getTime() + by) : undefined;
 }

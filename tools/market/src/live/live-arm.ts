@@ -36,6 +36,14 @@ export interface LiveChoice {
   readonly learn?: (outcome: SessionOutcome) => Promise<void>;
 }
 
+/** A cart page that did not ask (the fast-forwarded history): no decision, no offer. */
+const NOT_ASKED: LiveChoice = {
+  decided: false,
+  decisionId: undefined,
+  offer: null,
+  holdout: false,
+};
+
 /** How a live arm decides: through GetOffers, or through an outside learner. */
 export interface LiveDecider {
   /** E.g. "THOMPSON_BETA via GetOffers". */
@@ -313,6 +321,8 @@ export interface LiveArm {
   readonly systemSpend?: () => Promise<number>;
   /** Receives every decision with the truth of each offer it could have shown; optional. */
   readonly decisionLog?: (row: DecisionTruthRow) => void;
+  /** Cart pages before this simulated instant do not ask (the fast-forwarded history). */
+  readonly asksFromSimMs?: number;
 }
 
 /**
@@ -450,7 +460,9 @@ export class LiveArmDriver {
       market.completeSession(s, null);
       return;
     }
-    this.schedule(cartPageAt(s, point, this.warp, this.cartPageGapMs), () => {
+    // A cart page that does not ask needs no time for the system to take the session in.
+    const asks = point.timeMs >= (this.arm.asksFromSimMs ?? -Infinity);
+    this.schedule(cartPageAt(s, point, this.warp, asks ? this.cartPageGapMs : 0), () => {
       this.inflight++;
       void this.decide(s, point).finally(() => this.inflight--);
     });
@@ -458,7 +470,8 @@ export class LiveArmDriver {
 
   private async decide(s: SessionStart, point: DecisionPoint): Promise<void> {
     const { market, decider, ledger } = this.arm;
-    const choice = await decider.decide(s, point);
+    const asks = point.timeMs >= (this.arm.asksFromSimMs ?? -Infinity);
+    const choice = asks ? await decider.decide(s, point) : NOT_ASKED;
     const answeredAt = Date.now();
     const end = market.completeSession(
       s,

@@ -76,6 +76,11 @@ export interface LivePhaseOptions {
   readonly cartPageGapMs?: number;
   /** Receives every live decision with the truth of each offer (off-policy evaluation). */
   readonly decisionLog?: (row: DecisionTruthRow) => void;
+  /**
+   * Runs the simulated time before `untilSimMs` (the shop's history before its campaigns)
+   * `speedup` times faster than the phase's own speed-up; no cart page in it asks GetOffers.
+   */
+  readonly fastForward?: { readonly untilSimMs: number; readonly speedup: number };
 }
 
 /** A phase's arms and what the system said about its campaigns. */
@@ -129,7 +134,15 @@ const eur = (minor: number) =>
 export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult> {
   const started = Date.now();
   const deadlineMs = o.deadlineMs ?? 250;
-  const warp = new TimeWarp(o.simStartMs, Date.now() + (o.leadMs ?? 2000), o.speedup);
+  const warp = new TimeWarp(
+    o.simStartMs,
+    Date.now() + (o.leadMs ?? 2000),
+    o.speedup,
+    o.fastForward && {
+      untilSimMs: o.fastForward.untilSimMs,
+      speedup: o.speedup * o.fastForward.speedup,
+    },
+  );
   const flashStock = flashStockOf(o.scenario);
   const liftWindowMs = liftWindowOf(o.scenario, o.simStartMs);
   const notes: string[] = [];
@@ -207,6 +220,7 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
           windowSimMs,
           systemSpend,
           decisionLog: o.decisionLog,
+          asksFromSimMs: o.fastForward?.untilSimMs,
         },
       });
     }
@@ -220,7 +234,7 @@ export async function runLivePhase(o: LivePhaseOptions): Promise<LivePhaseResult
         const sim = (c.attributionWindow?.seconds ?? 86_400) * 1000;
         const real = liveWindowMs(c, warp);
         notes.push(
-          `compressed time S = ${Math.round(o.speedup)}: ${o.scenario.durationMs / HOUR_MS} simulated hours in ${(o.scenario.durationMs / o.speedup / 1000).toFixed(0)} s; attribution window ${sim / HOUR_MS} h → ${(real / 1000).toFixed(1)} s real` +
+          `compressed time S = ${Math.round(o.speedup)}: ${o.scenario.durationMs / HOUR_MS} simulated hours in ${(warp.realSpan(o.simStartMs + o.scenario.durationMs) / 1000).toFixed(0)} s${o.fastForward ? ` (the ${((o.fastForward.untilSimMs - o.simStartMs) / HOUR_MS).toFixed(0)} hours of history before the campaigns ${o.fastForward.speedup}× faster, S = ${Math.round(o.speedup * o.fastForward.speedup)}, without GetOffers)` : ''}; attribution window ${sim / HOUR_MS} h → ${(real / 1000).toFixed(1)} s real` +
             (real * o.speedup > sim + 1
               ? ` (the 10 s minimum: ${((real * o.speedup) / HOUR_MS).toFixed(1)} simulated hours)`
               : ''),
