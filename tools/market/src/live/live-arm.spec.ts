@@ -1,8 +1,10 @@
 import { Market } from '../market';
 import type { MarketEvent } from '../market-event';
 import { basketMargin } from '../outcome-model';
-import { campaignsAt, loadScenario, withOverrides } from '../scenario';
-import { cartPageAt, decisionTruthRow } from './live-arm';
+import { campaignsAt, loadScenario, withHistory, withOverrides } from '../scenario';
+import { ArmLedger } from './arm-ledger';
+import type { EventPublisher } from './event-publisher.adapter';
+import { cartPageAt, decisionTruthRow, LiveArmDriver, type LiveDecider } from './live-arm';
 import { TimeWarp } from './time-warp';
 
 describe('cartPageAt', () => {
@@ -66,5 +68,63 @@ describe('decisionTruthRow', () => {
       checked++;
     }
     expect(checked).toBe(20);
+  });
+});
+
+describe('LiveArmDriver with a fast-forwarded history', () => {
+  it('asks nothing before the first campaign and every cart page after it', async () => {
+    const scenario = withHistory(withOverrides(loadScenario('double-11'), { users: 60 }), 24);
+    const start = scenario.epochMs;
+    const firstMs = campaignsAt(scenario, start)[0]!.schedule!.startTime!.getTime();
+    expect(firstMs).toBeGreaterThan(start + 24 * 3_600_000);
+    const asked: number[] = [];
+    let n = 0;
+    const decider: LiveDecider = {
+      policy: 'test',
+      decide: (_s, point) => {
+        asked.push(point.timeMs);
+        return Promise.resolve({
+          decided: true,
+          decisionId: `d-${n++}`,
+          offer: null,
+          holdout: false,
+        });
+      },
+      facts: () => ({
+        requests: 0,
+        errors: 0,
+        degraded: 0,
+        latencyP50Ms: 0,
+        latencyP99Ms: 0,
+        models: [],
+      }),
+    };
+    const market = new Market(scenario, start);
+    const ledger = new ArmLedger('a', 'live', { warmupEndMs: start, flashStock: new Map() });
+    const rows: string[] = [];
+    const publisher = { publish: () => undefined } as unknown as EventPublisher;
+    // The whole run in well under a second of real time.
+    const warp = new TimeWarp(start, Date.now(), 2e6, { untilSimMs: firstMs, speedup: 8e6 });
+    await new LiveArmDriver(
+      {
+        name: 'a',
+        market,
+        decider,
+        ledger,
+        windowSimMs: 0,
+        decisionLog: (r) => rows.push(r.decisionId),
+        asksFromSimMs: firstMs,
+      },
+      warp,
+      publisher,
+      100,
+      1000,
+    ).run();
+    expect(asked.length).toBeGreaterThan(0);
+    expect(Math.min(...asked)).toBeGreaterThanOrEqual(firstMs);
+    // Cart pages of the history were sessions all the same: their orders are booked.
+    expect(ledger.progress.decisions).toBe(asked.length);
+    expect(rows).toHaveLength(asked.length);
+    expect(ledger.progress.orders).toBeGreaterThan(0);
   });
 });

@@ -346,7 +346,10 @@ export interface DecisionTruthRow {
   readonly truthByOffer: Readonly<Record<string, number>>;
 }
 
-/** The {@link DecisionTruthRow} of one decision: every campaign offer valued on its basket. */
+/**
+ * The {@link DecisionTruthRow} of one decision: every campaign offer valued on its basket
+ * (flash-sale offers as if their stock were left).
+ */
 export function decisionTruthRow(
   arm: Pick<LiveArm, 'name' | 'market'>,
   userId: string,
@@ -461,17 +464,21 @@ export class LiveArmDriver {
       return;
     }
     // A cart page that does not ask needs no time for the system to take the session in.
-    const asks = point.timeMs >= (this.arm.asksFromSimMs ?? -Infinity);
-    this.schedule(cartPageAt(s, point, this.warp, asks ? this.cartPageGapMs : 0), () => {
+    const gapMs = this.asks(point) ? this.cartPageGapMs : 0;
+    this.schedule(cartPageAt(s, point, this.warp, gapMs), () => {
       this.inflight++;
       void this.decide(s, point).finally(() => this.inflight--);
     });
   }
 
+  /** Whether the cart page asks (not in the fast-forwarded history). */
+  private asks(point: DecisionPoint): boolean {
+    return point.timeMs >= (this.arm.asksFromSimMs ?? -Infinity);
+  }
+
   private async decide(s: SessionStart, point: DecisionPoint): Promise<void> {
     const { market, decider, ledger } = this.arm;
-    const asks = point.timeMs >= (this.arm.asksFromSimMs ?? -Infinity);
-    const choice = asks ? await decider.decide(s, point) : NOT_ASKED;
+    const choice = this.asks(point) ? await decider.decide(s, point) : NOT_ASKED;
     const answeredAt = Date.now();
     const end = market.completeSession(
       s,
