@@ -282,21 +282,20 @@ async function main(): Promise<number> {
     const simStartMs = scenario.epochMs;
     const hours = scenario.durationMs / HOUR_MS;
     const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
-    const campaign = campaignsAt(scenario, simStartMs)[0];
+    const campaigns = campaignsAt(scenario, simStartMs);
+    const campaign = campaigns[0];
     // The history before the first campaign runs MARKET_HISTORY_SPEEDUP times faster; the
     // phase still lasts MARKET_PHASE_SECONDS.
     const firstStartMs = Math.min(
-      ...campaignsAt(scenario, simStartMs).map(
-        (c) => c.schedule?.startTime?.getTime() ?? simStartMs,
-      ),
+      ...campaigns.map((c) => c.schedule?.startTime?.getTime() ?? simStartMs),
     );
     const fastForward =
       cfg.MARKET_HISTORY_SPEEDUP > 1 && firstStartMs > simStartMs
         ? { untilSimMs: firstStartMs, speedup: cfg.MARKET_HISTORY_SPEEDUP }
         : undefined;
+    const historyMs = fastForward ? firstStartMs - simStartMs : 0;
     const speedup =
-      ((fastForward ? (firstStartMs - simStartMs) / fastForward.speedup : 0) +
-        (simStartMs + scenario.durationMs - (fastForward ? firstStartMs : simStartMs))) /
+      (historyMs / (fastForward?.speedup ?? 1) + scenario.durationMs - historyMs) /
       (cfg.MARKET_PHASE_SECONDS * 1000);
     // Every live decision with the truth of each offer on its basket (off-policy evaluation).
     mkdirSync(reportDir, { recursive: true });

@@ -346,6 +346,17 @@ export interface DecisionTruthRow {
   readonly truthByOffer: Readonly<Record<string, number>>;
 }
 
+/** Every offer of a market's campaigns, built once per market (not once per decision). */
+const offersByMarket = new WeakMap<Market, readonly Offer[]>();
+function campaignOffersOf(market: Market): readonly Offer[] {
+  let offers = offersByMarket.get(market);
+  if (!offers) {
+    offers = campaignsAt(market.scenario, market.scenario.epochMs).flatMap((c) => c.offers);
+    offersByMarket.set(market, offers);
+  }
+  return offers;
+}
+
 /**
  * The {@link DecisionTruthRow} of one decision: every campaign offer valued on its basket
  * (flash-sale offers as if their stock were left).
@@ -359,9 +370,8 @@ export function decisionTruthRow(
 ): DecisionTruthRow {
   const { market } = arm;
   const truthByOffer: Record<string, number> = {};
-  for (const c of campaignsAt(market.scenario, market.scenario.epochMs))
-    for (const o of c.offers)
-      truthByOffer[o.offerId] = market.truth.evaluate(userId, point.basket, o).incrementalProfit;
+  for (const o of campaignOffersOf(market))
+    truthByOffer[o.offerId] = market.truth.evaluate(userId, point.basket, o).incrementalProfit;
   return {
     arm: arm.name,
     decisionId,
