@@ -13,7 +13,16 @@ from offerstream_trainer.model import STD_FLOOR, ModelConfig, OfferEnsemble, Off
 from offerstream_trainer.train import TrainConfig, epochs_for, ipw_weights, predict, train_model
 from offerstream_trainer.training_data import TrainingRows
 
-CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16, members=1)
+CFG = ModelConfig(
+    width=16,
+    heads=2,
+    sequence_length=4,
+    id_buckets=11,
+    ffn=16,
+    hidden=16,
+    members=1,
+    uplift_learner="heads",  # the neural model alone (the forest: test_uplift_forest.py)
+)
 
 
 def test_a_feature_that_barely_moved_in_training_is_not_blown_up_by_its_tiny_spread() -> None:

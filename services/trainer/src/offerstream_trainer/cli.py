@@ -157,6 +157,12 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
         type=int,
         help="models trained with their own seeds and averaged in one graph (default 3)",
     )
+    t.add_argument(
+        "--uplift-learner",
+        choices=("forest", "heads"),
+        help="where the uplift comes from: the gradient-boosted S-learner in the graph"
+        " (default) or the neural treatment/control heads",
+    )
     t.add_argument("--test-share", type=float, default=0.2, help="share held out (default 0.2)")
     t.add_argument(
         "--split",
@@ -254,6 +260,7 @@ def _configs(args: argparse.Namespace) -> tuple[Any, Any]:
         ("id_buckets", "id_buckets"),
         ("hidden", "hidden"),
         ("members", "members"),
+        ("uplift_learner", "uplift_learner"),
     ):
         if getattr(args, flag) is not None:
             model[key] = getattr(args, flag)

@@ -58,6 +58,7 @@ from .registry import (
 from .report import render_report
 from .train import TrainConfig, TrainResult, predict, train_model
 from .training_data import TrainingRows
+from .uplift_forest import UpliftForestScorer
 
 Log = Callable[[str], None]
 
@@ -104,6 +105,18 @@ class TrainOutcome:
     evaluation: Evaluation
     result: TrainResult
     onnx_bytes: int
+
+
+UPLIFT_FORMULATIONS = {
+    "forest": "gradient-boosted S-learner in the graph (uplift_forest.py): one forest of"
+    " P(purchase) on [user, treated, the offer's treatment descriptors] over treated and"
+    " control rows; P(purchase | offer) with the offer, P(purchase | no offer) without;"
+    " uplift = their difference. P(click) and P(purchase | click) from the neural heads",
+    "heads": "treatment-aware shared trunk, T-learner-style heads:"
+    " P(purchase | offer) on treated rows, P(purchase | no offer) on holdout rows;"
+    " uplift = their difference",
+}
+"""The manifest's uplift_formulation per ModelConfig.uplift_learner."""
 
 
 def split_by_time(rows: TrainingRows, test_share: float) -> tuple[np.ndarray, np.ndarray]:
@@ -278,7 +291,10 @@ def run_training(
     train_idx, test_idx = SPLITS[job.split](rows, job.test_share)
     train, test = rows.take(train_idx), rows.take(test_idx)
     log(f"rows: {len(train)} train, {len(test)} held out ({json.dumps(rows.counts)})")
-    result = train_model(train, job.model, job.train, progress=progress, warn=log)
+    names = [f.name for f in spec.candidate]
+    result = train_model(
+        train, job.model, job.train, progress=progress, warn=log, candidate_names=names
+    )
     log(
         f"trained on {result.device}: {result.examples_per_second:,.0f} examples/s,"
         f" best epoch {result.best_epoch}/{result.epochs_run}"
@@ -298,11 +314,24 @@ def run_training(
         return predict(model, inputs)
 
     ev = evaluate(run_torch, job.model, baselines, test)
+    if isinstance(model, UpliftForestScorer):
+        # The sequence model's own heads, as they would serve without the forest: their
+        # purchase AUC is the sequence's contribution, the forest's is the served one.
+        base = model.base
+
+        def run_heads(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return predict(base, inputs)
+
+        heads = evaluate(run_heads, job.model, None, test)
+        ev.metrics.update({f"heads_{k}": v for k, v in heads.metrics.items()})
+        ev.predictions.update({f"heads_{k}": v for k, v in heads.predictions.items()})
     metrics = dict(ev.metrics)
 
     if job.refit:
         log(f"refitting on all {len(rows)} rows (the held-out users included)")
-        model = train_model(rows, job.model, job.train, progress=progress, warn=log).model
+        model = train_model(
+            rows, job.model, job.train, progress=progress, warn=log, candidate_names=names
+        ).model
 
     with tempfile.TemporaryDirectory(prefix="offerstream-train-") as tmp:
         work = Path(tmp)
@@ -363,9 +392,7 @@ def run_training(
                 "model_config": job.model.to_json(),
                 "train_config": job.train.to_json(),
                 "best_epoch": result.best_epoch,
-                "uplift_formulation": "treatment-aware shared trunk, T-learner-style heads:"
-                " P(purchase | offer) on treated rows, P(purchase | no offer) on holdout rows;"
-                " uplift = their difference",
+                "uplift_formulation": UPLIFT_FORMULATIONS[job.model.uplift_learner],
                 "gate": {
                     "passed": decision.passed,
                     "forced": job.force and not decision.passed,

@@ -25,7 +25,7 @@ import dataclasses
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -36,6 +36,7 @@ from torch.nn import functional as F
 from .model import ModelConfig, OfferEnsemble, OfferModel, Scorer
 from .progress import Progress
 from .training_data import TrainingRows
+from .uplift_forest import TreeEnsemble, UpliftForestScorer, fit_forest, treatment_columns
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,51 @@ def train_model(
     tcfg: TrainConfig,
     progress: Progress | None = None,
     warn: Callable[[str], None] = print,
+    candidate_names: Sequence[str] | None = None,
 ) -> TrainResult:
     """Trains `cfg.members` models on `rows` (time-ordered), each with its own seed, and
     returns one model (members = 1) or their average (OfferEnsemble); `progress(label,
-    total_batches)` returns a callback called after each batch with the running loss."""
+    total_batches)` returns a callback called after each batch with the running loss.
+    With `cfg.uplift_learner` "forest", the uplift forest is fitted on the same rows and the
+    result is an UpliftForestScorer around that model; `candidate_names` (the feature spec's
+    candidate features, in order) locate its treatment descriptors (every candidate column
+    when None). Rows that cannot teach an uplift (no treated or no control rows, one outcome
+    only) keep the neural heads, with a warning."""
+    result = _train_members(rows, cfg, tcfg, progress, warn)
+    if cfg.uplift_learner != "forest":
+        return result
+    started = time.perf_counter()
+    columns = treatment_columns(candidate_names, rows.candidate.shape[1])
+    booster = fit_forest(
+        rows.user,
+        rows.candidate,
+        rows.treated,
+        rows.purchased,
+        columns,
+        cfg.forest,
+        seed=tcfg.seed,
+        threads=max(0, tcfg.threads),
+    )
+    if booster is None:
+        warn(
+            "uplift forest: the rows hold no treated or no control rows, or one outcome only;"
+            " the neural heads give the uplift"
+        )
+        return result
+    model = UpliftForestScorer(result.model, TreeEnsemble(booster), columns).eval()
+    return dataclasses.replace(
+        result, model=model, train_seconds=result.train_seconds + time.perf_counter() - started
+    )
+
+
+def _train_members(
+    rows: TrainingRows,
+    cfg: ModelConfig,
+    tcfg: TrainConfig,
+    progress: Progress | None,
+    warn: Callable[[str], None],
+) -> TrainResult:
+    """The neural model(s) of train_model."""
     results = [
         _train_member(
             rows,

@@ -1,0 +1,269 @@
+"""The uplift forest: a gradient-boosted S-learner for P(purchase | offer) and P(purchase | no
+offer), compiled into tensor ops so that it runs inside the model's ONNX graph.
+
+One LightGBM classifier learns P(purchase) from every training row, treated and control alike,
+on [user vector, treated flag, the candidate's treatment descriptors x treated flag]: the
+offer's kind, depth, saving on this cart, minimum spend, whether the cart meets its threshold,
+whether its item is in the cart and the user's affinity to its category (TREATMENT_FEATURES).
+P(purchase | offer) is its prediction with the flag set and the candidate's descriptors,
+P(purchase | no offer) with the flag cleared and the descriptors zero, as every control row
+had them. (Künzel et al., 2019, call this the S-learner.)
+
+Why: the neural heads are T-learner-style, a treatment head and a control head that each learn
+the whole purchase rate, and their difference is the uplift. On the few thousand decisions a
+campaign logs, each head's error is as large as the uplift itself, and the policy built on the
+difference could not tell the types of user apart. Offline, on the logged decisions of three
+default-size demo runs with the shop's history, each learner trained on phase 1's rows and
+acting greedily on phase 2's decisions, valued with the market's ground truth: the served
+neural model earned 10.7 %, 17.5 % and 12.0 % of the oracle's incremental profit, this forest
+60 to 67 % (the same user vectors; the offer given by its id and cost, not its descriptors).
+Trees split on the few features that separate the types (purchases per cart, visits, the
+shop's sections) and the treatment split inside each leaf is the uplift of that group; the
+rows without an offer teach the same trees the base rate.
+
+The trees run in the graph as the "GEMM" strategy of Hummingbird (Nakandala et al., 2020)
+does: every tree's split decisions at once (gather the split features, compare with the
+thresholds), then one matrix product with each tree's path matrix finds the leaf reached.
+Plain Gather/LessOrEqual/MatMul/Equal ops: the scorer's onnxruntime needs nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import lightgbm as lgb
+import numpy as np
+import torch
+from torch import nn
+
+TREATMENT_FEATURES: tuple[str, ...] = (
+    "o_type_percent",
+    "o_type_amount",
+    "o_type_spend_save",
+    "o_type_free_shipping",
+    "o_type_flash",
+    "o_type_coupon",
+    "o_discount_depth",
+    "o_cart_saving",
+    "o_min_spend",
+    "x_cart_meets_threshold",
+    "x_item_in_cart",
+    "x_category_affinity",
+)
+"""Candidate features that describe the treatment (what the offer is and does to this cart).
+The candidate's other features (item and offer counters) describe the traffic of the moment,
+not the offer: a forest fitted on a few thousand rows splits on their drift."""
+
+
+@dataclass(frozen=True)
+class ForestConfig:
+    """Size of the uplift forest (LightGBM parameters)."""
+
+    trees: int = 300
+    learning_rate: float = 0.03
+    leaves: int = 7
+    """Leaves per tree: the few groups a split on the treatment flag can tell apart."""
+    min_rows_per_leaf: int = 40
+    subsample: float = 0.8
+    colsample: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.trees < 1:
+            raise ValueError(f"forest trees must be >= 1, got {self.trees}")
+        if self.leaves < 2:
+            raise ValueError(f"forest leaves must be >= 2, got {self.leaves}")
+        if not 0.0 < self.learning_rate <= 1.0:
+            raise ValueError(f"forest learning_rate must be in (0, 1], got {self.learning_rate}")
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class ForestError(ValueError):
+    """A booster uses a split kind the compiled forest does not run."""
+
+
+def treatment_columns(candidate_names: Sequence[str] | None, width: int) -> list[int]:
+    """Positions of TREATMENT_FEATURES in the candidate vector (every column without names)."""
+    if candidate_names is None:
+        return list(range(width))
+    pos = {n: i for i, n in enumerate(candidate_names)}
+    return [pos[n] for n in TREATMENT_FEATURES if n in pos]
+
+
+def design(
+    user: np.ndarray, candidate: np.ndarray, treated: np.ndarray, columns: Sequence[int]
+) -> np.ndarray:
+    """The forest's input rows: [user, treated, candidate[:, columns] x treated], float32."""
+    t = treated.astype(np.float32).reshape(-1, 1)
+    x = np.concatenate([user, t, candidate[:, list(columns)] * t], axis=1)
+    return np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def fit_forest(
+    user: np.ndarray,
+    candidate: np.ndarray,
+    treated: np.ndarray,
+    purchased: np.ndarray,
+    columns: Sequence[int],
+    cfg: ForestConfig,
+    seed: int,
+    threads: int = 0,
+) -> lgb.Booster | None:
+    """The fitted booster, or None when the rows cannot teach an uplift (no treated rows, no
+    control rows, or one outcome only)."""
+    t = treated > 0.5
+    if not t.any() or t.all() or len(np.unique(purchased)) < 2:
+        return None
+    params = {
+        "objective": "binary",
+        "learning_rate": cfg.learning_rate,
+        "num_leaves": cfg.leaves,
+        "min_child_samples": cfg.min_rows_per_leaf,
+        "bagging_fraction": cfg.subsample,
+        "bagging_freq": 1,
+        "feature_fraction": cfg.colsample,
+        "seed": seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": threads,
+        "verbose": -1,
+    }
+    data = lgb.Dataset(
+        design(user, candidate, treated, columns), label=purchased.astype(np.float64)
+    )
+    return lgb.train(params, data, num_boost_round=cfg.trees)
+
+
+def _floor32(v: float) -> np.float32:
+    """The largest float32 <= v: for a float32 x, x <= v exactly when x <= _floor32(v)."""
+    f = np.float32(v)
+    if float(f) > v:
+        f = np.nextafter(f, np.float32(-np.inf), dtype=np.float32)
+    return f
+
+
+class TreeEnsemble(nn.Module):
+    """A LightGBM binary booster as tensor ops: forward(x [B, F] float32) = its raw score."""
+
+    def __init__(self, booster: lgb.Booster) -> None:
+        super().__init__()
+        dump = booster.dump_model()
+        trees = [t["tree_structure"] for t in dump["tree_info"]]
+        parsed = [self._parse(t) for t in trees]
+        n_max = max(1, max(len(p[0]) for p in parsed))
+        l_max = max(len(p[1]) for p in parsed)
+        k = len(parsed)
+        feature = np.zeros((k, n_max), np.int64)
+        threshold = np.full((k, n_max), np.inf, np.float32)
+        paths = np.zeros((k, n_max, l_max), np.float32)
+        lefts = np.full((k, l_max), 1e9, np.float32)
+        values = np.zeros((k, l_max), np.float32)
+        for i, (nodes, leaves) in enumerate(parsed):
+            for j, (f, thr) in enumerate(nodes):
+                feature[i, j] = f
+                threshold[i, j] = thr
+            for leaf, (value, ancestors) in enumerate(leaves):
+                values[i, leaf] = value
+                lefts[i, leaf] = sum(1 for _, went_left in ancestors if went_left)
+                for node, went_left in ancestors:
+                    paths[i, node, leaf] = 1.0 if went_left else -1.0
+        self.n_features = int(booster.num_feature())
+        self.register_buffer("feature", torch.as_tensor(feature.reshape(-1)))
+        self.register_buffer("threshold", torch.as_tensor(threshold))
+        self.register_buffer("paths", torch.as_tensor(paths))
+        self.register_buffer("lefts", torch.as_tensor(lefts).unsqueeze(1))
+        self.register_buffer("values", torch.as_tensor(values).unsqueeze(1))
+
+    @staticmethod
+    def _parse(
+        root: dict[str, object],
+    ) -> tuple[list[tuple[int, np.float32]], list[tuple[float, list[tuple[int, bool]]]]]:
+        """(internal nodes as (feature, float32 threshold), leaves as (value, [(node, went
+        left)])), nodes numbered in visit order."""
+        nodes: list[tuple[int, np.float32]] = []
+        leaves: list[tuple[float, list[tuple[int, bool]]]] = []
+
+        def walk(n: dict[str, object], ancestors: list[tuple[int, bool]]) -> None:
+            if "leaf_value" in n:
+                leaves.append((float(n["leaf_value"]), ancestors))  # type: ignore[arg-type]
+                return
+            if n.get("decision_type") != "<=" or n.get("missing_type") not in ("None", None):
+                raise ForestError(
+                    f"unsupported split {n.get('decision_type')!r} / missing"
+                    f" {n.get('missing_type')!r} (numerical '<=' splits without missing"
+                    " values only)"
+                )
+            me = len(nodes)
+            nodes.append((int(n["split_feature"]), _floor32(float(n["threshold"]))))  # type: ignore[call-overload,arg-type]
+            walk(n["left_child"], [*ancestors, (me, True)])  # type: ignore[arg-type]
+            walk(n["right_child"], [*ancestors, (me, False)])  # type: ignore[arg-type]
+
+        walk(root, [])
+        return nodes, leaves
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k, n = self.threshold.shape
+        split = torch.index_select(x, 1, self.feature).reshape(x.shape[0], k, n)
+        went_left = (split <= self.threshold).to(x.dtype).transpose(0, 1)  # [K, B, N]
+        reached = (torch.matmul(went_left, self.paths) == self.lefts).to(x.dtype)  # [K, B, L]
+        return (reached * self.values).sum(dim=2).sum(dim=0)
+
+
+class UpliftForestScorer(nn.Module):
+    """A scorer whose purchase outputs come from the uplift forest: the base scorer's P(click)
+    and P(purchase | click), the forest's P(purchase | offer), P(purchase | no offer) and
+    their difference. The same inputs and OUTPUT_NAMES as the base."""
+
+    def __init__(self, base: nn.Module, forest: TreeEnsemble, columns: Sequence[int]) -> None:
+        super().__init__()
+        self.cfg = base.cfg  # type: ignore[union-attr]
+        self.base = base
+        self.forest = forest
+        self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.int64))
+
+    def purchase(
+        self, user: torch.Tensor, candidate: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(P(purchase | offer), P(purchase | no offer)) per row."""
+        ones = torch.ones_like(user[:, :1])
+        desc = torch.index_select(candidate, 1, self.columns)
+        safe = torch.nan_to_num
+        p1 = torch.sigmoid(self.forest(safe(torch.cat([user, ones, desc], dim=1), 0.0, 0.0, 0.0)))
+        zeros = torch.zeros_like(desc)
+        p0 = torch.sigmoid(
+            self.forest(safe(torch.cat([user, ones * 0, zeros], dim=1), 0.0, 0.0, 0.0))
+        )
+        return p1, p0
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The inputs as OfferModel.forward takes them (user, candidate, seq_item,
+        seq_category, seq_type, seq_age)."""
+        p_click, _, _, _, _, p_cvr = self.base(*inputs)
+        p1, p0 = self.purchase(inputs[0], inputs[1])
+        return p_click, p1, p1, p0, p1 - p0, p_cvr
+
+
+def leaf_count(forest: TreeEnsemble) -> int:
+    """Leaves the compiled forest holds (its size in the model's report)."""
+    return int(torch.sum(forest.lefts < 1e8).item())
+
+
+def raw_margin(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
+    """LightGBM's own raw score (for parity tests of the compiled forest)."""
+    return np.asarray(booster.predict(x.astype(np.float64), raw_score=True), np.float64)
+
+
+__all__ = [
+    "TREATMENT_FEATURES",
+    "ForestConfig",
+    "ForestError",
+    "TreeEnsemble",
+    "UpliftForestScorer",
+    "design",
+    "fit_forest",
+    "leaf_count",
+    "raw_margin",
+    "treatment_columns",
+]

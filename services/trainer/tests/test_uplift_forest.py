@@ -1,0 +1,222 @@
+"""The uplift forest: the compiled trees score as LightGBM does, the S-learner recovers planted
+uplift of the right sign per group, and the forest model exports and trains as the scorer
+takes it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from offerstream_trainer.export import example_inputs, export_onnx, parity_check
+from offerstream_trainer.feature_spec import load_feature_spec
+from offerstream_trainer.model import ModelConfig, OfferModel
+from offerstream_trainer.train import TrainConfig, predict, train_model
+from offerstream_trainer.training_data import TrainingRows
+from offerstream_trainer.uplift_forest import (
+    TREATMENT_FEATURES,
+    ForestConfig,
+    ForestError,
+    TreeEnsemble,
+    UpliftForestScorer,
+    design,
+    fit_forest,
+    leaf_count,
+    raw_margin,
+    treatment_columns,
+)
+
+SPEC = load_feature_spec("fs-2")
+NAMES = [f.name for f in SPEC.candidate]
+CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16, members=1)
+SMALL = ForestConfig(trees=60, learning_rate=0.1, leaves=7, min_rows_per_leaf=20)
+
+
+def planted(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Users whose first feature says their group: group A (u0 > 0.5) buys at 0.05, at 0.55 with
+    an offer whose saving (descriptor column 1) is deep; group B (u0 < -0.5) buys at 0.5, at
+    0.2 with any offer; the rest buy at 0.3 whatever happens. Offers: half the rows, random
+    depth."""
+    rng = np.random.default_rng(seed)
+    user = rng.normal(size=(n, 4)).astype(np.float32)
+    cand = np.zeros((n, 3), np.float32)
+    treated = (rng.random(n) < 0.5).astype(np.float32)
+    cand[:, 0] = 1.0
+    cand[:, 1] = rng.choice([0.05, 0.2], n)
+    a, b = user[:, 0] > 0.5, user[:, 0] < -0.5
+    p = np.full(n, 0.3)
+    p[a] = 0.05 + 0.5 * treated[a] * (cand[a, 1] > 0.1)
+    p[b] = 0.5 - 0.3 * treated[b]
+    purchased = (rng.random(n) < p).astype(np.float32)
+    cand *= treated[:, None]
+    return {"user": user, "cand": cand, "treated": treated, "purchased": purchased}
+
+
+def test_the_compiled_trees_score_exactly_as_lightgbm_does() -> None:
+    d = planted(3000, 1)
+    booster = fit_forest(d["user"], d["cand"], d["treated"], d["purchased"], [0, 1], SMALL, 3)
+    assert booster is not None
+    forest = TreeEnsemble(booster)
+    x = design(d["user"], d["cand"], d["treated"], [0, 1])
+    # Inputs on the split thresholds themselves, and just either side of them, as well.
+    thr = forest.threshold[torch.isfinite(forest.threshold)].numpy()
+    edge = np.repeat(x[:1], 3 * len(thr), axis=0)
+    feats = forest.feature.reshape(forest.threshold.shape)[torch.isfinite(forest.threshold)]
+    for i, (f, t) in enumerate(zip(feats.numpy(), thr, strict=True)):
+        for k, v in enumerate(
+            (t, np.nextafter(t, np.float32(-1e9)), np.nextafter(t, np.float32(1e9)))
+        ):
+            edge[3 * i + k, f] = v
+    x = np.concatenate([x, edge])
+    with torch.no_grad():
+        got = forest(torch.as_tensor(x)).numpy()
+    assert np.abs(got - raw_margin(booster, x)).max() < 1e-5
+    assert leaf_count(forest) == sum(t["num_leaves"] for t in booster.dump_model()["tree_info"])
+
+
+def test_the_s_learner_recovers_the_planted_uplift_of_each_group() -> None:
+    d = planted(6000, 2)
+    booster = fit_forest(
+        d["user"], d["cand"], d["treated"], d["purchased"], [0, 1], ForestConfig(), 5
+    )
+    assert booster is not None
+    forest = TreeEnsemble(booster)
+    test = planted(3000, 3)
+    n = len(test["user"])
+    deep = np.tile(np.array([[1.0, 0.2, 0.0]], np.float32), (n, 1))
+    shallow = np.tile(np.array([[1.0, 0.05, 0.0]], np.float32), (n, 1))
+    scorer = UpliftForestScorer(OfferModel(CFG, 4, 3).eval(), forest, [0, 1])
+    with torch.no_grad():
+        p_deep, p0 = (
+            v.numpy() for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(deep))
+        )
+        p_shallow, _ = (
+            v.numpy()
+            for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(shallow))
+        )
+    a, b = test["user"][:, 0] > 0.7, test["user"][:, 0] < -0.7
+    rest = np.abs(test["user"][:, 0]) < 0.3
+    assert (p_deep - p0)[a].mean() > 0.3  # planted +0.5
+    assert abs((p_shallow - p0)[a].mean()) < 0.1  # a shallow offer does not move group A
+    assert (p_deep - p0)[b].mean() < -0.15  # planted -0.3
+    assert abs((p_deep - p0)[rest].mean()) < 0.08
+    assert abs(p0[a].mean() - 0.05) < 0.05 and abs(p0[b].mean() - 0.5) < 0.08
+
+
+def test_no_forest_without_both_arms_or_both_outcomes() -> None:
+    d = planted(500, 4)
+    for treated, purchased in (
+        (np.ones_like(d["treated"]), d["purchased"]),
+        (np.zeros_like(d["treated"]), d["purchased"]),
+        (d["treated"], np.zeros_like(d["purchased"])),
+    ):
+        assert fit_forest(d["user"], d["cand"], treated, purchased, [0, 1], SMALL, 1) is None
+
+
+def test_the_treatment_descriptors_are_found_by_name() -> None:
+    cols = treatment_columns(NAMES, len(NAMES))
+    assert [NAMES[c] for c in cols] == list(TREATMENT_FEATURES)
+    assert treatment_columns(None, 5) == [0, 1, 2, 3, 4]
+    assert treatment_columns(["o_cart_saving", "i_price"], 2) == [0]
+
+
+def test_bad_forest_and_learner_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="trees"):
+        ForestConfig(trees=0)
+    with pytest.raises(ValueError, match="leaves"):
+        ForestConfig(leaves=1)
+    with pytest.raises(ValueError, match="uplift_learner"):
+        ModelConfig(uplift_learner="magic")
+    assert ModelConfig(forest={"trees": 9}).forest == ForestConfig(trees=9)  # type: ignore[arg-type]
+
+
+def test_a_split_the_graph_cannot_run_is_refused() -> None:
+    class Fake:
+        def dump_model(self) -> dict[str, object]:
+            node = {
+                "split_feature": 0,
+                "threshold": 1.0,
+                "decision_type": "==",
+                "missing_type": "None",
+                "left_child": {"leaf_value": 1.0},
+                "right_child": {"leaf_value": 0.0},
+            }
+            return {"tree_info": [{"tree_structure": node, "num_leaves": 2}]}
+
+        def num_feature(self) -> int:
+            return 1
+
+    with pytest.raises(ForestError, match="unsupported split"):
+        TreeEnsemble(Fake())  # type: ignore[arg-type]
+
+
+def rows_of(d: dict[str, np.ndarray], width: int) -> TrainingRows:
+    n = len(d["user"])
+    rng = np.random.default_rng(0)
+    cand = np.zeros((n, width), np.float32)
+    for k, name in enumerate(("o_type_percent", "o_cart_saving")):
+        cand[:, NAMES.index(name)] = d["cand"][:, k]
+    cand[:, NAMES.index("i_views_7d")] = rng.normal(size=n)  # not a treatment descriptor
+    user = np.zeros((n, len(SPEC.user)), np.float32)
+    user[:, :4] = d["user"]
+    L = CFG.sequence_length
+    return TrainingRows(
+        user=user,
+        candidate=cand,
+        seq_item_hash=rng.integers(-1, 50, size=(n, L)).astype(np.int64),
+        seq_category_hash=rng.integers(-1, 50, size=(n, L)).astype(np.int64),
+        seq_type=rng.integers(0, 5, size=(n, L)).astype(np.int64),
+        seq_age=rng.random(size=(n, L)).astype(np.float32),
+        treated=d["treated"],
+        clicked=(rng.random(n) < 0.3).astype(np.float32) * d["treated"],
+        purchased=d["purchased"],
+        redeemed=np.zeros(n, dtype=np.float32),
+        propensity=np.full(n, 0.5),
+        served_at_ms=np.arange(n, dtype=np.int64),
+        user_id=[f"u{i % 97}" for i in range(n)],
+        decision_id=[f"d{i}" for i in range(n)],
+        offer_id=["o" if t else "" for t in d["treated"]],
+        campaign_id=["c"] * n,
+    )
+
+
+def test_training_wraps_the_sequence_model_and_the_graph_exports_with_parity(
+    tmp_path: Path,
+) -> None:
+    rows = rows_of(planted(1500, 6), len(NAMES))
+    tc = TrainConfig(epochs=1, min_steps=0, batch_size=256, threads=1, seed=2)
+    cfg = replace(CFG, forest=SMALL)
+    res = train_model(rows, cfg, tc, warn=print, candidate_names=NAMES)
+    model = res.model
+    assert isinstance(model, UpliftForestScorer) and isinstance(model.base, OfferModel)
+    assert [NAMES[c] for c in model.columns.tolist()] == list(TREATMENT_FEATURES)
+    x = example_inputs(cfg, SPEC, 1200, 4)
+    got = predict(model, x)
+    base = predict(model.base, x)
+    assert np.array_equal(got["p_click"], base["p_click"])
+    assert np.array_equal(got["p_purchase_given_click"], base["p_purchase_given_click"])
+    assert np.allclose(got["uplift"], got["p_purchase_given_offer"] - got["p_purchase_no_offer"])
+    assert np.array_equal(got["p_purchase"], got["p_purchase_given_offer"])
+    # What the user would do without an offer does not depend on the offer.
+    y = dict(x, candidate=np.zeros_like(x["candidate"]))
+    assert np.array_equal(predict(model, y)["p_purchase_no_offer"], got["p_purchase_no_offer"])
+    path = tmp_path / "forest.onnx"
+    export_onnx(model, path, SPEC)
+    assert parity_check(model, path, x) <= 1e-5
+
+
+def test_rows_without_a_control_arm_keep_the_neural_heads() -> None:
+    d = planted(300, 7)
+    d["treated"] = np.ones_like(d["treated"])
+    said: list[str] = []
+    res = train_model(
+        rows_of(d, len(NAMES)),
+        CFG,
+        TrainConfig(epochs=1, min_steps=0, batch_size=128, threads=1),
+        warn=said.append,
+        candidate_names=NAMES,
+    )
+    assert isinstance(res.model, OfferModel)
+    assert any("uplift forest" in s for s in said)
