@@ -21,6 +21,8 @@ from offerstream_trainer.uplift_forest import (
     ForestError,
     TreeEnsemble,
     UpliftForestScorer,
+    category_counts,
+    category_vocabulary,
     design,
     fit_forest,
     leaf_count,
@@ -31,7 +33,13 @@ from offerstream_trainer.uplift_forest import (
 SPEC = load_feature_spec("fs-2")
 NAMES = [f.name for f in SPEC.candidate]
 CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16, members=1)
-SMALL = ForestConfig(trees=60, learning_rate=0.1, leaves=7, min_rows_per_leaf=20)
+SMALL = ForestConfig(trees=60, learning_rate=0.1, leaves=7, min_rows_per_leaf=20, seeds=2)
+
+
+def x_of(d: dict[str, np.ndarray]) -> np.ndarray:
+    return design(
+        d["user"], np.zeros((len(d["user"]), 0), np.float32), d["cand"], d["treated"], [0, 1]
+    )
 
 
 def planted(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -56,10 +64,10 @@ def planted(n: int, seed: int) -> dict[str, np.ndarray]:
 
 def test_the_compiled_trees_score_exactly_as_lightgbm_does() -> None:
     d = planted(3000, 1)
-    booster = fit_forest(d["user"], d["cand"], d["treated"], d["purchased"], [0, 1], SMALL, 3)
-    assert booster is not None
-    forest = TreeEnsemble(booster)
-    x = design(d["user"], d["cand"], d["treated"], [0, 1])
+    boosters = fit_forest(x_of(d), d["treated"], d["purchased"], SMALL, 3)
+    assert boosters is not None and len(boosters) == 2
+    forest = TreeEnsemble(boosters)
+    x = x_of(d)
     # Inputs on the split thresholds themselves, and just either side of them, as well.
     thr = forest.threshold[torch.isfinite(forest.threshold)].numpy()
     edge = np.repeat(x[:1], 3 * len(thr), axis=0)
@@ -72,29 +80,32 @@ def test_the_compiled_trees_score_exactly_as_lightgbm_does() -> None:
     x = np.concatenate([x, edge])
     with torch.no_grad():
         got = forest(torch.as_tensor(x)).numpy()
-    assert np.abs(got - raw_margin(booster, x)).max() < 1e-5
-    assert leaf_count(forest) == sum(t["num_leaves"] for t in booster.dump_model()["tree_info"])
+    want = np.mean([raw_margin(b, x) for b in boosters], axis=0)
+    assert np.abs(got - want).max() < 1e-5
+    assert leaf_count(forest) == sum(
+        t["num_leaves"] for b in boosters for t in b.dump_model()["tree_info"]
+    )
 
 
 def test_the_s_learner_recovers_the_planted_uplift_of_each_group() -> None:
     d = planted(6000, 2)
-    booster = fit_forest(
-        d["user"], d["cand"], d["treated"], d["purchased"], [0, 1], ForestConfig(), 5
-    )
-    assert booster is not None
-    forest = TreeEnsemble(booster)
+    boosters = fit_forest(x_of(d), d["treated"], d["purchased"], ForestConfig(), 5)
+    assert boosters is not None
+    forest = TreeEnsemble(boosters)
     test = planted(3000, 3)
     n = len(test["user"])
     deep = np.tile(np.array([[1.0, 0.2, 0.0]], np.float32), (n, 1))
     shallow = np.tile(np.array([[1.0, 0.05, 0.0]], np.float32), (n, 1))
-    scorer = UpliftForestScorer(OfferModel(CFG, 4, 3).eval(), forest, [0, 1])
+    scorer = UpliftForestScorer(OfferModel(CFG, 4, 3).eval(), forest, [0, 1], np.zeros(0, np.int64))
+    seq = torch.zeros((n, 4), dtype=torch.int64)
     with torch.no_grad():
         p_deep, p0 = (
-            v.numpy() for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(deep))
+            v.numpy()
+            for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(deep), seq)
         )
         p_shallow, _ = (
             v.numpy()
-            for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(shallow))
+            for v in scorer.purchase(torch.as_tensor(test["user"]), torch.as_tensor(shallow), seq)
         )
     a, b = test["user"][:, 0] > 0.7, test["user"][:, 0] < -0.7
     rest = np.abs(test["user"][:, 0]) < 0.3
@@ -112,7 +123,7 @@ def test_no_forest_without_both_arms_or_both_outcomes() -> None:
         (np.zeros_like(d["treated"]), d["purchased"]),
         (d["treated"], np.zeros_like(d["purchased"])),
     ):
-        assert fit_forest(d["user"], d["cand"], treated, purchased, [0, 1], SMALL, 1) is None
+        assert fit_forest(x_of(d), treated, purchased, SMALL, 1) is None
 
 
 def test_the_treatment_descriptors_are_found_by_name() -> None:
@@ -127,6 +138,10 @@ def test_bad_forest_and_learner_settings_are_refused() -> None:
         ForestConfig(trees=0)
     with pytest.raises(ValueError, match="leaves"):
         ForestConfig(leaves=1)
+    with pytest.raises(ValueError, match="seeds"):
+        ForestConfig(seeds=0)
+    with pytest.raises(ValueError, match="categories"):
+        ForestConfig(categories=-1)
     with pytest.raises(ValueError, match="uplift_learner"):
         ModelConfig(uplift_learner="magic")
     assert ModelConfig(forest={"trees": 9}).forest == ForestConfig(trees=9)  # type: ignore[arg-type]
@@ -149,7 +164,16 @@ def test_a_split_the_graph_cannot_run_is_refused() -> None:
             return 1
 
     with pytest.raises(ForestError, match="unsupported split"):
-        TreeEnsemble(Fake())  # type: ignore[arg-type]
+        TreeEnsemble([Fake()])  # type: ignore[list-item]
+
+
+def test_the_category_vocabulary_is_the_most_frequent_buckets_and_counts_are_per_row() -> None:
+    seq = np.array([[0, 5, 5, 7], [3, 5, 7, 7], [0, 0, 9, 7]], np.int64)
+    vocab = category_vocabulary(seq, 3)
+    assert vocab.tolist() == [7, 5, 3]  # 7 four times, 5 three times, then 3 before 9 (ties)
+    assert category_vocabulary(seq, 10).tolist() == [7, 5, 3, 9]
+    assert category_counts(seq, vocab).tolist() == [[1, 2, 0], [2, 1, 1], [1, 0, 0]]
+    assert category_vocabulary(np.zeros((2, 3), np.int64), 4).size == 0
 
 
 def rows_of(d: dict[str, np.ndarray], width: int) -> TrainingRows:
@@ -192,6 +216,8 @@ def test_training_wraps_the_sequence_model_and_the_graph_exports_with_parity(
     model = res.model
     assert isinstance(model, UpliftForestScorer) and isinstance(model.base, OfferModel)
     assert [NAMES[c] for c in model.columns.tolist()] == list(TREATMENT_FEATURES)
+    seq_category = rows.inputs(cfg.sequence_length, cfg.id_buckets)["seq_category"]
+    assert model.vocabulary.tolist() == category_vocabulary(seq_category, 32).tolist() != []
     x = example_inputs(cfg, SPEC, 1200, 4)
     got = predict(model, x)
     base = predict(model.base, x)

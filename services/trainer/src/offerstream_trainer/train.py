@@ -36,7 +36,15 @@ from torch.nn import functional as F
 from .model import ModelConfig, OfferEnsemble, OfferModel, Scorer
 from .progress import Progress
 from .training_data import TrainingRows
-from .uplift_forest import TreeEnsemble, UpliftForestScorer, fit_forest, treatment_columns
+from .uplift_forest import (
+    TreeEnsemble,
+    UpliftForestScorer,
+    category_counts,
+    category_vocabulary,
+    design,
+    fit_forest,
+    treatment_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -214,23 +222,26 @@ def train_model(
         return result
     started = time.perf_counter()
     columns = treatment_columns(candidate_names, rows.candidate.shape[1])
-    booster = fit_forest(
+    seq_category = rows.inputs(cfg.sequence_length, cfg.id_buckets)["seq_category"]
+    vocabulary = category_vocabulary(seq_category, cfg.forest.categories)
+    x = design(
         rows.user,
+        category_counts(seq_category, vocabulary),
         rows.candidate,
         rows.treated,
-        rows.purchased,
         columns,
-        cfg.forest,
-        seed=tcfg.seed,
-        threads=max(0, tcfg.threads),
     )
-    if booster is None:
+    boosters = fit_forest(
+        x, rows.treated, rows.purchased, cfg.forest, seed=tcfg.seed, threads=max(0, tcfg.threads)
+    )
+    if boosters is None:
         warn(
             "uplift forest: the rows hold no treated or no control rows, or one outcome only;"
             " the neural heads give the uplift"
         )
         return result
-    model = UpliftForestScorer(result.model, TreeEnsemble(booster), columns).eval()
+    forest = TreeEnsemble(boosters)
+    model = UpliftForestScorer(result.model, forest, columns, vocabulary).eval()
     return dataclasses.replace(
         result, model=model, train_seconds=result.train_seconds + time.perf_counter() - started
     )

@@ -67,12 +67,28 @@ class ForestConfig:
     min_rows_per_leaf: int = 40
     subsample: float = 0.8
     colsample: float = 0.8
+    seeds: int = 5
+    """Forests trained with their own seeds and averaged (their raw scores): on a few thousand
+    rows, one forest's policy swung with the seed (offline on one demo run's decisions, 53 to
+    69 % of the oracle's incremental profit over two seeds), five averaged did not (65.4 and
+    65.6 % for two sets of five)."""
+    categories: int = 32
+    """The forest also reads how many of the user's last events fall in each of the this-many
+    category buckets most frequent in the training sequences (0 = none): what a user browses
+    (the clearance racks, premium lines, staples) tells deal hunters and how deep a discount
+    they need, which the flat counters do not. Offline on one demo run's decisions, five
+    averaged forests earned 72.3 and 71.5 % of the oracle with the counts, 65.6 and 65.4 %
+    without."""
 
     def __post_init__(self) -> None:
         if self.trees < 1:
             raise ValueError(f"forest trees must be >= 1, got {self.trees}")
         if self.leaves < 2:
             raise ValueError(f"forest leaves must be >= 2, got {self.leaves}")
+        if self.seeds < 1:
+            raise ValueError(f"forest seeds must be >= 1, got {self.seeds}")
+        if self.categories < 0:
+            raise ValueError(f"forest categories must be >= 0, got {self.categories}")
         if not 0.0 < self.learning_rate <= 1.0:
             raise ValueError(f"forest learning_rate must be in (0, 1], got {self.learning_rate}")
 
@@ -92,48 +108,65 @@ def treatment_columns(candidate_names: Sequence[str] | None, width: int) -> list
     return [pos[n] for n in TREATMENT_FEATURES if n in pos]
 
 
+def category_vocabulary(seq_category: np.ndarray, size: int) -> np.ndarray:
+    """The `size` category buckets most frequent in `seq_category` [N, L] (0 = padding, never
+    one of them), most frequent first, ties by bucket; fewer when fewer occur."""
+    ids, counts = np.unique(seq_category[seq_category > 0], return_counts=True)
+    order = np.lexsort((ids, -counts))[:size]
+    return ids[order].astype(np.int64)
+
+
+def category_counts(seq_category: np.ndarray, vocabulary: np.ndarray) -> np.ndarray:
+    """[N, K] float32: how many of each row's events fall in each vocabulary bucket."""
+    return (seq_category[:, :, None] == vocabulary[None, None, :]).sum(axis=1).astype(np.float32)
+
+
 def design(
-    user: np.ndarray, candidate: np.ndarray, treated: np.ndarray, columns: Sequence[int]
+    user: np.ndarray,
+    counts: np.ndarray,
+    candidate: np.ndarray,
+    treated: np.ndarray,
+    columns: Sequence[int],
 ) -> np.ndarray:
-    """The forest's input rows: [user, treated, candidate[:, columns] x treated], float32."""
+    """The forest's input rows: [user, category counts, treated, candidate[:, columns] x
+    treated], float32."""
     t = treated.astype(np.float32).reshape(-1, 1)
-    x = np.concatenate([user, t, candidate[:, list(columns)] * t], axis=1)
+    x = np.concatenate([user, counts, t, candidate[:, list(columns)] * t], axis=1)
     return np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def fit_forest(
-    user: np.ndarray,
-    candidate: np.ndarray,
+    x: np.ndarray,
     treated: np.ndarray,
     purchased: np.ndarray,
-    columns: Sequence[int],
     cfg: ForestConfig,
     seed: int,
     threads: int = 0,
-) -> lgb.Booster | None:
-    """The fitted booster, or None when the rows cannot teach an uplift (no treated rows, no
-    control rows, or one outcome only)."""
+) -> list[lgb.Booster] | None:
+    """`cfg.seeds` boosters fitted on the design rows `x` (seed, seed + 1, ...), or None when
+    the rows cannot teach an uplift (no treated rows, no control rows, or one outcome only)."""
     t = treated > 0.5
     if not t.any() or t.all() or len(np.unique(purchased)) < 2:
         return None
-    params = {
-        "objective": "binary",
-        "learning_rate": cfg.learning_rate,
-        "num_leaves": cfg.leaves,
-        "min_child_samples": cfg.min_rows_per_leaf,
-        "bagging_fraction": cfg.subsample,
-        "bagging_freq": 1,
-        "feature_fraction": cfg.colsample,
-        "seed": seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "num_threads": threads,
-        "verbose": -1,
-    }
-    data = lgb.Dataset(
-        design(user, candidate, treated, columns), label=purchased.astype(np.float64)
-    )
-    return lgb.train(params, data, num_boost_round=cfg.trees)
+    data = lgb.Dataset(x, label=purchased.astype(np.float64), free_raw_data=False)
+    out = []
+    for k in range(cfg.seeds):
+        params = {
+            "objective": "binary",
+            "learning_rate": cfg.learning_rate,
+            "num_leaves": cfg.leaves,
+            "min_child_samples": cfg.min_rows_per_leaf,
+            "bagging_fraction": cfg.subsample,
+            "bagging_freq": 1,
+            "feature_fraction": cfg.colsample,
+            "seed": seed + k,
+            "deterministic": True,
+            "force_col_wise": True,
+            "num_threads": threads,
+            "verbose": -1,
+        }
+        out.append(lgb.train(params, data, num_boost_round=cfg.trees))
+    return out
 
 
 def _floor32(v: float) -> np.float32:
@@ -145,13 +178,14 @@ def _floor32(v: float) -> np.float32:
 
 
 class TreeEnsemble(nn.Module):
-    """A LightGBM binary booster as tensor ops: forward(x [B, F] float32) = its raw score."""
+    """LightGBM binary boosters as tensor ops: forward(x [B, F] float32) = the mean of their
+    raw scores."""
 
-    def __init__(self, booster: lgb.Booster) -> None:
+    def __init__(self, boosters: Sequence[lgb.Booster]) -> None:
         super().__init__()
-        dump = booster.dump_model()
-        trees = [t["tree_structure"] for t in dump["tree_info"]]
+        trees = [t["tree_structure"] for b in boosters for t in b.dump_model()["tree_info"]]
         parsed = [self._parse(t) for t in trees]
+        share = 1.0 / len(boosters)
         n_max = max(1, max(len(p[0]) for p in parsed))
         l_max = max(len(p[1]) for p in parsed)
         k = len(parsed)
@@ -165,11 +199,11 @@ class TreeEnsemble(nn.Module):
                 feature[i, j] = f
                 threshold[i, j] = thr
             for leaf, (value, ancestors) in enumerate(leaves):
-                values[i, leaf] = value
+                values[i, leaf] = value * share
                 lefts[i, leaf] = sum(1 for _, went_left in ancestors if went_left)
                 for node, went_left in ancestors:
                     paths[i, node, leaf] = 1.0 if went_left else -1.0
-        self.n_features = int(booster.num_feature())
+        self.n_features = int(boosters[0].num_feature())
         self.register_buffer("feature", torch.as_tensor(feature.reshape(-1)))
         self.register_buffer("threshold", torch.as_tensor(threshold))
         self.register_buffer("paths", torch.as_tensor(paths))
@@ -216,32 +250,38 @@ class UpliftForestScorer(nn.Module):
     and P(purchase | click), the forest's P(purchase | offer), P(purchase | no offer) and
     their difference. The same inputs and OUTPUT_NAMES as the base."""
 
-    def __init__(self, base: nn.Module, forest: TreeEnsemble, columns: Sequence[int]) -> None:
+    def __init__(
+        self,
+        base: nn.Module,
+        forest: TreeEnsemble,
+        columns: Sequence[int],
+        vocabulary: np.ndarray,
+    ) -> None:
         super().__init__()
         self.cfg = base.cfg  # type: ignore[union-attr]
         self.base = base
         self.forest = forest
         self.register_buffer("columns", torch.as_tensor(list(columns), dtype=torch.int64))
+        self.register_buffer("vocabulary", torch.as_tensor(vocabulary, dtype=torch.int64))
 
     def purchase(
-        self, user: torch.Tensor, candidate: torch.Tensor
+        self, user: torch.Tensor, candidate: torch.Tensor, seq_category: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(P(purchase | offer), P(purchase | no offer)) per row."""
+        counts = (seq_category.unsqueeze(2) == self.vocabulary).to(user.dtype).sum(dim=1)
         ones = torch.ones_like(user[:, :1])
         desc = torch.index_select(candidate, 1, self.columns)
-        safe = torch.nan_to_num
-        p1 = torch.sigmoid(self.forest(safe(torch.cat([user, ones, desc], dim=1), 0.0, 0.0, 0.0)))
-        zeros = torch.zeros_like(desc)
-        p0 = torch.sigmoid(
-            self.forest(safe(torch.cat([user, ones * 0, zeros], dim=1), 0.0, 0.0, 0.0))
-        )
+        treated = torch.cat([user, counts, ones, desc], dim=1)
+        control = torch.cat([user, counts, ones * 0, desc * 0], dim=1)
+        p1 = torch.sigmoid(self.forest(torch.nan_to_num(treated, 0.0, 0.0, 0.0)))
+        p0 = torch.sigmoid(self.forest(torch.nan_to_num(control, 0.0, 0.0, 0.0)))
         return p1, p0
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The inputs as OfferModel.forward takes them (user, candidate, seq_item,
         seq_category, seq_type, seq_age)."""
         p_click, _, _, _, _, p_cvr = self.base(*inputs)
-        p1, p0 = self.purchase(inputs[0], inputs[1])
+        p1, p0 = self.purchase(inputs[0], inputs[1], inputs[3])
         return p_click, p1, p1, p0, p1 - p0, p_cvr
 
 
@@ -261,6 +301,8 @@ __all__ = [
     "ForestError",
     "TreeEnsemble",
     "UpliftForestScorer",
+    "category_counts",
+    "category_vocabulary",
     "design",
     "fit_forest",
     "leaf_count",
