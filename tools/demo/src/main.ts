@@ -230,6 +230,13 @@ async function main(): Promise<number> {
     // One replica: it may lease half of what is left at a time (the default, a tenth, is
     // meant for many replicas and leaves a fast campaign waiting for its next lease).
     BANDIT_LEASE_SHARE: '0.5',
+    // A shown offer holds its worst-case cost until it expires plus this grace, the time its
+    // redemption events take to reach ClickHouse (ingest inserts within ~0.1 s here). The
+    // default, 10 s, is real time: in compressed time it held every reservation twice as long
+    // as the offer's whole attribution window, and at the evening peak reservations locked
+    // the rest of the budget (a fifth of phase 2's decisions found no budget to lease while
+    // 56 % of it went unspent, run 20261202170141).
+    BANDIT_REDEEM_GRACE_MS: '2000',
   };
   const procs: ServiceProcess[] = [
     startServiceProcess(ROOT, logDir, ingestDef, childEnv),
