@@ -194,6 +194,14 @@ function armLine(a: ArmFigures, currency: string): string {
   return `${a.name.padEnd(24)} ${String(a.decisions).padStart(6)} decisions ${String(a.offersShown).padStart(6)} offers ${String(a.orders).padStart(6)} orders  spent ${eur(a.spentMinor).padStart(10)}  true incr. profit ${eur(a.trueIncrementalProfitMinor).padStart(10)} ${currency}`;
 }
 
+/** How long a shown offer stays redeemable in the shop's time. */
+const OFFER_VALIDITY_SIM_MS = HOUR_MS;
+
+/** OFFER_VALIDITY_SIM_MS on the real clock at compression S (at least the service's 1 s). */
+function offerTtlMs(speedup: number): number {
+  return Math.max(1000, Math.round(OFFER_VALIDITY_SIM_MS / speedup));
+}
+
 async function main(): Promise<number> {
   const cfg = loadConfig(demoVars, { KAFKA_LOG_LEVEL: 'nothing', ...process.env });
   const logger = createLogger({ service: 'demo', level: 'warn' });
@@ -212,6 +220,33 @@ async function main(): Promise<number> {
     `  stack: Kafka at ${cfg.KAFKA_BROKERS.join(',')}, ClickHouse ${await serverVersion(ch)} at ${cfg.CLICKHOUSE_URL} (database ${cfg.CLICKHOUSE_DATABASE})`,
   );
   await ch.close();
+
+  // The scenario and its time compression S.
+  const file = loadScenario(cfg.MARKET_SCENARIO);
+  const scenarioIn = withOverrides(file, {
+    seed: cfg.MARKET_SEED === '' ? undefined : Number(cfg.MARKET_SEED),
+  });
+  const users = cfg.MARKET_USERS > 0 ? cfg.MARKET_USERS : file.users.count;
+  const eq = liveEquivalent(scenarioIn, users);
+  const scenario = withHistory(eq.scenario, cfg.MARKET_HISTORY_HOURS);
+  const simStartMs = scenario.epochMs;
+  const hours = scenario.durationMs / HOUR_MS;
+  const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
+  const campaigns = campaignsAt(scenario, simStartMs);
+  const campaign = campaigns[0];
+  // The history before the first campaign runs MARKET_HISTORY_SPEEDUP times faster; the
+  // phase still lasts MARKET_PHASE_SECONDS.
+  const firstStartMs = Math.min(
+    ...campaigns.map((c) => c.schedule?.startTime?.getTime() ?? simStartMs),
+  );
+  const fastForward =
+    cfg.MARKET_HISTORY_SPEEDUP > 1 && firstStartMs > simStartMs
+      ? { untilSimMs: firstStartMs, speedup: cfg.MARKET_HISTORY_SPEEDUP }
+      : undefined;
+  const historyMs = fastForward ? firstStartMs - simStartMs : 0;
+  const speedup =
+    (historyMs / (fastForward?.speedup ?? 1) + scenario.durationMs - historyMs) /
+    (cfg.MARKET_PHASE_SECONDS * 1000);
 
   // 1. Services
   out('\n1. starting the services');
@@ -237,6 +272,14 @@ async function main(): Promise<number> {
     // the rest of the budget (a fifth of phase 2's decisions found no budget to lease while
     // 56 % of it went unspent, run 20261202170141).
     BANDIT_REDEEM_GRACE_MS: '2000',
+    // A cart-page offer is valid for an hour of the shop's (simulated) time, as a checkout
+    // promotion is; its budget is held that long. The default, 30 minutes of real time, is
+    // capped by the compressed attribution window (6 simulated hours): the offer stayed
+    // redeemable, and its worst-case cost reserved, six times as long as any purchase in the
+    // market takes (its checkout follows the cart page within minutes), and at full size a
+    // fifth of the decisions found the budget locked by such reservations while 43 % of it
+    // went unspent (run 20261202173021).
+    BANDIT_OFFER_TTL_MS: String(offerTtlMs(speedup)),
   };
   const procs: ServiceProcess[] = [
     startServiceProcess(ROOT, logDir, ingestDef, childEnv),
@@ -278,32 +321,7 @@ async function main(): Promise<number> {
     table(rows);
     await publisher.start();
 
-    // 2. The scenario
-    const file = loadScenario(cfg.MARKET_SCENARIO);
-    const scenarioIn = withOverrides(file, {
-      seed: cfg.MARKET_SEED === '' ? undefined : Number(cfg.MARKET_SEED),
-    });
-    const users = cfg.MARKET_USERS > 0 ? cfg.MARKET_USERS : file.users.count;
-    const eq = liveEquivalent(scenarioIn, users);
-    const scenario = withHistory(eq.scenario, cfg.MARKET_HISTORY_HOURS);
-    const simStartMs = scenario.epochMs;
-    const hours = scenario.durationMs / HOUR_MS;
-    const warmupEndMs = defaultWarmupEnd(scenario, simStartMs);
-    const campaigns = campaignsAt(scenario, simStartMs);
-    const campaign = campaigns[0];
-    // The history before the first campaign runs MARKET_HISTORY_SPEEDUP times faster; the
-    // phase still lasts MARKET_PHASE_SECONDS.
-    const firstStartMs = Math.min(
-      ...campaigns.map((c) => c.schedule?.startTime?.getTime() ?? simStartMs),
-    );
-    const fastForward =
-      cfg.MARKET_HISTORY_SPEEDUP > 1 && firstStartMs > simStartMs
-        ? { untilSimMs: firstStartMs, speedup: cfg.MARKET_HISTORY_SPEEDUP }
-        : undefined;
-    const historyMs = fastForward ? firstStartMs - simStartMs : 0;
-    const speedup =
-      (historyMs / (fastForward?.speedup ?? 1) + scenario.durationMs - historyMs) /
-      (cfg.MARKET_PHASE_SECONDS * 1000);
+    // 2. The scenario (computed before the services start: S sets the offers' validity)
     // Every live decision with the truth of each offer on its basket (off-policy evaluation).
     mkdirSync(reportDir, { recursive: true });
     const decisionsFile = join(reportDir, `market-${scenario.name}-${runId}-decisions.jsonl`);
@@ -386,6 +404,7 @@ async function main(): Promise<number> {
     const notes: string[] = [
       `in-process arms: phase 1’s runner (${offline.map((a) => a.name).join(', ')}) on the same scenario, seed and start`,
       'bandit-policy runs as one replica with BANDIT_LEASE_SHARE=0.5; until phase 2 the scorer has no model of this run, so phase 1’s answers say degraded (scoring_unavailable): Thompson sampling does not use scores',
+      `a shown offer is redeemable for ${OFFER_VALIDITY_SIM_MS / HOUR_MS} simulated hour (BANDIT_OFFER_TTL_MS = ${offerTtlMs(speedup)} ms real) and its budget is held that long plus 2 s (BANDIT_REDEEM_GRACE_MS) for its redemption events to be stored`,
       ...p1.notes,
       `phase 1 (live, ${p1.seconds.toFixed(0)} s): ${p1.arms.map((a) => `${a.name} on shop ${a.live?.shopId}`).join(', ')}`,
     ];
