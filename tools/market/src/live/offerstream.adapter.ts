@@ -13,6 +13,19 @@ import {
   type GetOffersResponse,
 } from '@offerstream/contracts';
 
+/** gRPC status codes this client tells apart (grpc.status). */
+const UNAVAILABLE = 14;
+const NOT_FOUND = 5;
+
+/** The service wrote a campaign change but could not confirm it in time. */
+export function isUnconfirmedWrite(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: number; details?: string; message?: string };
+  return (
+    e.code === UNAVAILABLE &&
+    `${e.details ?? ''} ${e.message ?? ''}`.includes('CAMPAIGN_WRITE_FAILED')
+  );
+}
+
 /** Where the live services listen. */
 export interface ServiceAddresses {
   /** bandit-policy: OfferService and CampaignService. */
@@ -40,14 +53,50 @@ export class OfferstreamClient {
     return callUnary(this.offers.getOffers.bind(this.offers), req, { deadlineMs });
   }
 
-  async createCampaign(c: Campaign, reason: string): Promise<Campaign> {
-    const res = await callUnary(
-      this.campaigns.createCampaign.bind(this.campaigns),
-      { campaign: c, changeReason: reason },
-      { deadlineMs: 20_000 },
-    );
+  /**
+   * CreateCampaign. A write the service reports as written but not confirmed in time
+   * (UNAVAILABLE, CAMPAIGN_WRITE_FAILED) is read back, as the error asks, for up to
+   * `confirmMs`: the campaign that shows up is returned, else the error is thrown.
+   */
+  async createCampaign(c: Campaign, reason: string, confirmMs = 30_000): Promise<Campaign> {
+    let res;
+    try {
+      res = await callUnary(
+        this.campaigns.createCampaign.bind(this.campaigns),
+        { campaign: c, changeReason: reason },
+        { deadlineMs: 20_000 },
+      );
+    } catch (err) {
+      if (!isUnconfirmedWrite(err)) throw err;
+      const found = await this.readBack(c.shopId, c.campaignId, confirmMs);
+      if (found) return found;
+      throw err;
+    }
     if (!res.campaign) throw new Error(`CreateCampaign returned no campaign for ${c.campaignId}`);
     return res.campaign;
+  }
+
+  /** GetCampaign until the campaign is there or `waitMs` passed (undefined then). */
+  private async readBack(
+    shopId: string,
+    campaignId: string,
+    waitMs: number,
+  ): Promise<Campaign | undefined> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      try {
+        const got = await callUnary(
+          this.campaigns.getCampaign.bind(this.campaigns),
+          { shopId, campaignId },
+          { deadlineMs: 5_000 },
+        );
+        if (got.campaign) return got.campaign;
+      } catch (err) {
+        if ((err as { code?: number }).code !== NOT_FOUND) throw err;
+      }
+      if (Date.now() >= until) return undefined;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   async campaignStats(shopId: string, campaignId: string): Promise<CampaignStats> {
