@@ -98,19 +98,6 @@ describe('BudgetPacer', () => {
     expect(sut.observe('c', 3, 1100, 1000)).toBeCloseTo(0.44 + 0.01 - 0.2, 12);
   });
 
-  it('keeps the price at 0 while the spend is below plan, however fast it catches up', () => {
-    const { sut } = makePacer({ eta: 0.05, damping: 3 });
-    // Nothing spent yet (e = −1), then the first offers narrow the shortfall to a quarter,
-    // then to 1 %: still below plan, so nothing to price.
-    expect(sut.observe('c', 1, 0, 3000)).toBe(0);
-    expect(sut.observe('c', 2, 4900, 6500)).toBe(0);
-    expect(sut.observe('c', 3, 9900, 10_000)).toBe(0);
-    // Above plan, the proportional part acts at once; back below, it lets go at once and only
-    // the (shrinking) integral of the overspend is left.
-    expect(sut.observe('c', 4, 13_000, 10_000)).toBeCloseTo(0.05 * 0.3 + 3 * 0.3, 12);
-    expect(sut.observe('c', 5, 9_000, 10_000)).toBe(0);
-  });
-
   it('caps the price at maxPrice', () => {
     const { sut } = makePacer({ eta: 100, maxPrice: 3 });
     expect(sut.observe('c', 1, 5000, 100)).toBe(3);
