@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import lightgbm as lgb
 import numpy as np
 import pytest
 import torch
@@ -25,10 +26,19 @@ from offerstream_trainer.uplift_forest import (
     category_vocabulary,
     design,
     fit_forest,
-    leaf_count,
-    raw_margin,
     treatment_columns,
 )
+
+
+def leaf_count(forest: TreeEnsemble) -> int:
+    """Leaves the compiled forest holds (padding excluded)."""
+    return int(torch.sum(forest.lefts < 1e8).item())
+
+
+def raw_margin(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
+    """LightGBM's own raw score."""
+    return np.asarray(booster.predict(x.astype(np.float64), raw_score=True), np.float64)
+
 
 SPEC = load_feature_spec("fs-2")
 NAMES = [f.name for f in SPEC.candidate]

@@ -208,7 +208,6 @@ class TreeEnsemble(nn.Module):
                 lefts[i, leaf] = sum(1 for _, went_left in ancestors if went_left)
                 for node, went_left in ancestors:
                     paths[i, node, leaf] = 1.0 if went_left else -1.0
-        self.n_features = int(boosters[0].num_feature())
         self.register_buffer("feature", torch.as_tensor(feature.reshape(-1)))
         self.register_buffer("threshold", torch.as_tensor(threshold))
         self.register_buffer("paths", torch.as_tensor(paths))
@@ -290,16 +289,6 @@ class UpliftForestScorer(nn.Module):
         return p_click, p1, p1, p0, p1 - p0, p_cvr
 
 
-def leaf_count(forest: TreeEnsemble) -> int:
-    """Leaves the compiled forest holds (its size in the model's report)."""
-    return int(torch.sum(forest.lefts < 1e8).item())
-
-
-def raw_margin(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
-    """LightGBM's own raw score (for parity tests of the compiled forest)."""
-    return np.asarray(booster.predict(x.astype(np.float64), raw_score=True), np.float64)
-
-
 __all__ = [
     "TREATMENT_FEATURES",
     "ForestConfig",
@@ -310,7 +299,5 @@ __all__ = [
     "category_vocabulary",
     "design",
     "fit_forest",
-    "leaf_count",
-    "raw_margin",
     "treatment_columns",
 ]
