@@ -4,19 +4,29 @@ takes it."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 import torch
-from offerstream_trainer.export import example_inputs, export_onnx, parity_check
+from offerstream_trainer.export import (
+    ML_OPSET,
+    OPSET,
+    example_inputs,
+    export_onnx,
+    parity_check,
+)
 from offerstream_trainer.feature_spec import load_feature_spec
 from offerstream_trainer.model import ModelConfig, OfferModel
 from offerstream_trainer.train import TrainConfig, predict, train_model
 from offerstream_trainer.training_data import TrainingRows
 from offerstream_trainer.uplift_forest import (
+    ML_DOMAIN,
     TREATMENT_FEATURES,
     ForestConfig,
     ForestError,
@@ -33,6 +43,28 @@ from offerstream_trainer.uplift_forest import (
 def leaf_count(forest: TreeEnsemble) -> int:
     """Leaves the compiled forest holds (padding excluded)."""
     return int(torch.sum(forest.lefts < 1e8).item())
+
+
+def onnx_scores(forest: TreeEnsemble, x: np.ndarray) -> np.ndarray:
+    """The forest exported alone (one TreeEnsembleRegressor node) and run by onnxruntime."""
+    buf = io.BytesIO()
+    torch.onnx.export(
+        forest,
+        (torch.as_tensor(x[:2]),),
+        buf,
+        input_names=["x"],
+        output_names=["score"],
+        dynamic_axes={"x": {0: "batch"}, "score": {0: "batch"}},
+        opset_version=OPSET,
+        custom_opsets={ML_DOMAIN: ML_OPSET},
+        dynamo=False,
+    )
+    proto = onnx.load_from_string(buf.getvalue())
+    assert [n.op_type for n in proto.graph.node if n.domain == ML_DOMAIN] == [
+        "TreeEnsembleRegressor"
+    ]
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    return np.asarray(session.run(None, {"x": x})[0])
 
 
 def raw_margin(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
@@ -92,6 +124,8 @@ def test_the_compiled_trees_score_exactly_as_lightgbm_does() -> None:
         got = forest(torch.as_tensor(x)).numpy()
     want = np.mean([raw_margin(b, x) for b in boosters], axis=0)
     assert np.abs(got - want).max() < 1e-5
+    # The exported operator takes the same branches, on the thresholds too.
+    assert np.abs(onnx_scores(forest, x) - want).max() < 1e-5
     assert leaf_count(forest) == sum(
         t["num_leaves"] for b in boosters for t in b.dump_model()["tree_info"]
     )
@@ -241,6 +275,10 @@ def test_training_wraps_the_sequence_model_and_the_graph_exports_with_parity(
     path = tmp_path / "forest.onnx"
     export_onnx(model, path, SPEC)
     assert parity_check(model, path, x) <= 1e-5
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    # The trees as onnxruntime's operator, run for the treated rows and the distinct users'
+    # control rows (example_inputs repeats users, so Unique has rows to merge).
+    assert ops.count("TreeEnsembleRegressor") == 2 and "Unique" in ops
 
 
 def test_rows_without_a_control_arm_keep_the_neural_heads() -> None:

@@ -26,8 +26,11 @@ import torch
 from .feature_spec import FeatureSpec
 from .model import OUTPUT_NAMES, ModelConfig, Scorer
 from .model_inputs import INT_INPUTS, MODEL_INPUT_NAMES
+from .uplift_forest import ML_DOMAIN
 
 OPSET = 17
+ML_OPSET = 3
+"""ai.onnx.ml opset of the uplift forest's TreeEnsembleRegressor (onnxruntime >= 1.10)."""
 PARITY_TOLERANCE = 1e-4
 PARITY_MIN_ROWS = 1000
 
@@ -122,6 +125,7 @@ def export_onnx(model: Scorer, path: Path, spec: FeatureSpec) -> None:
             output_names=list(OUTPUT_NAMES),
             dynamic_axes={n: {0: "batch"} for n in (*MODEL_INPUT_NAMES, *OUTPUT_NAMES)},
             opset_version=OPSET,
+            custom_opsets={ML_DOMAIN: ML_OPSET},
             do_constant_folding=True,
             dynamo=False,
         )
