@@ -15,32 +15,13 @@ interface Outstanding {
 interface Spend {
   total: number;
   readonly byDay: Map<string, number>;
-  /** Expected cost, at decision time, of this replica's decisions that settled since. */
-  expectedSettled: number;
-  /** What those decisions cost. */
-  costSettled: number;
 }
-
-/** Prior mass of the cost calibration, as a share of the budget: a ratio of 1 to start. */
-const CALIBRATION_PRIOR_SHARE = 0.005;
-/** Bounds of the cost calibration ratio. */
-const CALIBRATION_MIN = 0.25;
-const CALIBRATION_MAX = 4;
 
 /**
  * Feeds the budget pacer: a campaign's spend so far is what settled (rewards, all
  * replicas) plus the expected cost of this replica's decisions still waiting for their
- * reward, calibrated; the plan spreads the daily budget over the local day (or the total
- * budget over the schedule when it has an end). Each observation moves the campaign's λ.
- *
- * Calibration: the expected cost of a pending decision is the model's P(redeem) × the
- * offer's cost on the cart as it was. Both run low when the model is under-confident or
- * carts grow before checkout (in the demo, the 20 % offer: predicted redemption 0.28,
- * realized 0.41, and 15.86 EUR a redemption against 14.58 at the cart page; the decisions
- * cost 1.58 times what was expected, run 20261202232551), and pending spend counted low lets
- * a traffic peak run past the plan before the pacer sees it. So pending costs are scaled by
- * the campaign's realized/expected ratio over its settled decisions, shrunk towards 1 by a
- * prior of 0.5 % of the budget and bounded to [1/4, 4].
+ * reward; the plan spreads the daily budget over the local day (or the total budget over
+ * the schedule when it has an end). Each observation moves the campaign's λ.
  */
 export class PacingService {
   readonly pacer: BudgetPacer;
@@ -54,10 +35,7 @@ export class PacingService {
 
   private spendOf(key: string): Spend {
     let s = this.spend.get(key);
-    if (!s) {
-      s = { total: 0, byDay: new Map(), expectedSettled: 0, costSettled: 0 };
-      this.spend.set(key, s);
-    }
+    if (!s) this.spend.set(key, (s = { total: 0, byDay: new Map() }));
     return s;
   }
 
@@ -73,13 +51,8 @@ export class PacingService {
 
   /** A final reward settled `costMinor` for a decision served on local day `day`. */
   onReward(reservationId: string, key: string, day: string, costMinor: number): void {
-    const pending = this.outstanding.get(reservationId);
     this.outstanding.delete(reservationId);
     const s = this.spendOf(key);
-    if (pending !== undefined && pending.campaignKey === key) {
-      s.expectedSettled += pending.expectedMinor;
-      s.costSettled += costMinor;
-    }
     s.total += costMinor;
     if (day !== '') s.byDay.set(day, (s.byDay.get(day) ?? 0) + costMinor);
   }
@@ -93,18 +66,6 @@ export class PacingService {
   settled(key: string, day: string): { total: number; day: number } {
     const s = this.spend.get(key);
     return { total: s?.total ?? 0, day: s?.byDay.get(day) ?? 0 };
-  }
-
-  /**
-   * Realized over expected cost of the campaign's settled decisions (this replica's), with a
-   * prior of `budgetMinor` × 0.5 % at ratio 1: what pending expected costs are scaled by.
-   */
-  costCalibration(key: string, budgetMinor: number): number {
-    const s = this.spend.get(key);
-    const prior = CALIBRATION_PRIOR_SHARE * budgetMinor;
-    if (!s || !(prior > 0)) return 1;
-    const ratio = (s.costSettled + prior) / (s.expectedSettled + prior);
-    return Math.min(CALIBRATION_MAX, Math.max(CALIBRATION_MIN, ratio));
   }
 
   /** One pacing observation for every budgeted campaign that is serving. */
@@ -126,9 +87,7 @@ export class PacingService {
         const t = localTime(c.schedule?.timeZone ?? '', nowMs);
         budget = daily;
         plan = plannedSpend(daily, t.dayStartMs, t.dayEndMs, nowMs);
-        actual =
-          this.settled(key, t.day).day +
-          this.costCalibration(key, budget) * (pending.get(`${key}\u0000${t.day}`) ?? 0);
+        actual = this.settled(key, t.day).day + (pending.get(`${key}\u0000${t.day}`) ?? 0);
       } else if (total > 0 && c.schedule?.startTime && c.schedule.endTime) {
         budget = total;
         plan = plannedSpend(
@@ -137,13 +96,11 @@ export class PacingService {
           c.schedule.endTime.getTime(),
           nowMs,
         );
-        actual =
-          this.settled(key, '').total +
-          this.costCalibration(key, budget) * (pending.get(`${key}\u0000`) ?? 0);
+        actual = this.settled(key, '').total + (pending.get(`${key}\u0000`) ?? 0);
       }
       if (budget <= 0) continue;
       if (this.budgets.get(key) !== budget) {
-        this.pacer.track(key, budget);
+        this.pacer.track(key, budget, this.pacer.price(key));
         this.budgets.set(key, budget);
       }
       this.pacer.observe(key, nowMs, actual, plan);

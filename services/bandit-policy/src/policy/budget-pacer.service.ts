@@ -18,18 +18,10 @@ export interface BudgetPacerOptions {
   readonly damping?: number;
   /** Upper bound λ_max of the price. Default 10. */
   readonly maxPrice?: number;
-  /**
-   * Width of the ceiling above the plan, as a share of the budget: the price is at least
-   * λ_max × (spend − plan)/(band × budget) once the spend is above the plan, λ_max at
-   * plan + band. Default 0.01; 0 turns the ceiling off.
-   */
-  readonly ceilingBand?: number;
 }
 
 interface PacedCampaign {
   readonly budgetMinor: number;
-  /** The PI controller's λ (the price is the larger of it and the ceiling's). */
-  controller: number;
   price: number;
   lastObservedMs: number;
   lastError: number;
@@ -52,17 +44,13 @@ function invalid(message: string): PolicyException {
  * redemptions are reported late; κ adds the proportional action that damps it (a PI
  * controller in velocity form). κ = 0 is the plain subgradient step.
  *
- * Below the plan (e ≤ 0) the κ term only ever lowers λ: a narrowing shortfall is not
- * priced. It used to be (λ 2.3 after a demo campaign's first offers, 0.3–0.6 for the first
- * third of phase 2 with the spend at half the plan, and a quarter of the budget left unspent
- * at the end, run 20261202232551): a greedy policy on the same scores with λ = 0 would have
- * earned 45 % more true incremental profit on those decisions. What that anticipation did
- * (keep a traffic peak from overshooting the plan) the ceiling does instead: above the plan
- * the price is at least λ_max × (spend − plan)/(band × budget), so the spend stops within
- * `ceilingBand` of the budget above the plan however fast the traffic comes, and nothing is
- * priced while the campaign is behind. (The position form alone, I ← clamp(I + η·e),
- * λ = clamp(I + κ·e), went 14 % of the budget above the plan in the demo, run
- * 20261202181134.)
+ * Known trait, kept on purpose for now: while the clamp at 0 binds (spend below plan), every
+ * narrowing of the shortfall still adds κ·(e − e_prev) > 0, so a campaign whose spend
+ * accelerates is priced before it reaches its plan (in the demo, λ 2.3 after a campaign's
+ * first offers and 0.3–0.6 for the first third of phase 2, with the spend at half the plan).
+ * That anticipation is what keeps a peak from overshooting: the position form
+ * (I ← clamp(I + η·e), λ = clamp(I + κ·e)), which prices only spend above plan, went 14 % of
+ * the budget above the plan in the demo (run 20261202181134) against 0.0 % with this form.
  *
  * Holds no clock: the caller passes the time of each observation.
  */
@@ -70,17 +58,12 @@ export class BudgetPacer {
   private readonly eta: number;
   private readonly maxPrice: number;
   private readonly damping: number;
-  private readonly ceilingBand: number;
   private readonly campaigns = new Map<string, PacedCampaign>();
 
   constructor(options: BudgetPacerOptions = {}) {
     this.eta = options.eta ?? 0.05;
     this.maxPrice = options.maxPrice ?? 10;
     this.damping = options.damping ?? 3;
-    this.ceilingBand = options.ceilingBand ?? 0.01;
-    if (!(this.ceilingBand >= 0 && this.ceilingBand <= 1)) {
-      throw invalid(`ceilingBand must be in [0, 1]: ${this.ceilingBand}`);
-    }
     if (!(this.damping >= 0 && this.damping < Infinity)) {
       throw invalid(`damping must be non-negative: ${this.damping}`);
     }
@@ -90,19 +73,14 @@ export class BudgetPacer {
     }
   }
 
-  /**
-   * Starts pacing a campaign (again, with a new budget, if it was paced: its controller's λ
-   * carries over unless `initialPrice` is given).
-   */
-  track(campaignId: string, budgetMinor: number, initialPrice?: number): void {
+  /** Starts pacing a campaign (again, with a new budget, if it was paced). */
+  track(campaignId: string, budgetMinor: number, initialPrice = 0): void {
     if (!(budgetMinor > 0 && budgetMinor < Infinity)) {
       throw invalid(`budget of ${campaignId} must be positive: ${budgetMinor}`);
     }
-    const price = this.clamp(initialPrice ?? this.campaigns.get(campaignId)?.controller ?? 0);
     this.campaigns.set(campaignId, {
       budgetMinor,
-      controller: price,
-      price,
+      price: this.clamp(initialPrice),
       lastObservedMs: -Infinity,
       lastError: 0,
     });
@@ -136,15 +114,9 @@ export class BudgetPacer {
     if (nowMs < c.lastObservedMs) return c.price;
     c.lastObservedMs = nowMs;
     const scale = Math.max(plannedCumulativeSpendMinor, 0.01 * c.budgetMinor);
-    const over = cumulativeSpendMinor - plannedCumulativeSpendMinor;
-    const error = over / scale;
-    const change = error - c.lastError;
-    const damping = this.damping * (error > 0 ? change : Math.min(0, change));
-    c.controller = this.clamp(c.controller + this.eta * error + damping);
+    const error = (cumulativeSpendMinor - plannedCumulativeSpendMinor) / scale;
+    c.price = this.clamp(c.price + this.eta * error + this.damping * (error - c.lastError));
     c.lastError = error;
-    const band = this.ceilingBand * c.budgetMinor;
-    const ceiling = band > 0 && over > 0 ? this.maxPrice * Math.min(1, over / band) : 0;
-    c.price = Math.max(c.controller, ceiling);
     return c.price;
   }
 
