@@ -98,6 +98,20 @@ describe('BudgetPacer', () => {
     expect(sut.observe('c', 3, 1100, 1000)).toBeCloseTo(0.44 + 0.01 - 0.2, 12);
   });
 
+  it('does not price a narrowing shortfall far behind the plan', () => {
+    const { sut } = makePacer({ eta: 0.1, damping: 3, anticipation: 0.2 });
+    sut.observe('c', 1, 1200, 1000);
+    const priced = sut.price('c');
+    // Half the plan, then 60 %: 40 % behind, κ does not raise λ, and η·e lowers it.
+    const a = sut.observe('c', 2, 500, 1000);
+    const b = sut.observe('c', 3, 600, 1000);
+    expect(a).toBeLessThan(priced);
+    expect(b).toBeCloseTo(Math.max(0, a - 0.1 * 0.4), 12);
+    // Within 20 % of the plan the narrowing is priced again (κ·0.3 > η·0.1).
+    expect(sut.observe('c', 4, 900, 1000)).toBeGreaterThan(b);
+    expect(() => new BudgetPacer({ anticipation: -1 })).toThrow(PolicyException);
+  });
+
   it('caps the price at maxPrice', () => {
     const { sut } = makePacer({ eta: 100, maxPrice: 3 });
     expect(sut.observe('c', 1, 5000, 100)).toBe(3);

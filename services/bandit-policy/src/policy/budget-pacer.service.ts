@@ -18,6 +18,12 @@ export interface BudgetPacerOptions {
   readonly damping?: number;
   /** Upper bound λ_max of the price. Default 10. */
   readonly maxPrice?: number;
+  /**
+   * How far behind the plan (relative error) the κ term still raises λ: further behind, a
+   * narrowing shortfall is not priced (κ only lowers λ there). Default 0.2; Infinity prices
+   * every narrowing.
+   */
+  readonly anticipation?: number;
 }
 
 interface PacedCampaign {
@@ -44,13 +50,18 @@ function invalid(message: string): PolicyException {
  * redemptions are reported late; κ adds the proportional action that damps it (a PI
  * controller in velocity form). κ = 0 is the plain subgradient step.
  *
- * Known trait, kept on purpose for now: while the clamp at 0 binds (spend below plan), every
- * narrowing of the shortfall still adds κ·(e − e_prev) > 0, so a campaign whose spend
- * accelerates is priced before it reaches its plan (in the demo, λ 2.3 after a campaign's
- * first offers and 0.3–0.6 for the first third of phase 2, with the spend at half the plan).
- * That anticipation is what keeps a peak from overshooting: the position form
- * (I ← clamp(I + η·e), λ = clamp(I + κ·e)), which prices only spend above plan, went 14 % of
- * the budget above the plan in the demo (run 20261202181134) against 0.0 % with this form.
+ * Anticipation, bounded: while the clamp at 0 binds (spend below plan), a narrowing
+ * shortfall still adds κ·(e − e_prev) > 0, so a campaign whose spend accelerates is priced
+ * before it reaches its plan. Near the plan that is what keeps a peak from overshooting: the
+ * position form (I ← clamp(I + η·e), λ = clamp(I + κ·e)), which prices only spend above
+ * plan, went 14 % of the budget above the plan in the demo (run 20261202181134), and λ = 0
+ * below the plan with a hard ceiling above it 8.3 % (run 20261202233632: the pacer sees
+ * expected costs, realized ones ran 1.58x, so the ceiling came late). Far behind the plan it
+ * only cost: the demo priced its campaign at 0.1–0.3 for the whole scored phase with the
+ * spend at half the plan, priced out 222 EUR of true incremental profit after the warm-up
+ * and left a quarter of the budget unspent (run 20261202232551). So the κ term raises λ only
+ * while the shortfall is under `anticipation` (20 % of the plan); further behind it only
+ * lowers it, and η·e takes λ back to 0.
  *
  * Holds no clock: the caller passes the time of each observation.
  */
@@ -58,12 +69,17 @@ export class BudgetPacer {
   private readonly eta: number;
   private readonly maxPrice: number;
   private readonly damping: number;
+  private readonly anticipation: number;
   private readonly campaigns = new Map<string, PacedCampaign>();
 
   constructor(options: BudgetPacerOptions = {}) {
     this.eta = options.eta ?? 0.05;
     this.maxPrice = options.maxPrice ?? 10;
     this.damping = options.damping ?? 3;
+    this.anticipation = options.anticipation ?? 0.2;
+    if (!(this.anticipation >= 0)) {
+      throw invalid(`anticipation must be non-negative: ${this.anticipation}`);
+    }
     if (!(this.damping >= 0 && this.damping < Infinity)) {
       throw invalid(`damping must be non-negative: ${this.damping}`);
     }
@@ -115,7 +131,9 @@ export class BudgetPacer {
     c.lastObservedMs = nowMs;
     const scale = Math.max(plannedCumulativeSpendMinor, 0.01 * c.budgetMinor);
     const error = (cumulativeSpendMinor - plannedCumulativeSpendMinor) / scale;
-    c.price = this.clamp(c.price + this.eta * error + this.damping * (error - c.lastError));
+    const change = error - c.lastError;
+    const damping = change < 0 || error > -this.anticipation ? this.damping * change : 0;
+    c.price = this.clamp(c.price + this.eta * error + damping);
     c.lastError = error;
     return c.price;
   }
