@@ -174,6 +174,14 @@ bench-trainer: build stack-up trainer-venv ## trainer: training examples/s (CPU)
 demo: build stack-up migrate topics trainer-venv vw-venv ## the market campaign end to end: baselines, live Thompson sampling and a Vowpal Wabbit reference, a trained model in phase 2; prints the report's path (MARKET_USERS=0 for the full size)
 	$(STACK_ADDRS) node tools/demo/dist/main.js
 
+# The offline lab: LAB_RUN = a demo run's digits (default: the latest finished report's);
+# LAB_VARIANTS = "name:key=value,... ..." (ForestConfig fields), each compared with the default.
+LAB_RUN ?= $(shell ls -t $(LOCAL)/reports/market-*-[0-9]*.json 2>/dev/null | head -1 | sed -E 's/.*-([0-9]+)\.json$$/\1/')
+.PHONY: lab
+lab: stack-up trainer-venv ## offline lab: the uplift forest (and LAB_VARIANTS of it) refitted on a demo run's phase 1, greedy on its phase 2, valued with the market's truth (LAB_RUN, default the latest run)
+	@[ -n "$(LAB_RUN)" ] || { echo "make lab: no demo run to read (run make demo first, or set LAB_RUN)" >&2; exit 2; }
+	$(STACK_ADDRS) $(VENV)/bin/offerstream-trainer lab --demo-run $(LAB_RUN) $(foreach v,$(LAB_VARIANTS),--variant $(v))
+
 docs: build ## regenerate docs/configuration.md from the config schemas and README's feature list from the spec
 	@$(MAKE) --no-print-directory config-reference > docs/configuration.md
 	@echo "wrote docs/configuration.md"

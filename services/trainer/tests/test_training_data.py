@@ -167,6 +167,36 @@ def test_labels_take_the_latest_revision_and_each_held_out_campaign_its_own_rewa
 
 
 @needs_clickhouse
+def test_every_candidate_reads_each_offer_the_decision_could_have_shown() -> None:
+    """The offline lab (lab.py) values every scored offer, shown or not; held-out rows and
+    the no-offer arm are not choices."""
+    rows = {
+        "events": past_events(),
+        "decisions": [_decision("d1", USER, T, ["c2"])],
+        "decision_candidates": [
+            _candidate("d1", USER, T, "o1", "c1", 1, 0, 0.5),
+            _candidate("d1", USER, T, "o2", "c1", 0, 0, 0.5),
+            _candidate("d1", USER, T, "o3", "c2", 0, 1, 1.0),
+            _candidate("d1", USER, T, "", "c2", 0, 1, 1.0),
+        ],
+        "rewards": [_reward("d1", USER, T, "o1", "c1", 1, 1, purchased=1)],
+    }
+    with scratch_database() as ch:
+        for table, r in rows.items():
+            ch.insert_json_rows(table, r)
+        observed = END + WINDOW_MS
+        every = load_training_rows(
+            ch, SPEC, START, END, observed_until_ms=observed, every_candidate=True
+        )
+        assert sorted(zip(every.offer_id, every.treated.tolist(), strict=True)) == [
+            ("o1", 1.0),
+            ("o2", 0.0),
+        ]
+        arms = load_training_rows(ch, SPEC, START, END, observed_until_ms=observed)
+        assert sorted(arms.offer_id) == ["", "o1"]
+
+
+@needs_clickhouse
 def test_features_logged_with_the_decision_are_used_as_logged() -> None:
     user = [float(k) / 10 for k in range(len(SPEC.user))]
     cand = [float(k) / 100 for k in range(len(SPEC.candidate))]

@@ -5,7 +5,9 @@ evaluates, exports, gates and publishes a model (see `--help`);
 `offerstream-trainer verify DIR` checks a model.onnx + model.json pair as the scorer would;
 `offerstream-trainer check` verifies the trainer can read ClickHouse;
 `offerstream-trainer features --request FILE` prints the feature vectors of one request as
-they stood at its as_of_ms (see feature_request.py for the request format).
+they stood at its as_of_ms (see feature_request.py for the request format);
+`offerstream-trainer lab --demo-run RUN` compares uplift learners offline on one `make demo`
+run's decisions, valued with the market's ground truth (lab.py).
 
 Exit codes: 0 done; 2 an error (message on stderr); 3 the gate refused to publish.
 """
@@ -72,7 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--spec-dir",
         help=f"directory of the fs-N.json spec files (default: ${SPEC_DIR_ENV} or the repo's)",
     )
+    add_lab_arguments(
+        sub.add_parser(
+            "lab",
+            help="compare uplift learners offline on a `make demo` run's decisions (ground truth)",
+            description="Fits the uplift forest on the run's phase-1 decisions (and each"
+            " --variant of it), acts greedily on the model arm's phase-2 decisions and values"
+            " every choice with the market's ground truth (see lab.py). Prints a table and,"
+            " last, its figures as key=value.",
+        )
+    )
     return p
+
+
+def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
+    lab.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
+    lab.add_argument("--root", default=".", help="repository root holding .local (default .)")
+    lab.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="NAME:key=value,... a forest with these ForestConfig fields changed (repeatable)",
+    )
+    lab.add_argument(
+        "--after-hours",
+        type=float,
+        default=0.0,
+        help="value only decisions this many simulated hours after the arm's first (warm-up)",
+    )
+    lab.add_argument("--seed", type=int, default=7, help="forest seed (default 7, as train)")
+    lab.add_argument("--threads", type=int, default=2, help="LightGBM threads (default 2)")
+    lab.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    lab.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
+    lab.add_argument(
+        "--spec-version", default=CURRENT_SPEC_VERSION, help="feature spec of the rows"
+    )
+    lab.add_argument("--spec-dir", help=f"spec directory (default: ${SPEC_DIR_ENV} or the repo's)")
 
 
 TRAIN_DESCRIPTION = (
@@ -403,6 +440,64 @@ def run_verify(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
+def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from .lab import (
+        LabError,
+        fit_and_value,
+        format_table,
+        greedy_score,
+        key_values,
+        load_rows,
+        locate_demo_run,
+        logged_candidates,
+        parse_variant,
+        read_truth,
+    )
+    from .training_data import TrainingDataError
+    from .uplift_forest import ForestConfig
+
+    def log(msg: str) -> None:
+        print(f"offerstream-trainer lab: {msg}", file=sys.stderr, flush=True)
+
+    try:
+        variants = [("forest", {}), *(parse_variant(v) for v in args.variant)]
+        configs = [(name, dataclasses.replace(ForestConfig(), **ch)) for name, ch in variants]
+        spec = load_feature_spec(args.spec_version, resolve_spec_dir(args.spec_dir, env))
+        ensure_computable(spec)
+        ch = clickhouse_from_env(env)
+        ch = dataclasses.replace(
+            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
+        )
+        root = Path(args.root)
+        demo = locate_demo_run(ch, root, args.demo_run)
+        truth = read_truth(demo.truth_path.read_text(encoding="utf-8").splitlines())
+        if not truth:
+            raise LabError(f"{demo.truth_path}: no decisions of the model arm")
+        since = min(t.sim_time_ms for t in truth.values()) + int(args.after_hours * 3_600_000)
+        log(f"run {demo.run}: training window {demo.train_since_ms} .. {demo.train_until_ms}")
+        train, cands = load_rows(ch, spec, demo, _catalog(str(demo.catalog_path)))
+        treated = int(train.treated.sum())
+        log(f"{len(train)} training rows ({treated} treated), {len(cands)} candidates")
+        econ, served = logged_candidates(ch, demo.eval_shop)
+        names = [f.name for f in spec.candidate]
+        results = [("served", greedy_score(served, truth, since))]
+        for name, cfg in configs:
+            started = time.perf_counter()
+            values = fit_and_value(train, cands, econ, cfg, names, args.seed, args.threads)
+            results.append((name, greedy_score(values, truth, since)))
+            log(f"{name}: fitted and valued in {time.perf_counter() - started:.1f} s")
+    except (LabError, TrainingDataError, FeatureSpecError, ClickHouseError, SqlBindError) as e:
+        print(f"offerstream-trainer lab: {e}", file=sys.stderr)
+        return 2
+    except (OSError, TypeError, ValueError) as e:
+        print(f"offerstream-trainer lab: {e}", file=sys.stderr)
+        return 2
+    print(f"offline lab, run {demo.run}: greedy choices on {demo.eval_shop}'s decisions")
+    print(format_table(results))
+    print(key_values(results))
+    return 0
+
+
 def train_main(argv: list[str] | None = None) -> int:
     """`offerstream-train`: the train command on its own."""
     p = argparse.ArgumentParser(prog="offerstream-train", description=TRAIN_DESCRIPTION)
@@ -417,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_train(args, dict(os.environ))
     if args.command == "verify":
         return run_verify(args, dict(os.environ))
+    if args.command == "lab":
+        return run_lab(args, dict(os.environ))
     if args.command == "check":
         ch = clickhouse_from_env(dict(os.environ))
         print(f"clickhouse {ch.version()} at {ch.url} (database {ch.database})")

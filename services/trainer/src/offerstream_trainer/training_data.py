@@ -88,12 +88,15 @@ def decisions_sql(start_ms: int, end_ms: int) -> str:
     )
 
 
-def candidates_sql(start_ms: int, end_ms: int) -> str:
+def candidates_sql(start_ms: int, end_ms: int, every_candidate: bool = False) -> str:
+    """The treated and control arms (rank 1, or no offer); with `every_candidate`, every
+    offer the decision scored and did not hold out instead, shown or not (what a policy could
+    have chosen: the offline lab, lab.py)."""
+    arms = "offer_id != '' AND holdout = 0" if every_candidate else "(rank = 1 OR offer_id = '')"
     return (
         "SELECT decision_id, shop_id, user_id, served_at_ms, offer_id, campaign_id, item_id,"
         " candidate_features, rank, holdout, propensity, attribution_window_s"
-        f" FROM decision_candidates WHERE {_served_range(start_ms, end_ms)}"
-        " AND (rank = 1 OR offer_id = '')"
+        f" FROM decision_candidates WHERE {_served_range(start_ms, end_ms)} AND {arms}"
     )
 
 
@@ -310,8 +313,12 @@ def load_training_rows(
     missing_reward: MissingReward = "negative",
     catalog: Mapping[str, CatalogOffer] | None = None,
     progress: Progress | None = None,
+    every_candidate: bool = False,
 ) -> TrainingRows:
     """Training rows of the decisions served in [start_ms, end_ms) (see the module doc).
+
+    `every_candidate` reads one row per offer each decision could have shown instead of its
+    treated and control arms (candidates_sql; their `treated` flag says which was shown first).
 
     `observed_until_ms` (default end_ms) is how far outcomes are known: a row whose window
     closes later and whose reward is not final yet is left out. `progress(label, total)`
@@ -329,7 +336,7 @@ def load_training_rows(
 
     arms: list[_Arm] = []
     seen: set[tuple[str, int, str, str]] = set()
-    for r in ch.query_json_rows(candidates_sql(start_ms, end_ms)):
+    for r in ch.query_json_rows(candidates_sql(start_ms, end_ms, every_candidate)):
         rank, holdout = _i(r, "rank"), _i(r, "holdout")
         key = (_s(r, "decision_id"), rank, _s(r, "campaign_id"), _s(r, "offer_id"))
         if key in seen:  # a re-delivered row not merged away yet
