@@ -89,6 +89,8 @@ def expected_profit(
 
 @dataclass
 class TypeScore:
+    """One user type's greedy choices valued with the truth (minor units)."""
+
     decisions: int = 0
     oracle: float = 0.0
     earned: float = 0.0
