@@ -486,10 +486,15 @@ def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
             values = fit_and_value(train, cands, econ, cfg, names, args.seed, args.threads)
             results.append((name, greedy_score(values, truth, since)))
             log(f"{name}: fitted and valued in {time.perf_counter() - started:.1f} s")
-    except (LabError, TrainingDataError, FeatureSpecError, ClickHouseError, SqlBindError) as e:
-        print(f"offerstream-trainer lab: {e}", file=sys.stderr)
-        return 2
-    except (OSError, TypeError, ValueError) as e:
+    except (
+        TrainingDataError,
+        FeatureSpecError,
+        ClickHouseError,
+        OSError,
+        TypeError,
+        ValueError,
+    ) as e:
+        # LabError and SqlBindError are ValueErrors.
         print(f"offerstream-trainer lab: {e}", file=sys.stderr)
         return 2
     print(f"offline lab, run {demo.run}: greedy choices on {demo.eval_shop}'s decisions")

@@ -33,14 +33,7 @@ from .feature_spec import FeatureSpec
 from .features import CatalogOffer
 from .model import ModelConfig
 from .training_data import RowSource, TrainingRows, load_training_rows
-from .uplift_forest import (
-    ForestConfig,
-    category_counts,
-    category_vocabulary,
-    design,
-    fit_forest,
-    treatment_columns,
-)
+from .uplift_forest import ForestConfig, fit_uplift_forest
 
 MODEL_ARM = "offerstream-model"
 """The market's name for the arm served by the trained model (tools/demo)."""
@@ -161,9 +154,8 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
     name, _, rest = text.partition(":")
     if not name:
         raise LabError(f"variant {text!r}: no name (NAME:key=value,...)")
-    types = {
-        f.name: type(getattr(ForestConfig(), f.name)) for f in dataclasses.fields(ForestConfig)
-    }
+    defaults = ForestConfig()
+    types = {f.name: type(getattr(defaults, f.name)) for f in dataclasses.fields(defaults)}
     changes: dict[str, object] = {}
     for part in filter(None, rest.split(",")):
         key, eq, value = part.partition("=")
@@ -195,25 +187,26 @@ def fit_and_value(
     def cats(rows: TrainingRows) -> np.ndarray:
         return rows.inputs(mc.sequence_length, mc.id_buckets)["seq_category"]
 
-    columns = treatment_columns(candidate_names, train.candidate.shape[1])
-    vocabulary = category_vocabulary(cats(train), cfg.categories)
-    x = design(
+    forest = fit_uplift_forest(
         train.user,
-        category_counts(cats(train), vocabulary),
+        cats(train),
         train.candidate,
         train.treated,
-        columns,
+        train.purchased,
+        cfg,
+        candidate_names,
+        seed=seed,
+        threads=threads,
     )
-    boosters = fit_forest(x, train.treated, train.purchased, cfg, seed=seed, threads=threads)
-    if boosters is None:
+    if forest is None:
         raise LabError("phase 1's rows cannot teach an uplift (no treated or control rows)")
-    counts = category_counts(cats(candidates), vocabulary)
+    seq_category = cats(candidates)
     ones = np.ones(len(candidates), np.float32)
 
     def prob(flag: np.ndarray) -> np.ndarray:
-        rows = design(candidates.user, counts, candidates.candidate, flag, columns)
-        raw = np.mean([b.predict(rows, raw_score=True) for b in boosters], axis=0)
-        return 1.0 / (1.0 + np.exp(-raw))
+        return forest.probability(
+            forest.design(candidates.user, seq_category, candidates.candidate, flag)
+        )
 
     p1, p0 = prob(ones), prob(ones * 0)
     keys = list(zip(candidates.decision_id, candidates.offer_id, strict=True))

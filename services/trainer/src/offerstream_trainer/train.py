@@ -36,15 +36,7 @@ from torch.nn import functional as F
 from .model import ModelConfig, OfferEnsemble, OfferModel, Scorer
 from .progress import Progress
 from .training_data import TrainingRows
-from .uplift_forest import (
-    TreeEnsemble,
-    UpliftForestScorer,
-    category_counts,
-    category_vocabulary,
-    design,
-    fit_forest,
-    treatment_columns,
-)
+from .uplift_forest import TreeEnsemble, UpliftForestScorer, fit_uplift_forest
 
 
 @dataclass(frozen=True)
@@ -221,27 +213,26 @@ def train_model(
     if cfg.uplift_learner != "forest":
         return result
     started = time.perf_counter()
-    columns = treatment_columns(candidate_names, rows.candidate.shape[1])
     seq_category = rows.inputs(cfg.sequence_length, cfg.id_buckets)["seq_category"]
-    vocabulary = category_vocabulary(seq_category, cfg.forest.categories)
-    x = design(
+    fitted = fit_uplift_forest(
         rows.user,
-        category_counts(seq_category, vocabulary),
+        seq_category,
         rows.candidate,
         rows.treated,
-        columns,
+        rows.purchased,
+        cfg.forest,
+        candidate_names,
+        seed=tcfg.seed,
+        threads=max(0, tcfg.threads),
     )
-    boosters = fit_forest(
-        x, rows.treated, rows.purchased, cfg.forest, seed=tcfg.seed, threads=max(0, tcfg.threads)
-    )
-    if boosters is None:
+    if fitted is None:
         warn(
             "uplift forest: the rows hold no treated or no control rows, or one outcome only;"
             " the neural heads give the uplift"
         )
         return result
-    forest = TreeEnsemble(boosters)
-    model = UpliftForestScorer(result.model, forest, columns, vocabulary).eval()
+    forest = TreeEnsemble(fitted.boosters)
+    model = UpliftForestScorer(result.model, forest, fitted.columns, fitted.vocabulary).eval()
     return dataclasses.replace(
         result, model=model, train_seconds=result.train_seconds + time.perf_counter() - started
     )

@@ -188,6 +188,51 @@ def fit_forest(
     return out
 
 
+@dataclass(frozen=True)
+class FittedForest:
+    """Boosters fitted by fit_uplift_forest and what their input rows are made of."""
+
+    boosters: list[lgb.Booster]
+    columns: list[int]
+    """Positions of the treatment descriptors in the candidate vector."""
+    vocabulary: np.ndarray
+    """The category buckets counted (category_vocabulary)."""
+
+    def design(
+        self, user: np.ndarray, seq_category: np.ndarray, candidate: np.ndarray, treated: np.ndarray
+    ) -> np.ndarray:
+        """The boosters' input rows (see `design`) for these model inputs."""
+        counts = category_counts(seq_category, self.vocabulary)
+        return design(user, counts, candidate, treated, self.columns)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(purchase) of design rows: the sigmoid of the boosters' mean raw score, as the graph
+        computes it."""
+        raw = np.mean([b.predict(x, raw_score=True) for b in self.boosters], axis=0)
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+def fit_uplift_forest(
+    user: np.ndarray,
+    seq_category: np.ndarray,
+    candidate: np.ndarray,
+    treated: np.ndarray,
+    purchased: np.ndarray,
+    cfg: ForestConfig,
+    candidate_names: Sequence[str] | None,
+    seed: int,
+    threads: int = 0,
+) -> FittedForest | None:
+    """The forest on these rows (model inputs: seq_category as the model reads it), or None
+    when they cannot teach an uplift (fit_forest)."""
+    columns = treatment_columns(candidate_names, candidate.shape[1])
+    vocabulary = category_vocabulary(seq_category, cfg.categories)
+    counts = category_counts(seq_category, vocabulary)
+    x = design(user, counts, candidate, treated, columns)
+    boosters = fit_forest(x, treated, purchased, cfg, seed=seed, threads=threads)
+    return None if boosters is None else FittedForest(boosters, columns, vocabulary)
+
+
 def _floor32(v: float) -> np.float32:
     """The largest float32 <= v: for a float32 x, x <= v exactly when x <= _floor32(v)."""
     f = np.float32(v)
@@ -394,6 +439,7 @@ class UpliftForestScorer(nn.Module):
 __all__ = [
     "ML_DOMAIN",
     "TREATMENT_FEATURES",
+    "FittedForest",
     "ForestConfig",
     "ForestError",
     "TreeEnsemble",
@@ -402,5 +448,6 @@ __all__ = [
     "category_vocabulary",
     "design",
     "fit_forest",
+    "fit_uplift_forest",
     "treatment_columns",
 ]
