@@ -103,11 +103,17 @@ export const banditPolicyVars = {
     min: 1,
     max: 1_000_000_000,
   }),
-  BANDIT_PACING_STEP: env.number({
-    doc: 'Step size of the budget pacer’s Lagrange price update (per observation of spend vs plan)',
-    default: '0.05',
-    min: 0,
-    max: 10,
+  BANDIT_PACING_FLOOR: env.number({
+    doc: 'Budget pacing: how far the spend may be from its plan (share of the budget, negative = below it) before the pacer prices offers at all; below it every offer worth showing is shown',
+    default: '-0.015',
+    min: -0.5,
+    max: 0.5,
+  }),
+  BANDIT_PACING_CEILING: env.number({
+    doc: 'Budget pacing: spend minus plan (share of the budget) at which the price λ reaches 1 (an offer must be worth its whole expected cost); it rises on above it, to 10. Must be above BANDIT_PACING_FLOOR',
+    default: '0.005',
+    min: -0.5,
+    max: 0.5,
   }),
   BANDIT_ACTIVATION_WINDOW_MS: env.int({
     doc: 'How long a deferred decision (defer_activation) waits for its OFFER_IMPRESSION before it lapses and its reservations are released',

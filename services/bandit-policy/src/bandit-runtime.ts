@@ -115,7 +115,10 @@ export class BanditRuntime {
       },
     });
     this.posteriors = new PosteriorStore();
-    this.pacing = new PacingService(cfg.BANDIT_PACING_STEP);
+    this.pacing = new PacingService({
+      floor: cfg.BANDIT_PACING_FLOOR,
+      ceiling: cfg.BANDIT_PACING_CEILING,
+    });
     this.campaignLog = new CampaignLogRepository(kafka, topic('campaigns'));
     this.admin = new CampaignAdminService({
       catalog: this.catalog,
@@ -279,6 +282,8 @@ export class BanditRuntime {
     retry('rewards', () => this.rewards.start(Date.now()));
     retry('activations', () => this.activations.start());
     this.every(1000, () => this.housekeeping());
+    // In compressed time (the demo, S ≈ 2000) a second is half a simulated hour of spend.
+    this.every(250, () => this.pacing.tick(this.catalog.all(), Date.now()));
     if (this.cfg.BANDIT_DECISION_SINK) {
       this.sink.start();
       this.every(this.cfg.BANDIT_ATTRIBUTION_INTERVAL_MS, () => this.attribute());
@@ -310,7 +315,6 @@ export class BanditRuntime {
           this.pacing.price(e.campaign),
         );
       }
-    this.pacing.tick(entries, now);
     void this.settleExpired(now).catch((err: unknown) =>
       this.logger.warn({ err }, 'expired reservations not settled yet; retrying'),
     );
@@ -354,7 +358,8 @@ export class BanditRuntime {
         }
         for (const r of list) {
           const x = found.get(r.id);
-          this.ledger.ledger.settle(r.id, x?.costMinor ?? 0, x?.units ?? 0);
+          if (this.ledger.ledger.settle(r.id, x?.costMinor ?? 0, x?.units ?? 0))
+            this.pacing.onRedemptionsKnown(r.id, x?.costMinor ?? 0, now);
         }
       }
     } finally {

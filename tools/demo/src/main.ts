@@ -105,8 +105,14 @@ const demoVars = {
   }),
   MARKET_VW: env.bool({ doc: 'Run the Vowpal Wabbit reference arm in phase 1', default: 'true' }),
   MARKET_TRAINING_ARM: env.oneOf(TRAINING_ARM_KINDS, {
-    doc: 'A second offerstream arm in phase 1 that exists to give the model more to learn from (the trainer reads every decision logged in phase 1): `flat_prior` = Thompson sampling with a flat Beta(1, 1) offer prior, which doubles the training rows (offline, on two default-size runs’ phase-2 decisions, the greedy policy earned +90 and +390 EUR more with them); `explore` = ε-greedy with ε = 1, every eligible option equally likely (the uniform logging policy of off-policy learning), which the budget pacer holds to about the same number of shown offers (tools/market/README.md); `none` = only the cold-start Thompson arm',
+    doc: 'The policy of phase 1’s training shops (MARKET_TRAINING_SHOPS of them), offerstream arms beside the cold-start Thompson arm that exist to give the model more to learn from (the trainer reads every decision logged in phase 1): `flat_prior` = Thompson sampling with a flat Beta(1, 1) offer prior, which doubles the training rows (offline, on two default-size runs’ phase-2 decisions, the greedy policy earned +90 and +390 EUR more with them); `explore` = ε-greedy with ε = 1, every eligible option equally likely (the uniform logging policy of off-policy learning), which the budget pacer holds to about the same number of shown offers (tools/market/README.md); `none` = only the cold-start Thompson arm',
     default: 'flat_prior',
+  }),
+  MARKET_TRAINING_SHOPS: env.int({
+    doc: 'How many shops run MARKET_TRAINING_ARM’s policy in phase 1, each on its own copy of the market (same seed): the model learns from every one of them, so this sets how much phase 1 logs for it. The offline lab, training on one default-size run’s phase-1 decisions plus those of one or two other runs of the same market and acting on its phase-2 decisions, earned 904, 987 and 1,014 EUR after the warm-up (mean of four runs, two seeds each; the oracle 1,061): the forest is short of data, not of trees (services/trainer/README.md)',
+    default: '3',
+    min: 1,
+    max: 6,
   }),
   MARKET_MODEL_POLICY: env.oneOf(['square_cb', 'epsilon_greedy'] as const, {
     doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
@@ -174,6 +180,14 @@ const TRAINING_ARMS: Record<
   ],
   none: [],
 };
+/** MARKET_TRAINING_SHOPS copies of `kind`'s arms, each on its own shop (`-2`, `-3`, … after the first). */
+function trainingArms(kind: (typeof TRAINING_ARM_KINDS)[number], shops: number) {
+  return Array.from({ length: shops }, (_, i) =>
+    TRAINING_ARMS[kind].map((a) =>
+      i === 0 ? a : { ...a, name: `${a.name}-${i + 1}`, shopSuffix: `${a.shopSuffix}${i + 1}` },
+    ),
+  ).flat();
+}
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const table = (rows: (string | number)[][]) => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
@@ -365,6 +379,16 @@ async function main(): Promise<number> {
       decisionLog: (r: DecisionTruthRow) => decisionLog.write(`${JSON.stringify(r)}\n`),
       progress: (l: string) => out(`   ${l}`),
     };
+    // Training shops past the first run in later passes over fresh copies of the market, at
+    // most two at a time: five live arms at once overload the two cores (a fifth of the
+    // answers timed out, run 20261203073441) and what phase 1 logs is worse for it.
+    const training = trainingArms(cfg.MARKET_TRAINING_ARM, cfg.MARKET_TRAINING_SHOPS).map(
+      ({ shopSuffix, ...a }) => ({
+        ...a,
+        shopId: `demo-${runId}-${shopSuffix}`,
+        kind: 'offerstream' as const,
+      }),
+    );
     const p1 = await runLivePhase({
       ...phaseOpts,
       runId: `${runId}-p1`,
@@ -376,11 +400,7 @@ async function main(): Promise<number> {
           policy: { type: PolicyType.POLICY_TYPE_THOMPSON_BETA, params: {} },
           policyLabel: 'THOMPSON_BETA (cold start)',
         },
-        ...TRAINING_ARMS[cfg.MARKET_TRAINING_ARM].map(({ shopSuffix, ...a }) => ({
-          ...a,
-          shopId: `demo-${runId}-${shopSuffix}`,
-          kind: 'offerstream' as const,
-        })),
+        ...training.slice(0, 1),
         ...(cfg.MARKET_VW
           ? [
               {
@@ -401,12 +421,28 @@ async function main(): Promise<number> {
     for (const a of p1.arms) out(`   ${armLine(a, scenario.currency)}`);
     out(`   (${p1.seconds.toFixed(0)} s, ${p1.events} events produced)`);
     const phases: LivePhaseResult[] = [p1];
+    for (let i = 1; i < training.length; i += 2) {
+      const arms = training.slice(i, i + 2);
+      out(
+        `\n4${String.fromCharCode(97 + (i - 1) / 2)}. phase 1, live: ${arms.map((a) => a.name).join(', ')} on fresh copies of the market (more decisions for the model to learn from)`,
+      );
+      const more = await runLivePhase({ ...phaseOpts, runId: `${runId}-p1-${i}`, arms });
+      for (const a of more.arms) out(`   ${armLine(a, scenario.currency)}`);
+      out(
+        `   (${more.seconds.toFixed(0)} s, ${more.events - phases.at(-1)!.events} events produced)`,
+      );
+      phases.push(more);
+    }
+    const phase1 = [...phases];
     const notes: string[] = [
       `in-process arms: phase 1’s runner (${offline.map((a) => a.name).join(', ')}) on the same scenario, seed and start`,
       'bandit-policy runs as one replica with BANDIT_LEASE_SHARE=0.5; until phase 2 the scorer has no model of this run, so phase 1’s answers say degraded (scoring_unavailable): Thompson sampling does not use scores',
       `a shown offer is redeemable for ${OFFER_VALIDITY_SIM_MS / HOUR_MS} simulated hour (BANDIT_OFFER_TTL_MS = ${offerTtlMs(speedup)} ms real) and its budget is held that long plus 2 s (BANDIT_REDEEM_GRACE_MS) for its redemption events to be stored`,
       ...p1.notes,
-      `phase 1 (live, ${p1.seconds.toFixed(0)} s): ${p1.arms.map((a) => `${a.name} on shop ${a.live?.shopId}`).join(', ')}`,
+      ...phase1.map(
+        (p) =>
+          `phase 1 (live, ${p.seconds.toFixed(0)} s): ${p.arms.map((a) => `${a.name} on shop ${a.live?.shopId}`).join(', ')}`,
+      ),
     ];
 
     // 5. Training and phase 2
@@ -503,10 +539,12 @@ async function main(): Promise<number> {
             ],
           });
           for (const a of p2.arms) out(`   ${armLine(a, scenario.currency)}`);
-          out(`   (${p2.seconds.toFixed(0)} s, ${p2.events - p1.events} events produced)`);
+          out(
+            `   (${p2.seconds.toFixed(0)} s, ${p2.events - phases.at(-1)!.events} events produced)`,
+          );
           phases.push(p2);
-          const trainedOn = p1.arms
-            .map((a) => a.name)
+          const trainedOn = phase1
+            .flatMap((p) => p.arms.map((a) => a.name))
             .filter((n) => n.startsWith(OFFERSTREAM_PREFIX))
             .join(', ');
           notes.push(

@@ -451,7 +451,13 @@ export class OfferDecisionService {
       if (!ok.ok) throw new Error(`reservation of a checked arm failed (${ok.reason})`);
       const key = campaignKey(c.shopId, c.campaignId);
       if (a.budgeted)
-        this.d.pacing.onDecision(reservationId, key, a.day, a.policyArm.expectedCostMinor);
+        this.d.pacing.onDecision(
+          reservationId,
+          key,
+          a.day,
+          a.policyArm.expectedCostMinor,
+          a.reserveMinor,
+        );
       if (req.deferActivation)
         deferredSlots.push({
           reservationId,

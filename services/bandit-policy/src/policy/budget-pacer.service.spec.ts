@@ -67,60 +67,46 @@ describe('plannedSpend', () => {
 });
 
 describe('BudgetPacer', () => {
-  it('raises the price while the campaign spends ahead of its plan', () => {
-    const { sut } = makePacer({ eta: 0.1, damping: 0 });
+  it('does not price a campaign more than the floor below its plan', () => {
+    const { sut } = makePacer();
     expect(sut.price('c')).toBe(0);
-    // 20 % over a plan of 1000: λ = 0.1·0.2.
-    expect(sut.observe('c', 1, 1200, 1000)).toBeCloseTo(0.02, 12);
-    expect(sut.observe('c', 2, 1300, 1000)).toBeCloseTo(0.05, 12);
-    expect(sut.price('c')).toBeCloseTo(0.05, 12);
+    // Budget 10 000, floor −1.5 %: up to 150 below the plan nothing is priced.
+    expect(sut.observe('c', 1, 0, 1000)).toBe(0);
+    expect(sut.observe('c', 2, 850, 1000)).toBe(0);
   });
 
-  it('lowers the price when spending falls behind, never below zero', () => {
-    const { sut } = makePacer({ eta: 0.1, damping: 0 });
-    sut.observe('c', 1, 2000, 1000);
-    expect(sut.observe('c', 2, 500, 1000)).toBeCloseTo(0.05, 12);
-    expect(sut.observe('c', 3, 0, 1000)).toBe(0);
+  it('raises the price as the square of the way from the floor to the ceiling', () => {
+    const { sut } = makePacer({ floor: -0.02, ceiling: 0.01, rampPrice: 2 });
+    // Budget 10 000: floor at plan − 200, ceiling at plan + 100.
+    expect(sut.observe('c', 1, 950, 1000)).toBeCloseTo(2 * (150 / 300) ** 2, 12);
+    expect(sut.observe('c', 2, 1100, 1000)).toBeCloseTo(2, 12);
+    // Past the ceiling it rises on.
+    expect(sut.observe('c', 3, 1250, 1000)).toBeCloseTo(2 * (450 / 300) ** 2, 12);
   });
 
-  it('measures the error against 1 % of the budget while the plan is smaller', () => {
-    const { sut } = makePacer({ eta: 1, damping: 0 });
-    // Plan 10 (≪ 1 % of 10 000 = 100): 50 over counts as 0.5, not 5.
-    expect(sut.observe('c', 1, 60, 10)).toBeCloseTo(0.5, 12);
+  it('holds no memory: back below the floor, the price is 0 at once', () => {
+    const { sut } = makePacer();
+    expect(sut.observe('c', 1, 2000, 1000)).toBe(10);
+    expect(sut.observe('c', 2, 2000, 2000)).toBeGreaterThan(0);
+    expect(sut.observe('c', 3, 2000, 3000)).toBe(0);
   });
 
-  it('damps by the change of the error since the last observation', () => {
-    const { sut } = makePacer({ eta: 0.1, damping: 2 });
-    expect(sut.observe('c', 1, 1200, 1000)).toBeCloseTo(0.1 * 0.2 + 2 * 0.2, 12);
-    // Same error again: only the η term moves it.
-    expect(sut.observe('c', 2, 1200, 1000)).toBeCloseTo(0.42 + 0.02, 12);
-    // Error shrinking to 0.1: the damping term pulls back 2·0.1.
-    expect(sut.observe('c', 3, 1100, 1000)).toBeCloseTo(0.44 + 0.01 - 0.2, 12);
-  });
-
-  it('does not price a narrowing shortfall far behind the plan', () => {
-    const { sut } = makePacer({ eta: 0.1, damping: 3, anticipation: 0.2 });
-    sut.observe('c', 1, 1200, 1000);
-    const priced = sut.price('c');
-    // Half the plan, then 60 %: 40 % behind, κ does not raise λ, and η·e lowers it.
-    const a = sut.observe('c', 2, 500, 1000);
-    const b = sut.observe('c', 3, 600, 1000);
-    expect(a).toBeLessThan(priced);
-    expect(b).toBeCloseTo(Math.max(0, a - 0.1 * 0.4), 12);
-    // Within 20 % of the plan the narrowing is priced again (κ·0.3 > η·0.1).
-    expect(sut.observe('c', 4, 900, 1000)).toBeGreaterThan(b);
-    expect(() => new BudgetPacer({ anticipation: -1 })).toThrow(PolicyException);
+  it('refuses a ceiling that is not above the floor', () => {
+    expect(() => new BudgetPacer({ floor: 0.01, ceiling: 0.01 })).toThrow(PolicyException);
+    expect(() => new BudgetPacer({ rampPrice: 0 })).toThrow(PolicyException);
+    expect(() => new BudgetPacer({ floor: Number.NaN })).toThrow(PolicyException);
   });
 
   it('caps the price at maxPrice', () => {
-    const { sut } = makePacer({ eta: 100, maxPrice: 3 });
+    const { sut } = makePacer({ maxPrice: 3 });
     expect(sut.observe('c', 1, 5000, 100)).toBe(3);
   });
 
   it('ignores an observation older than the last one', () => {
-    const { sut } = makePacer({ eta: 0.1, damping: 0 });
-    sut.observe('c', 10, 1200, 1000);
-    expect(sut.observe('c', 5, 9000, 1000)).toBeCloseTo(0.02, 12);
+    const { sut } = makePacer();
+    const priced = sut.observe('c', 10, 1000, 1000);
+    expect(priced).toBeGreaterThan(0);
+    expect(sut.observe('c', 5, 9000, 1000)).toBe(priced);
   });
 
   it('prices untracked campaigns at 0 and refuses observations of them', () => {
@@ -132,7 +118,7 @@ describe('BudgetPacer', () => {
     sut.untrack('c');
     expect(sut.price('c')).toBe(0);
     expect(() => sut.track('c', 0)).toThrow(PolicyException);
-    expect(() => new BudgetPacer({ eta: 0 })).toThrow(PolicyException);
+    expect(() => new BudgetPacer({ maxPrice: -1 })).toThrow(PolicyException);
   });
 
   /**
@@ -149,6 +135,7 @@ describe('BudgetPacer', () => {
     let reported = 0;
     let exhaustedAtHour: number | undefined;
     let worstDeviation = 0;
+    let worstAbove = 0;
     for (let minute = 0; minute < 1440; minute++) {
       const requests = Math.round((50 * PROFILE[Math.floor(minute / 60)]!) / meanShare);
       const price = pacer?.price('c') ?? 0;
@@ -166,8 +153,9 @@ describe('BudgetPacer', () => {
       if (exhaustedAtHour === undefined && reported >= budget) exhaustedAtHour = minute / 60;
       if (minute >= 120)
         worstDeviation = Math.max(worstDeviation, Math.abs(reported - plan) / budget);
+      worstAbove = Math.max(worstAbove, (reported - plan) / budget);
     }
-    return { endOfDay: reported / budget, exhaustedAtHour, worstDeviation };
+    return { endOfDay: reported / budget, exhaustedAtHour, worstDeviation, worstAbove };
   }
 
   it('keeps a campaign that would run out at mid-day on its plan to the end of the day', () => {
@@ -177,6 +165,9 @@ describe('BudgetPacer', () => {
     const paced = simulateDay(new BudgetPacer());
     expect(Math.abs(paced.endOfDay - 1)).toBeLessThan(0.03);
     expect(paced.worstDeviation).toBeLessThan(0.05);
+    // The plan is a ceiling: never more than 2 % of the budget above it.
+    expect(paced.worstAbove).toBeLessThan(0.02);
+    expect(unpaced.worstAbove).toBeGreaterThan(0.2);
   });
 
   it('stays on plan when redemptions are reported up to half an hour late', () => {

@@ -6,31 +6,29 @@ const DAY_MS = 24 * HOUR_MS;
 /** Tuning of the budget pacer. */
 export interface BudgetPacerOptions {
   /**
-   * Step η: how far λ moves per observation for an overspend equal to the plan so far.
-   * λ is in value units per unit of cost, so its scale follows the objective (≈ 1 when
-   * values are profit in minor units). Default 0.05 (suits one observation a minute).
+   * Where pricing starts: spend minus plan as a share of the budget (default −0.015, 1.5 % of
+   * the budget below the plan). Below it λ = 0: every offer worth showing is shown.
    */
-  readonly eta?: number;
+  readonly floor?: number;
   /**
-   * Damping κ: λ also moves by κ × the change of the relative error since the previous
-   * observation. Default 3; 0 gives the plain step λ ← λ + η·error.
+   * Where λ reaches `rampPrice`, spend minus plan as a share of the budget (default +0.005).
+   * Between the floor and here λ rises as the square of the way across; above it, on.
    */
-  readonly damping?: number;
+  readonly ceiling?: number;
+  /**
+   * λ at the ceiling (default 1: an offer must then be worth its whole expected cost). λ is
+   * in value units per unit of cost, so its scale follows the objective (≈ 1 when values are
+   * profit in minor units).
+   */
+  readonly rampPrice?: number;
   /** Upper bound λ_max of the price. Default 10. */
   readonly maxPrice?: number;
-  /**
-   * How far behind the plan (relative error) the κ term still raises λ: further behind, a
-   * narrowing shortfall is not priced (κ only lowers λ there). Default 0.2; Infinity prices
-   * every narrowing.
-   */
-  readonly anticipation?: number;
 }
 
 interface PacedCampaign {
   readonly budgetMinor: number;
   price: number;
   lastObservedMs: number;
-  lastError: number;
 }
 
 function invalid(message: string): PolicyException {
@@ -38,52 +36,47 @@ function invalid(message: string): PolicyException {
 }
 
 /**
- * Budget pacing by a Lagrangian price: a campaign's offers are valued at
- * value − λ × expected cost, and λ ≥ 0 follows the spend plan by projected (sub)gradient
- * steps on the relative error e = (actual − planned)/max(planned, 1% of budget):
- * λ ← clamp(λ + η·e + κ·(e − e_prev), 0, λ_max). Overspending raises the price (fewer,
- * cheaper offers win), underspending lowers it. The 1% floor keeps the first minutes of a
- * campaign, when the plan is near 0, from swinging λ to its bounds.
+ * Budget pacing by a Lagrangian price on the spend's position against its plan: a
+ * campaign's offers are valued at value − λ × expected cost, λ = 0 while the spend is more
+ * than `floor` (1.5 % of the budget) below the plan, and from there
+ * λ = rampPrice × ((e − floor) / (ceiling − floor))², e = (spend − plan) / budget, capped at
+ * λ_max. The plan is a ceiling (the campaign promises not to spend ahead of it), not a
+ * target: below it nothing worth showing is priced out, and a campaign that demands more
+ * than its plan settles where λ holds its spend rate to the plan's, within the band.
  *
- * Why the κ term: e is a *cumulative* error, so η alone integrates it twice over (λ sums e,
- * and e sums the spend-rate error) and λ oscillates around the plan, worse when
- * redemptions are reported late; κ adds the proportional action that damps it (a PI
- * controller in velocity form). κ = 0 is the plain subgradient step.
- *
- * Anticipation, bounded: while the clamp at 0 binds (spend below plan), a narrowing
- * shortfall still adds κ·(e − e_prev) > 0, so a campaign whose spend accelerates is priced
- * before it reaches its plan. Near the plan that is what keeps a peak from overshooting: the
- * position form (I ← clamp(I + η·e), λ = clamp(I + κ·e)), which prices only spend above
- * plan, went 14 % of the budget above the plan in the demo (run 20261202181134), and λ = 0
- * below the plan with a hard ceiling above it 8.3 % (run 20261202233632: the pacer sees
- * expected costs, realized ones ran 1.58x, so the ceiling came late). Far behind the plan it
- * only cost: the demo priced its campaign at 0.1–0.3 for the whole scored phase with the
- * spend at half the plan, priced out 222 EUR of true incremental profit after the warm-up
- * and left a quarter of the budget unspent (run 20261202232551). So the κ term raises λ only
- * while the shortfall is under `anticipation` (20 % of the plan); further behind it only
- * lowers it, and η·e takes λ back to 0.
+ * Why a position and not a PI controller on the error (λ ← λ + η·e + κ·Δe, until
+ * 2026-12-03): its integral keeps λ up after the spend fell back. In the demo
+ * (run 20261203074311) an hour-long peak at the plan raised λ to 0.5, and it priced out
+ * offers for the next eight simulated hours while the spend fell 370 EUR (15 % of the
+ * budget) behind the plan; the campaign ended with 18 % of its budget unspent. A position
+ * holds no memory to unwind. What made the position controllers of earlier attempts
+ * overshoot (8.3 and 14 % above the plan) was the spend they were fed, six simulated hours
+ * late; the PacingService now counts a decision's cost when its redemption period ends, and
+ * its pending decisions at the realized/expected cost ratio of those already counted.
  *
  * Holds no clock: the caller passes the time of each observation.
  */
 export class BudgetPacer {
-  private readonly eta: number;
+  private readonly floor: number;
+  private readonly ceiling: number;
+  private readonly rampPrice: number;
   private readonly maxPrice: number;
-  private readonly damping: number;
-  private readonly anticipation: number;
   private readonly campaigns = new Map<string, PacedCampaign>();
 
   constructor(options: BudgetPacerOptions = {}) {
-    this.eta = options.eta ?? 0.05;
+    this.floor = options.floor ?? -0.015;
+    this.ceiling = options.ceiling ?? 0.005;
+    this.rampPrice = options.rampPrice ?? 1;
     this.maxPrice = options.maxPrice ?? 10;
-    this.damping = options.damping ?? 3;
-    this.anticipation = options.anticipation ?? 0.2;
-    if (!(this.anticipation >= 0)) {
-      throw invalid(`anticipation must be non-negative: ${this.anticipation}`);
+    if (!(Number.isFinite(this.floor) && Number.isFinite(this.ceiling))) {
+      throw invalid(`floor and ceiling must be finite: ${this.floor}, ${this.ceiling}`);
     }
-    if (!(this.damping >= 0 && this.damping < Infinity)) {
-      throw invalid(`damping must be non-negative: ${this.damping}`);
+    if (!(this.ceiling > this.floor)) {
+      throw invalid(`ceiling (${this.ceiling}) must be above floor (${this.floor})`);
     }
-    if (!(this.eta > 0 && this.eta < Infinity)) throw invalid(`eta must be positive: ${this.eta}`);
+    if (!(this.rampPrice > 0 && this.rampPrice < Infinity)) {
+      throw invalid(`rampPrice must be positive: ${this.rampPrice}`);
+    }
     if (!(this.maxPrice >= 0 && this.maxPrice < Infinity)) {
       throw invalid(`maxPrice must be non-negative: ${this.maxPrice}`);
     }
@@ -98,7 +91,6 @@ export class BudgetPacer {
       budgetMinor,
       price: this.clamp(initialPrice),
       lastObservedMs: -Infinity,
-      lastError: 0,
     });
   }
 
@@ -108,7 +100,7 @@ export class BudgetPacer {
   }
 
   /**
-   * Folds in the campaign's spend so far against its plan at `nowMs`, and returns the new
+   * Prices the campaign's spend so far against its plan at `nowMs`, and returns the new
    * price. An observation older than the last one is ignored (deliveries may reorder).
    */
   observe(
@@ -129,12 +121,9 @@ export class BudgetPacer {
     }
     if (nowMs < c.lastObservedMs) return c.price;
     c.lastObservedMs = nowMs;
-    const scale = Math.max(plannedCumulativeSpendMinor, 0.01 * c.budgetMinor);
-    const error = (cumulativeSpendMinor - plannedCumulativeSpendMinor) / scale;
-    const change = error - c.lastError;
-    const damping = change < 0 || error > -this.anticipation ? this.damping * change : 0;
-    c.price = this.clamp(c.price + this.eta * error + damping);
-    c.lastError = error;
+    const error = (cumulativeSpendMinor - plannedCumulativeSpendMinor) / c.budgetMinor;
+    const across = Math.max(0, error - this.floor) / (this.ceiling - this.floor);
+    c.price = this.clamp(this.rampPrice * across * across);
     return c.price;
   }
 

@@ -77,20 +77,24 @@ class ForestConfig:
     """Trees per forest and their step: 120 at 0.075 fit as 300 at 0.03 did (on bench-trainer's
     dataset, served purchase AUC 0.7867 against 0.7870, Qini 0.019 against 0.021) with 600 trees
     to traverse per row instead of 1,500, which is what the scorer pays for."""
-    leaves: int = 15
-    """Leaves per tree: the groups a split on the treatment flag can tell apart. Offline
-    (`offerstream-trainer lab`, three default-size demo runs x three seeds, greedy choices on
-    phase 2's decisions valued with the truth), 15 leaves in three forests earned 56.9 % of
-    the greedy oracle against 54.0 % for 7 leaves in five (better in 8 of the 9 pairs), with
-    fewer node visits per row (360 trees about 4 deep instead of 600 about 3 deep)."""
+    leaves: int = 31
+    """Leaves per tree: the groups a split on the treatment flag can tell apart. How many pay
+    depends on the rows: on the ~2,800 rows of a demo whose phase 1 had two offerstream shops,
+    15 leaves in three forests earned 56.9 % of the greedy oracle against 54.0 % for 7 leaves
+    in five and 31 leaves did no better (910.5 against 903.9 EUR after the warm-up, four runs);
+    on the ~5,500 rows of four shops (MARKET_TRAINING_SHOPS=3), 31 leaves in two forests earn
+    935.2 EUR after the warm-up against 873.4 for 15 in three (three runs x two seeds,
+    `offerstream-trainer lab`), 63 leaves 870.2. Two forests of 31 leaves visit about as many
+    nodes per row as three of 15 (240 trees about 5 deep against 360 about 4)."""
     min_rows_per_leaf: int = 40
     subsample: float = 0.8
     colsample: float = 0.8
-    seeds: int = 3
+    seeds: int = 2
     """Forests trained with their own seeds and averaged (their raw scores): on a few thousand
     rows, one forest's policy swung with the seed (offline on one demo run's decisions, 53 to
     69 % of the oracle's incremental profit over two seeds), five averaged did not (65.4 and
-    65.6 % for two sets of five); three of 15 leaves swing as little (see `leaves`)."""
+    65.6 % for two sets of five); two of 31 leaves earn about what three do (935.2 against
+    940.5 EUR, see `leaves`), one of 240 trees 850.0."""
     categories: int = 32
     """The forest also reads how many of the user's last events fall in each of the this-many
     category buckets most frequent in the training sequences (0 = none): what a user browses
