@@ -109,10 +109,10 @@ const demoVars = {
     default: 'flat_prior',
   }),
   MARKET_TRAINING_SHOPS: env.int({
-    doc: 'How many shops run MARKET_TRAINING_ARM’s policy in phase 1, each on its own copy of the market (same seed): the model learns from every one of them, so this sets how much phase 1 logs for it. The offline lab, training on one default-size run’s phase-1 decisions plus those of one or two other runs of the same market and acting on its phase-2 decisions, earned 904, 987 and 1,014 EUR after the warm-up (mean of four runs, two seeds each; the oracle 1,061): the forest is short of data, not of trees (services/trainer/README.md)',
-    default: '3',
+    doc: 'How many shops run MARKET_TRAINING_ARM’s policy in phase 1, each on its own copy of the market (same seed): the model learns from every one of them, so this sets how much phase 1 logs for it. The offline lab, training on one default-size run’s phase-1 decisions plus those of one or two other runs of the same market and acting on its phase-2 decisions, earned 904, 987 and 1,014 EUR after the warm-up (mean of four runs, two seeds each; the oracle 1,061): the forest is short of data, not of trees (services/trainer/README.md). With 3 shops two default runs reached 94.5 % and 88.0 % of the oracle (20261203082533, 20261203091518)',
+    default: '5',
     min: 1,
-    max: 6,
+    max: 9,
   }),
   MARKET_MODEL_POLICY: env.oneOf(['square_cb', 'epsilon_greedy'] as const, {
     doc: 'Campaign policy of phase 2 over the model’s expected incremental profit',
