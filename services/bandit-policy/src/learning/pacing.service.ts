@@ -21,8 +21,6 @@ interface Spend {
 
 /** Realized cost of a decision counted when its redemption period ended, before its reward. */
 interface Counted {
-  readonly campaignKey: string;
-  readonly day: string;
   readonly costMinor: number;
   readonly atMs: number;
 }
@@ -109,12 +107,7 @@ export class PacingService {
     if (!o) return;
     this.outstanding.delete(reservationId);
     const cost = Math.max(0, costMinor);
-    this.counted.set(reservationId, {
-      campaignKey: o.campaignKey,
-      day: o.day,
-      costMinor: cost,
-      atMs: nowMs,
-    });
+    this.counted.set(reservationId, { costMinor: cost, atMs: nowMs });
     this.add(o.campaignKey, o.day, cost);
     const c = this.calibration.get(o.campaignKey) ?? { expected: 0, realized: 0, n: 0 };
     c.expected += o.expectedMinor;
