@@ -238,7 +238,9 @@ def test_model_json_describes_the_published_version(run: Run) -> None:
     assert counts["rows_treated"] > 0 and counts["rows_control"] > 0
     assert len(manifest["trainer_git_commit"]) >= 7
     assert manifest["sequence_id_buckets"] == MODEL.id_buckets
-    assert [t["shape"] for t in manifest["inputs"]][:3] == [[-1, 75], [-1, 34], [-1, 20]]
+    # The sequences are as wide as the forest reads (50 events); its sequence model reads 20.
+    assert MODEL.forest.events == 50 > MODEL.sequence_length == 20
+    assert [t["shape"] for t in manifest["inputs"]][:3] == [[-1, 75], [-1, 34], [-1, 50]]
     assert "<svg" in (d / "report.html").read_text()
     assert run.store.production("offer-uplift") == out.version
     assert run.announced[0][0] == f"offer-uplift@{out.version}"

@@ -19,6 +19,7 @@ from offerstream_trainer.export import (
     OPSET,
     example_inputs,
     export_onnx,
+    input_length,
     parity_check,
 )
 from offerstream_trainer.feature_spec import load_feature_spec
@@ -75,7 +76,9 @@ def raw_margin(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
 SPEC = load_feature_spec("fs-2")
 NAMES = [f.name for f in SPEC.candidate]
 CFG = ModelConfig(width=16, heads=2, sequence_length=4, id_buckets=11, ffn=16, hidden=16, members=1)
-SMALL = ForestConfig(trees=60, learning_rate=0.1, leaves=7, min_rows_per_leaf=20, seeds=2)
+SMALL = ForestConfig(trees=60, learning_rate=0.1, leaves=7, min_rows_per_leaf=20, seeds=2, events=6)
+"""events > CFG.sequence_length: the graph's sequence inputs are 6 wide, the sequence model
+reads their last 4."""
 
 
 def x_of(d: dict[str, np.ndarray]) -> np.ndarray:
@@ -186,6 +189,8 @@ def test_bad_forest_and_learner_settings_are_refused() -> None:
         ForestConfig(seeds=0)
     with pytest.raises(ValueError, match="categories"):
         ForestConfig(categories=-1)
+    with pytest.raises(ValueError, match="events"):
+        ForestConfig(events=0)
     with pytest.raises(ValueError, match="uplift_learner"):
         ModelConfig(uplift_learner="magic")
     assert ModelConfig(forest={"trees": 9}).forest == ForestConfig(trees=9)  # type: ignore[arg-type]
@@ -220,6 +225,12 @@ def test_the_category_vocabulary_is_the_most_frequent_buckets_and_counts_are_per
     assert category_vocabulary(np.zeros((2, 3), np.int64), 4).size == 0
 
 
+def tail_of(x: dict[str, np.ndarray], length: int) -> dict[str, np.ndarray]:
+    """The inputs with only the last `length` events of each sequence (what the sequence model
+    of a forest scorer reads)."""
+    return {k: (v[:, -length:] if k.startswith("seq_") else v) for k, v in x.items()}
+
+
 def rows_of(d: dict[str, np.ndarray], width: int) -> TrainingRows:
     n = len(d["user"])
     rng = np.random.default_rng(0)
@@ -229,7 +240,7 @@ def rows_of(d: dict[str, np.ndarray], width: int) -> TrainingRows:
     cand[:, NAMES.index("i_views_7d")] = rng.normal(size=n)  # not a treatment descriptor
     user = np.zeros((n, len(SPEC.user)), np.float32)
     user[:, :4] = d["user"]
-    L = CFG.sequence_length
+    L = SMALL.events
     return TrainingRows(
         user=user,
         candidate=cand,
@@ -260,11 +271,14 @@ def test_training_wraps_the_sequence_model_and_the_graph_exports_with_parity(
     model = res.model
     assert isinstance(model, UpliftForestScorer) and isinstance(model.base, OfferModel)
     assert [NAMES[c] for c in model.columns.tolist()] == list(TREATMENT_FEATURES)
-    seq_category = rows.inputs(cfg.sequence_length, cfg.id_buckets)["seq_category"]
+    seq_category = rows.inputs(cfg.forest.events, cfg.id_buckets)["seq_category"]
     assert model.vocabulary.tolist() == category_vocabulary(seq_category, 32).tolist() != []
-    x = example_inputs(cfg, SPEC, 1200, 4)
+    assert input_length(model) == SMALL.events > cfg.sequence_length
+    assert input_length(model.base) == cfg.sequence_length
+    x = example_inputs(cfg, SPEC, 1200, 4, SMALL.events)
+    assert x["seq_category"].shape[1] == SMALL.events
     got = predict(model, x)
-    base = predict(model.base, x)
+    base = predict(model.base, tail_of(x, cfg.sequence_length))
     assert np.array_equal(got["p_click"], base["p_click"])
     assert np.array_equal(got["p_purchase_given_click"], base["p_purchase_given_click"])
     assert np.allclose(got["uplift"], got["p_purchase_given_offer"] - got["p_purchase_no_offer"])
@@ -279,6 +293,27 @@ def test_training_wraps_the_sequence_model_and_the_graph_exports_with_parity(
     # The trees as onnxruntime's operator, run for the treated rows and the distinct users'
     # control rows (example_inputs repeats users, so Unique has rows to merge).
     assert ops.count("TreeEnsembleRegressor") == 2 and "Unique" in ops
+    widths = {
+        i.name: i.type.tensor_type.shape.dim[1].dim_value for i in onnx.load(path).graph.input
+    }
+    assert widths["seq_category"] == widths["seq_type"] == SMALL.events
+
+
+def test_the_forest_counts_the_wider_sequence_and_the_sequence_model_its_tail() -> None:
+    rows = rows_of(planted(1500, 6), len(NAMES))
+    tc = TrainConfig(epochs=1, min_steps=0, batch_size=256, threads=1, seed=2)
+    model = train_model(rows, replace(CFG, forest=SMALL), tc, candidate_names=NAMES).model
+    assert isinstance(model, UpliftForestScorer)
+    x = example_inputs(model.cfg, SPEC, 400, 5, SMALL.events)
+    old = SMALL.events - CFG.sequence_length
+    # The oldest events, the ones only the forest reads, all in the most frequent category.
+    y = {k: v.copy() for k, v in x.items()}
+    y["seq_category"][:, :old] = int(model.vocabulary[0])
+    got, moved = predict(model, x), predict(model, y)
+    tail = tail_of(x, CFG.sequence_length)
+    assert np.array_equal(got["p_click"], predict(model.base, tail)["p_click"])
+    assert np.array_equal(got["p_click"], moved["p_click"])
+    assert not np.allclose(got["p_purchase_no_offer"], moved["p_purchase_no_offer"])
 
 
 def test_rows_without_a_control_arm_keep_the_neural_heads() -> None:
@@ -287,7 +322,7 @@ def test_rows_without_a_control_arm_keep_the_neural_heads() -> None:
     said: list[str] = []
     res = train_model(
         rows_of(d, len(NAMES)),
-        CFG,
+        replace(CFG, forest=SMALL),
         TrainConfig(epochs=1, min_steps=0, batch_size=128, threads=1),
         warn=said.append,
         candidate_names=NAMES,

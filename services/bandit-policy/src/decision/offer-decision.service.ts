@@ -68,6 +68,8 @@ export interface FeaturePort {
       sessionId: string;
       context: GetOffersRequest['context'];
       candidates: { offerId: string; campaignId: string; itemId: string; categoryId: string }[];
+      /** How many of the user's last events to return (the spec's default when absent). */
+      sequenceLength?: number;
     },
     timeoutMs: number,
   ): Promise<FeatureSet>;
@@ -197,10 +199,17 @@ class Deadline {
   }
 }
 
-/** The GetFeatures request of a GetOffers call for these candidates. */
+/**
+ * The GetFeatures request of a GetOffers call for these candidates. It asks for the whole
+ * sequence the feature store keeps (`sequenceLength`, the spec's max_length), not the spec's
+ * default: the served model reads as many of the last events as its inputs are wide (the
+ * uplift forest counts categories over 50), and the decision log keeps what was asked for,
+ * so the rows a model trains on hold what the next model may read.
+ */
 function featureQuery(
   req: GetOffersRequest,
   candidates: Parameters<FeaturePort['getFeatures']>[0]['candidates'],
+  sequenceLength: number,
 ): Parameters<FeaturePort['getFeatures']>[0] {
   return {
     shopId: req.shopId,
@@ -208,6 +217,7 @@ function featureQuery(
     sessionId: req.sessionId,
     context: req.context,
     candidates,
+    sequenceLength,
   };
 }
 
@@ -240,7 +250,10 @@ export class OfferDecisionService {
     if (budget < 1) return undefined;
     const t0 = env.now();
     try {
-      return await this.d.features.getFeatures(featureQuery(req, []), budget);
+      return await this.d.features.getFeatures(
+        featureQuery(req, [], this.d.spec.sequence.max_length),
+        budget,
+      );
     } catch {
       return undefined;
     } finally {
@@ -305,6 +318,7 @@ export class OfferDecisionService {
                 itemId: c.offer.flashSale?.itemId ?? c.offer.applicableItemIds[0] ?? '',
                 categoryId: c.offer.applicableCategoryIds[0] ?? '',
               })),
+              this.d.spec.sequence.max_length,
             ),
             budget,
           );

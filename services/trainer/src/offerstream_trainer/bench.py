@@ -139,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "onnx": str(Path(args.out) / job.model_name / out.version / "model.onnx"),
-                "sequence_length": job.model.sequence_length,
+                # The graph's sequence width (the forest may read more events than the
+                # sequence model): what a client encodes.
+                "sequence_length": {
+                    str(t["name"]): t["shape"][1]  # type: ignore[index]
+                    for t in out.manifest["inputs"]  # type: ignore[attr-defined]
+                }["seq_type"],
                 "id_buckets": job.model.id_buckets,
                 "rows": len(rows),
                 "training_rows_read_s": read_s,

@@ -351,10 +351,12 @@ def run_train(args: argparse.Namespace, env: dict[str, str]) -> int:
         model_cfg, train_cfg = _configs(args)
         spec = load_feature_spec(args.spec_version, resolve_spec_dir(args.spec_dir, env))
         ensure_computable(spec)
-        if model_cfg.sequence_length > spec.sequence.max_length:
+        reads = max(model_cfg.sequence_length, model_cfg.forest.events)
+        if reads > spec.sequence.max_length:
             raise ValueError(
-                f"--sequence-length {model_cfg.sequence_length} exceeds the spec's"
-                f" {spec.sequence.max_length}"
+                f"the model reads {reads} events (--sequence-length"
+                f" {model_cfg.sequence_length}, forest events {model_cfg.forest.events}),"
+                f" more than the spec's {spec.sequence.max_length}"
             )
         store = open_store(args.out or env.get("MODEL_STORE_URI", ".local/models"))
         ch = clickhouse_from_env(env)

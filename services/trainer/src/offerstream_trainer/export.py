@@ -69,8 +69,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def input_widths(cfg: ModelConfig, spec: FeatureSpec) -> dict[str, int]:
-    L = cfg.sequence_length
+def input_length(model: torch.nn.Module) -> int:
+    """How many events wide a scorer's sequence inputs are: its `input_length` (an uplift
+    forest that reads more events than its sequence model), else its config's
+    sequence_length."""
+    return int(getattr(model, "input_length", model.cfg.sequence_length))  # type: ignore[union-attr]
+
+
+def input_widths(cfg: ModelConfig, spec: FeatureSpec, length: int | None = None) -> dict[str, int]:
+    """The graph's input widths; sequences `length` events wide (cfg.sequence_length when
+    None)."""
+    L = length or cfg.sequence_length
     return {
         "user": len(spec.user),
         "candidate": len(spec.candidate),
@@ -82,13 +91,13 @@ def input_widths(cfg: ModelConfig, spec: FeatureSpec) -> dict[str, int]:
 
 
 def example_inputs(
-    cfg: ModelConfig, spec: FeatureSpec, rows: int, seed: int
+    cfg: ModelConfig, spec: FeatureSpec, rows: int, seed: int, length: int | None = None
 ) -> dict[str, np.ndarray]:
     """Random but plausible inputs (sequences partly padded), for export and parity."""
     """Random but plausible inputs: sequences partly padded, users repeated over several
     candidates (as in a request), for export and parity."""
     rng = np.random.default_rng(seed)
-    L = cfg.sequence_length
+    L = length or cfg.sequence_length
     users = max(1, rows // 4)
     fill = rng.integers(0, L + 1, users)
     real = np.arange(L)[None, :] >= (L - fill)[:, None]
@@ -110,7 +119,7 @@ def example_inputs(
 def export_onnx(model: Scorer, path: Path, spec: FeatureSpec) -> None:
     """Writes the graph: named inputs/outputs, dynamic batch axis, opset OPSET."""
     model = model.cpu().eval()
-    ex = example_inputs(model.cfg, spec, 2, 0)
+    ex = example_inputs(model.cfg, spec, 2, 0, input_length(model))
     args = tuple(torch.as_tensor(ex[k]) for k in MODEL_INPUT_NAMES)
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -195,11 +204,13 @@ def parity_check(
 def parity_rows(
     real: Mapping[str, np.ndarray], cfg: ModelConfig, spec: FeatureSpec, seed: int
 ) -> dict[str, np.ndarray]:
-    """Real rows topped up with random ones to at least PARITY_MIN_ROWS."""
+    """Real rows topped up with random ones (as wide as the real ones) to at least
+    PARITY_MIN_ROWS."""
     n = next(iter(real.values())).shape[0]
     if n >= PARITY_MIN_ROWS:
         return {k: np.ascontiguousarray(v) for k, v in real.items()}
-    extra = example_inputs(cfg, spec, PARITY_MIN_ROWS - n, seed)
+    width = real["seq_type"].shape[1]
+    extra = example_inputs(cfg, spec, PARITY_MIN_ROWS - n, seed, width)
     return {k: np.concatenate([real[k], extra[k]]) for k in MODEL_INPUT_NAMES}
 
 
@@ -234,9 +245,9 @@ def git_commit(env: Mapping[str, str] | None = None) -> str:
 
 
 def tensor_specs(
-    cfg: ModelConfig, spec: FeatureSpec
+    cfg: ModelConfig, spec: FeatureSpec, length: int | None = None
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    widths = input_widths(cfg, spec)
+    widths = input_widths(cfg, spec, length)
     desc = {
         "user": f"user and context features, spec {spec.version} order",
         "candidate": f"candidate (item, offer, cross) features, spec {spec.version} order",
@@ -284,8 +295,9 @@ def build_manifest(
     reason: str,
     parent_version: str,
     extra: Mapping[str, object],
+    sequence_width: int | None = None,
 ) -> dict[str, object]:
-    inputs, outputs = tensor_specs(cfg, spec)
+    inputs, outputs = tensor_specs(cfg, spec, sequence_width)
     return {
         "model_name": model_name,
         "model_version": model_version,

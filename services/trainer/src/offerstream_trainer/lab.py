@@ -185,7 +185,7 @@ def fit_and_value(
     mc = model or ModelConfig()
 
     def cats(rows: TrainingRows) -> np.ndarray:
-        return rows.inputs(mc.sequence_length, mc.id_buckets)["seq_category"]
+        return rows.inputs(cfg.events, mc.id_buckets)["seq_category"]
 
     forest = fit_uplift_forest(
         train.user,

@@ -29,6 +29,7 @@ from .export import (
     build_manifest,
     export_onnx,
     git_commit,
+    input_length,
     iso,
     onnx_session,
     parity_check,
@@ -191,12 +192,14 @@ def head_metrics(
 
 def evaluate(
     predict_model: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]],
-    cfg: ModelConfig,
+    width: int,
+    id_buckets: int,
     baselines: Baselines | None,
     test: TrainingRows,
 ) -> Evaluation:
+    """The model's metrics on `test`, its sequence inputs `width` events wide."""
     cand = counterfactual_candidates(test)
-    inputs = test.inputs(cfg.sequence_length, cfg.id_buckets)
+    inputs = test.inputs(width, id_buckets)
     inputs["candidate"] = cand
     preds = dict(predict_model(inputs))
     m = head_metrics(
@@ -269,8 +272,7 @@ def _current_metrics(
     def run(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return run_onnx(session, {k: v for k, v in inputs.items() if k in widths})
 
-    cfg = ModelConfig(sequence_length=L, id_buckets=buckets)
-    ev = evaluate(run, cfg, None, test)
+    ev = evaluate(run, L, buckets, None, test)
     return version, ev.metrics, ""
 
 
@@ -313,16 +315,19 @@ def run_training(
     def run_torch(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return predict(model, inputs)
 
-    ev = evaluate(run_torch, job.model, baselines, test)
+    width, buckets = input_length(model), job.model.id_buckets
+    ev = evaluate(run_torch, width, buckets, baselines, test)
     if isinstance(model, UpliftForestScorer):
         # The sequence model's own heads, as they would serve without the forest: their
         # purchase AUC is the sequence's contribution, the forest's is the served one.
         base = model.base
 
         def run_heads(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-            return predict(base, inputs)
+            L = base.cfg.sequence_length  # the last events, as the forest's graph gives them
+            tail = {k: v[:, -L:] if k.startswith("seq_") else v for k, v in inputs.items()}
+            return predict(base, tail)
 
-        heads = evaluate(run_heads, job.model, None, test)
+        heads = evaluate(run_heads, width, buckets, None, test)
         ev.metrics.update({f"heads_{k}": v for k, v in heads.metrics.items()})
         ev.predictions.update({f"heads_{k}": v for k, v in heads.predictions.items()})
     metrics = dict(ev.metrics)
@@ -337,7 +342,7 @@ def run_training(
         work = Path(tmp)
         onnx_path = work / "model.onnx"
         export_onnx(model, onnx_path, spec)
-        held_out = test.inputs(job.model.sequence_length, job.model.id_buckets)
+        held_out = test.inputs(input_length(model), buckets)
         held_out["candidate"] = ev.candidate
         parity = parity_check(
             model, onnx_path, parity_rows(held_out, job.model, spec, job.train.seed)
@@ -370,6 +375,7 @@ def run_training(
             onnx_sha256=onnx_sha,
             spec=spec,
             cfg=job.model,
+            sequence_width=input_length(model),
             metrics=metrics,
             trained_at_ms=trained_at,
             window_start_ms=job.start_ms,

@@ -213,7 +213,7 @@ def train_model(
     if cfg.uplift_learner != "forest":
         return result
     started = time.perf_counter()
-    seq_category = rows.inputs(cfg.sequence_length, cfg.id_buckets)["seq_category"]
+    seq_category = rows.inputs(cfg.forest.events, cfg.id_buckets)["seq_category"]
     fitted = fit_uplift_forest(
         rows.user,
         seq_category,
