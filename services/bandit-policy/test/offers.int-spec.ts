@@ -4,10 +4,14 @@ import {
   callUnary,
   CampaignStatus,
   DegradedReason,
+  EventType,
   OfferType,
   PolicyType,
 } from '@offerstream/contracts';
+import { toEventMessage } from '@offerstream/events';
+import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import { expectEventually } from '@offerstream/testing';
+import { event, produceValidRecords } from '../../feature/test/support';
 import {
   activeCampaign,
   amountOff,
@@ -22,6 +26,7 @@ import {
 
 jest.setTimeout(120_000);
 
+let env: Awaited<ReturnType<typeof isolatedBanditEnv>>;
 let db: Db;
 let common: Record<string, string>;
 let feature: Awaited<ReturnType<typeof startFeature>>;
@@ -29,7 +34,8 @@ let bandit: Bandit;
 let client: ReturnType<typeof banditClients>;
 
 beforeAll(async () => {
-  ({ db, common } = await isolatedBanditEnv());
+  env = await isolatedBanditEnv();
+  ({ db, common } = env);
   feature = await startFeature({ ...common, FEATURE_CONSUMER_GROUP: `f-${Date.now()}` });
   bandit = await startBandit({
     ...common,
@@ -405,6 +411,47 @@ describe('GetOffers', () => {
       other.close();
       await lonely.stop();
     }
+  });
+  // The served model may read more of the user's last events than the spec's default length
+  // (the uplift forest counts categories over 50), and the trainer learns from what the
+  // decision log kept: a decision asks for, and logs, the whole sequence the store keeps.
+  it('logs the user’s last max_length events with a decision, not the default length', async () => {
+    const { max_length: max, default_length: dflt } =
+      loadFeatureSpec(CURRENT_SPEC_VERSION).sequence;
+    expect(max).toBeGreaterThan(dflt);
+    const user = 'u-long-history';
+    const history = Array.from({ length: max + 5 }, (_, i) =>
+      event(EventType.EVENT_TYPE_VIEW, user, max + 5 - i, {
+        shopId: 'shop-b',
+        itemId: `sku-${i}`,
+        categoryId: `cat-${i % 7}`,
+      }),
+    );
+    await produceValidRecords(env.kafka, env.prefix, history.map(toEventMessage));
+    const c = await client.create(activeCampaign({ name: 'long-history' }));
+    // Asked until the feature service has taken in the whole history (it consumes the topic).
+    const logged = await expectEventually(
+      async () => {
+        const a = await client.getOffers({ userId: user, campaignIds: [c.campaignId] });
+        const rows = await expectEventually(
+          () =>
+            queryRows<{ n: number; last: string }>(
+              db.client,
+              sql`SELECT length(seq_item_ids) AS n, seq_item_ids[length(seq_item_ids)] AS last
+                    FROM decisions WHERE decision_id = ${a.decisionId}`,
+            ).then((r) => {
+              expect(r).toHaveLength(1);
+              return r;
+            }),
+          { timeoutMs: 20_000 },
+        );
+        expect(Number(rows[0]!.n)).toBe(max);
+        return rows[0]!;
+      },
+      { timeoutMs: 40_000 },
+    );
+    // The most recent events, not the oldest ones.
+    expect(logged.last).toBe(`sku-${max + 4}`);
   });
 });
 
