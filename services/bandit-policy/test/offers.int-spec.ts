@@ -8,10 +8,9 @@ import {
   OfferType,
   PolicyType,
 } from '@offerstream/contracts';
-import { toEventMessage } from '@offerstream/events';
 import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import { expectEventually } from '@offerstream/testing';
-import { event, produceValidRecords } from '../../feature/test/support';
+import { event, produceValidEvents } from '../../feature/test/support';
 import {
   activeCampaign,
   amountOff,
@@ -427,7 +426,7 @@ describe('GetOffers', () => {
         categoryId: `cat-${i % 7}`,
       }),
     );
-    await produceValidRecords(env.kafka, env.prefix, history.map(toEventMessage));
+    await produceValidEvents(env.kafka, env.prefix, history);
     const c = await client.create(activeCampaign({ name: 'long-history' }));
     // Asked until the feature service has taken in the whole history (it consumes the topic).
     const logged = await expectEventually(

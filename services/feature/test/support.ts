@@ -97,6 +97,11 @@ export function produceEvents(kafka: Kafka, prefix: string, events: Event[]): Pr
   return produce(kafka, prefix + TOPICS.events.name, events.map(toEventMessage));
 }
 
+/** Valid events straight onto events.valid.v1, as ingest forwards them (no ingest running). */
+export function produceValidEvents(kafka: Kafka, prefix: string, events: Event[]): Promise<void> {
+  return produce(kafka, prefix + TOPICS.eventsValid.name, events.map(toEventMessage));
+}
+
 /**
  * Writes records straight onto events.valid.v1, past ingest's validation: what only a bug or
  * a foreign producer would put there.
