@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from .clickhouse_http import ClickHouseHttp
+from .export import manifest_input_widths
 from .feature_request import parse_request
 from .feature_spec import CURRENT_SPEC_VERSION, load_feature_spec
 from .model import ModelConfig
@@ -141,10 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 "onnx": str(Path(args.out) / job.model_name / out.version / "model.onnx"),
                 # The graph's sequence width (the forest may read more events than the
                 # sequence model): what a client encodes.
-                "sequence_length": {
-                    str(t["name"]): t["shape"][1]  # type: ignore[index]
-                    for t in out.manifest["inputs"]  # type: ignore[attr-defined]
-                }["seq_type"],
+                "sequence_length": manifest_input_widths(out.manifest)["seq_type"],
                 "id_buckets": job.model.id_buckets,
                 "rows": len(rows),
                 "training_rows_read_s": read_s,

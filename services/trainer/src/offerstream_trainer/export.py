@@ -90,10 +90,14 @@ def input_widths(cfg: ModelConfig, spec: FeatureSpec, length: int | None = None)
     }
 
 
+def manifest_input_widths(manifest: Mapping[str, object]) -> dict[str, int]:
+    """Each input's width as a model.json declares it (shape [-1, width])."""
+    return {str(t["name"]): int(t["shape"][1]) for t in manifest["inputs"]}  # type: ignore[index,union-attr,attr-defined]
+
+
 def example_inputs(
     cfg: ModelConfig, spec: FeatureSpec, rows: int, seed: int, length: int | None = None
 ) -> dict[str, np.ndarray]:
-    """Random but plausible inputs (sequences partly padded), for export and parity."""
     """Random but plausible inputs: sequences partly padded, users repeated over several
     candidates (as in a request), for export and parity."""
     rng = np.random.default_rng(seed)

@@ -31,6 +31,7 @@ from .export import (
     git_commit,
     input_length,
     iso,
+    manifest_input_widths,
     onnx_session,
     parity_check,
     parity_rows,
@@ -264,7 +265,7 @@ def _current_metrics(
         verify_model_files(mo, manifest, spec)
     except ModelFileError as e:
         return version, None, f"current model {version} is not comparable: {e}"
-    widths = {str(t["name"]): t["shape"][1] for t in manifest["inputs"]}  # type: ignore[index,union-attr]
+    widths = manifest_input_widths(manifest)
     L = int(widths.get("seq_type", 1))
     buckets = int(manifest.get("sequence_id_buckets", 100_003))  # type: ignore[call-overload]
     session = onnx_session(mo)
