@@ -8,3 +8,5 @@ export type {
 export { localTime, notServingReason, offerServes } from './schedule';
 export type { LocalTime } from './schedule';
 export { redeemableOnCart } from './cart-scope';
+export { holdoutPoint, inHoldout } from './holdout';
+export type { HoldoutTerms } from './holdout';

@@ -353,6 +353,44 @@ describe('GetOffers', () => {
     );
   });
 
+  it('holds out the same users in two campaigns of one holdout group, and keeps the group fixed', async () => {
+    const inGroup = (campaignId: string) =>
+      client.create(
+        activeCampaign({
+          campaignId,
+          name: campaignId,
+          holdoutShare: 0.5,
+          holdoutGroup: 'grp-global-control',
+          policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+        }),
+      );
+    const [a, b] = [await inGroup('cmp-group-a'), await inGroup('cmp-group-b')];
+    const heldOut = (campaignId: string) =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          client.getOffers({ userId: `u-g-${i}`, campaignIds: [campaignId] }),
+        ),
+      ).then((answers) => answers.map((x) => x.holdout));
+    const held = await heldOut(a.campaignId);
+    expect(held.filter(Boolean).length).toBeGreaterThan(8);
+    expect(held.filter(Boolean).length).toBeLessThan(32);
+    expect(await heldOut(b.campaignId)).toEqual(held);
+
+    const moved = await grpcError(
+      callUnary(
+        client.campaigns.updateCampaign.bind(client.campaigns),
+        {
+          campaign: { ...a, holdoutGroup: 'grp-other' },
+          expectedVersion: a.version,
+          changeReason: '',
+        },
+        { deadlineMs: 10_000, metadata: client.meta() },
+      ),
+    );
+    expect(moved.code).toBe(status.INVALID_ARGUMENT);
+    expect(moved.details).toContain('holdout_group');
+  });
+
   it('serves a churn-risk campaign by the shop’s traits and holds out only users it would treat', async () => {
     const c = await client.create(
       activeCampaign({

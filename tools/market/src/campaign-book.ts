@@ -1,4 +1,10 @@
-import { localTime, notServingReason, offerServes, redeemableOnCart } from '@offerstream/campaigns';
+import {
+  inHoldout,
+  localTime,
+  notServingReason,
+  offerServes,
+  redeemableOnCart,
+} from '@offerstream/campaigns';
 import {
   Channel,
   OfferType,
@@ -9,7 +15,6 @@ import {
 } from '@offerstream/contracts';
 import type { DecisionPoint } from './market';
 import { cartItemIdsOf, offerEffect, type OfferEffect, type ShippingTerms } from './outcome-model';
-import { hash32 } from './prng.util';
 
 /** One eligible offer at a decision point. */
 export interface Candidate {
@@ -58,14 +63,6 @@ function dayOf(c: Campaign, t: number): { day: string; dayStartMs: number } {
     return { day: new Date(dayStartMs).toISOString().slice(0, 10), dayStartMs };
   }
   return localTime(tz, t);
-}
-
-/** True when the user is in the campaign's holdout: a stable hash of (shop, user, campaign). */
-export function inHoldout(shopId: string, userId: string, c: Campaign): boolean {
-  return (
-    c.holdoutShare > 0 &&
-    hash32(`${shopId}/${userId}/${c.campaignId}`) / 4294967296 < c.holdoutShare
-  );
 }
 
 /**

@@ -7,7 +7,6 @@
 export { BehaviourLog, NO_HISTORY, type ObservedUser } from './behaviour-log';
 export {
   CampaignBook,
-  inHoldout,
   type Candidate,
   type Eligibility,
   type EligibilityUser,
@@ -98,6 +97,7 @@ export {
 export {
   attributionWindowMs,
   campaignsAt,
+  marketHoldoutGroup,
   DEFAULT_SCENARIO,
   loadScenario,
   parseScenario,

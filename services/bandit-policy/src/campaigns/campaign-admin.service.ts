@@ -126,6 +126,16 @@ export class CampaignAdminService {
           'an ENDED campaign cannot change',
         );
       this.checkVersion(cur, expectedVersion);
+      if (
+        input.holdoutGroup !== cur.holdoutGroup &&
+        cur.status !== CampaignStatus.CAMPAIGN_STATUS_DRAFT
+      )
+        throw invalid([
+          {
+            field: 'holdout_group',
+            message: `cannot change once the campaign has left DRAFT (it is ${JSON.stringify(cur.holdoutGroup)}; a new group would reshuffle its control group)`,
+          },
+        ]);
       // Offers left out are retired, not deleted (history and attribution keep them).
       const given = new Set(input.offers.map((o) => o.offerId).filter((id) => id !== ''));
       const retired = cur.offers

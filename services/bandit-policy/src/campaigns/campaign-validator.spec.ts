@@ -131,14 +131,21 @@ describe('campaignProblems', () => {
       },
       budget: { currency: 'EURO', totalBudgetMinor: 0, dailyBudgetMinor: 0 },
       holdoutShare: 1,
+      holdoutGroup: ' spring',
       offers: [offer(), offer()],
     });
     expect(fields(c)).toEqual([
       'schedule.time_zone',
       'budget.currency',
       'holdout_share',
+      'holdout_group',
       'offers[1].offer_id',
     ]);
+  });
+
+  it('takes a holdout group like an id', () => {
+    expect(fields(campaign({ holdoutGroup: 'global-control' }))).toEqual([]);
+    expect(fields(campaign({ holdoutGroup: 'g'.repeat(129) }))).toEqual(['holdout_group']);
   });
 
   it('requires a coupon code for coupons', () => {

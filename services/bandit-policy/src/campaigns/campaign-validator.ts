@@ -271,6 +271,7 @@ export function campaignProblems(c: Campaign): CampaignProblem[] {
   }
 
   if (!(c.holdoutShare >= 0 && c.holdoutShare < 1)) p.add('holdout_share', 'must be in [0, 1)');
+  p.id('holdout_group', c.holdoutGroup, false);
 
   const pol = c.policy;
   if (pol) {

@@ -12,7 +12,6 @@ import {
 } from '@offerstream/contracts';
 import type { CatalogEntry } from '@offerstream/campaigns';
 import { capped, preselect, profileAllows, profileWithTraits } from './eligibility';
-import { holdoutPoint, inHoldout } from './holdout';
 
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
@@ -260,20 +259,5 @@ describe('profileWithTraits', () => {
     const returning = Eligibility.fromPartial({ tenure: UserTenure.USER_TENURE_RETURNING });
     expect(profileAllows(returning, p, undefined)).toBe(false);
     expect(profileWithTraits(undefined, undefined)).toBeUndefined();
-  });
-});
-
-describe('holdout', () => {
-  it('is stable per user and campaign and close to the share over many users', () => {
-    expect(holdoutPoint('s', 'u1', 'c')).toBe(holdoutPoint('s', 'u1', 'c'));
-    let n = 0;
-    for (let i = 0; i < 20_000; i++) if (inHoldout('s', `u${i}`, 'c', 0.1)) n++;
-    // Binomial(20,000, 0.1): sd ≈ 42; 5 sd.
-    expect(Math.abs(n - 2000)).toBeLessThan(212);
-    // Independent between campaigns.
-    let both = 0;
-    for (let i = 0; i < 20_000; i++)
-      if (inHoldout('s', `u${i}`, 'c', 0.5) && inHoldout('s', `u${i}`, 'd', 0.5)) both++;
-    expect(Math.abs(both - 5000)).toBeLessThan(350);
   });
 });

@@ -12,13 +12,13 @@ import {
   type UserTraits,
 } from '@offerstream/contracts';
 import {
+  inHoldout,
   notServingReason,
   offerServes,
   redeemableOnCart,
   type CatalogEntry,
 } from '@offerstream/campaigns';
 import type { CapCounts } from './frequency-caps';
-import { inHoldout } from './holdout';
 
 /** An offer that passed the checks that need no features. */
 export interface Candidate {
@@ -177,7 +177,7 @@ export function preselect(i: PreselectInput): Preselection {
       .map((offer, index) => ({ entry, offer, index }))
       .filter((x) => offerServes(x.offer, i.nowMs) && redeemableHere(x.offer, i.context));
     if (offers.length === 0) continue;
-    if (inHoldout(i.shopId, i.userId, c.campaignId, c.holdoutShare)) {
+    if (inHoldout(i.shopId, i.userId, c)) {
       holdoutCampaigns.push(entry);
       reasons.add(DecisionReason.DECISION_REASON_HOLDOUT);
       continue;

@@ -1,5 +1,6 @@
-import { PolicyType } from '@offerstream/contracts';
-import { loadScenario } from '../scenario';
+import { inHoldout } from '@offerstream/campaigns';
+import { PolicyType, type Campaign } from '@offerstream/contracts';
+import { campaignsAt, loadScenario, withOverrides, type Scenario } from '../scenario';
 import { HOUR_MS } from '../time.util';
 import { armScenario, liveCampaigns, liveEquivalent } from './live-scenario';
 import { TimeWarp } from './time-warp';
@@ -24,6 +25,24 @@ describe('the live equivalent of a scenario', () => {
     expect(s.campaigns.map((c) => [c.shopId, c.campaignId])).toEqual([
       ['shop-a', 'cmp-double-11-x'],
     ]);
+  });
+
+  it('holds out the same users in every arm, in-process and live, and other users for another seed', () => {
+    const base = liveEquivalent(d11).scenario;
+    const heldOut = (s: Scenario, c: Campaign) =>
+      [...Array(2000).keys()].map((i) => `u-${i}`).filter((u) => inHoldout(s.shopId, u, c));
+    const inProcess = campaignsAt(base, base.epochMs)[0]!;
+    const live = armScenario(base, { shopId: 'shop-a', campaignSuffix: '-x' });
+    const warp = new TimeWarp(d11.epochMs, 1_000_000, 1800);
+    const liveCampaign = liveCampaigns(live, warp)[0]!;
+    const held = heldOut(base, inProcess);
+    expect(held.length).toBeGreaterThan(300);
+    expect(held.length).toBeLessThan(500);
+    expect(heldOut(live, liveCampaign)).toEqual(held);
+    expect(liveCampaign.holdoutGroup).toBe(inProcess.holdoutGroup);
+    const other = withOverrides(base, { seed: base.seed + 1 });
+    const otherHeld = heldOut(other, campaignsAt(other, other.epochMs)[0]!);
+    expect(otherHeld).not.toEqual(held);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Campaign, CampaignStatus, type PolicyConfig } from '@offerstream/contracts';
-import { attributionWindowMs, campaignsAt, type Scenario } from '../scenario';
+import { attributionWindowMs, campaignsAt, marketHoldoutGroup, type Scenario } from '../scenario';
 import { DAY_MS } from '../time.util';
 import type { TimeWarp } from './time-warp';
 
@@ -66,7 +66,7 @@ export function liveEquivalent(s: Scenario, users = s.users.count): LiveEquivale
   };
 }
 
-/** The scenario as one arm of a live run sees it: its own shop id and campaign ids. */
+/** The scenario as one arm of a live run sees it: its own shop id and campaign ids, the market's holdout groups. */
 export function armScenario(
   s: Scenario,
   arm: { shopId: string; campaignSuffix: string },
@@ -79,6 +79,7 @@ export function armScenario(
         ...c,
         shopId: arm.shopId,
         campaignId: `${c.campaignId}${arm.campaignSuffix}`,
+        holdoutGroup: marketHoldoutGroup(s, c),
       }),
     ),
   };
