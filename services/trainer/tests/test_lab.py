@@ -92,7 +92,9 @@ def test_parse_variant_types_the_forest_fields() -> None:
         {"leaves": 31, "learning_rate": 0.05},
     )
     assert parse_variant("same") == ("same", {})
-    for bad in (":leaves=3", "x:leaves", "x:depth=3", "x:leaves=many"):
+    assert parse_variant("free:monotone=0") == ("free", {"monotone": False})
+    assert parse_variant("m:monotone=true") == ("m", {"monotone": True})
+    for bad in (":leaves=3", "x:leaves", "x:depth=3", "x:leaves=many", "x:monotone=yes"):
         with pytest.raises(LabError):
             parse_variant(bad)
 

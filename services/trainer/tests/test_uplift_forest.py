@@ -37,6 +37,7 @@ from offerstream_trainer.uplift_forest import (
     category_vocabulary,
     design,
     fit_forest,
+    fit_uplift_forest,
     treatment_columns,
 )
 
@@ -161,6 +162,45 @@ def test_the_s_learner_recovers_the_planted_uplift_of_each_group() -> None:
     assert (p_deep - p0)[b].mean() < -0.15  # planted -0.3
     assert abs((p_deep - p0)[rest].mean()) < 0.08
     assert abs(p0[a].mean() - 0.05) < 0.05 and abs(p0[b].mean() - 0.5) < 0.08
+
+
+def test_purchase_never_falls_with_a_deeper_offer_when_monotone() -> None:
+    """Rows where the shallowest offer happened to sell best (noise, or a real dip the market
+    never has): unconstrained, the forest learns the dip; monotone, P(purchase | offer) rises
+    or stays flat with the depth for every user, and the offer still beats no offer."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    user = rng.normal(size=(n, 3)).astype(np.float32)
+    treated = (rng.random(n) < 0.6).astype(np.float32)
+    depth = rng.choice([0.1, 0.2, 0.3], n).astype(np.float32)
+    p = 0.3 + treated * np.where(depth < 0.15, 0.3, 0.1)
+    purchased = (rng.random(n) < p).astype(np.float32)
+    cand = np.stack([depth * treated, np.full(n, 2.0, np.float32)], axis=1)
+    names = ["o_discount_depth", "i_price"]
+    seq = np.zeros((n, 4), np.int64)
+    grid = np.array([0.1, 0.15, 0.2, 0.25, 0.3], np.float32)
+
+    def by_depth(monotone: bool) -> np.ndarray:
+        cfg = ForestConfig(
+            trees=60, leaves=7, min_rows_per_leaf=20, seeds=1, categories=0, monotone=monotone
+        )
+        f = fit_uplift_forest(user, seq, cand, treated, purchased, cfg, names, seed=1)
+        assert f is not None
+        ones = np.ones(500, np.float32)
+        return np.stack(
+            [
+                f.probability(
+                    f.design(user[:500], seq[:500], np.stack([ones * g, ones * 2], 1), ones)
+                )
+                for g in grid
+            ],
+            axis=1,
+        )
+
+    free, rising = by_depth(False), by_depth(True)
+    assert (np.diff(free, axis=1) < -0.05).any()
+    assert (np.diff(rising, axis=1) >= -1e-6).all()
+    assert rising[:, 0].mean() > 0.4
 
 
 def test_no_forest_without_both_arms_or_both_outcomes() -> None:

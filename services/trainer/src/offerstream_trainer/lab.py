@@ -163,6 +163,11 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
             raise LabError(
                 f"variant {text!r}: {part!r} is not key=value with a key of {sorted(types)}"
             )
+        if types[key] is bool:
+            if value not in ("0", "1", "true", "false"):
+                raise LabError(f"variant {text!r}: {key}: {value!r} is not 0, 1, true or false")
+            changes[key] = value in ("1", "true")
+            continue
         try:
             changes[key] = types[key](value)
         except ValueError as e:
