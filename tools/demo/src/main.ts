@@ -109,7 +109,7 @@ const demoVars = {
     default: 'flat_prior',
   }),
   MARKET_TRAINING_SHOPS: env.int({
-    doc: 'How many shops run MARKET_TRAINING_ARM’s policy in phase 1, each on its own copy of the market (same seed): the model learns from every one of them, so this sets how much phase 1 logs for it. The offline lab, training on one default-size run’s phase-1 decisions plus those of one or two other runs of the same market and acting on its phase-2 decisions, earned 904, 987 and 1,014 EUR after the warm-up (mean of four runs, two seeds each; the oracle 1,061): the forest is short of data, not of trees (services/trainer/README.md). Live, with 3 shops two default runs reached 94.5 % and 88.0 % of the oracle (20261203082533, 20261203091518), with 5 one reached 78.5 % (20261203092505): the run-to-run spread is larger than what more shops add',
+    doc: 'How many shops run MARKET_TRAINING_ARM’s policy in phase 1, each on its own copy of the market (same seed): the model learns from every one of them, so this sets how much phase 1 logs for it. The offline lab, training on one default-size run’s phase-1 decisions plus those of one or two other runs of the same market and acting on its phase-2 decisions, earned 904, 987 and 1,014 EUR after the warm-up (mean of four runs, two seeds each; the oracle 1,061): the forest is short of data, not of trees (services/trainer/README.md). Live, with 3 shops two default runs reached 94.5 % and 88.0 % of the oracle (20261203082533, 20261203091518), with 5 one reached 78.5 % (20261203092505): the run-to-run spread is larger than what more shops add (these shares are of an oracle that held out other users than the model arm; README, session 31)',
     default: '3',
     min: 1,
     max: 9,
