@@ -178,6 +178,23 @@ def design(
     return np.nan_to_num(x.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 
+RISING_FEATURES = frozenset({"o_discount_depth", "o_cart_saving", "x_cart_meets_threshold"})
+"""Treatment descriptors P(purchase) may only rise with (ForestConfig.monotone)."""
+
+
+def rising_constraints(
+    user_width: int, counts_width: int, columns: Sequence[int], candidate_names: Sequence[str]
+) -> list[int]:
+    """LightGBM monotone_constraints for `design`'s rows: +1 on the RISING_FEATURES among the
+    treatment descriptors, 0 elsewhere (the layout `design` writes)."""
+    first = user_width + counts_width + 1
+    out = [0] * (first + len(columns))
+    for k, c in enumerate(columns):
+        if candidate_names[c] in RISING_FEATURES:
+            out[first + k] = 1
+    return out
+
+
 def fit_forest(
     x: np.ndarray,
     treated: np.ndarray,
@@ -257,14 +274,11 @@ def fit_uplift_forest(
     vocabulary = category_vocabulary(seq_category, cfg.categories)
     counts = category_counts(seq_category, vocabulary)
     x = design(user, counts, candidate, treated, columns)
-    monotone = None
-    if cfg.monotone and candidate_names is not None:
-        rising = {"o_discount_depth", "o_cart_saving", "x_cart_meets_threshold"}
-        first = user.shape[1] + counts.shape[1] + 1
-        monotone = [0] * x.shape[1]
-        for k, c in enumerate(columns):
-            if candidate_names[c] in rising:
-                monotone[first + k] = 1
+    monotone = (
+        rising_constraints(user.shape[1], counts.shape[1], columns, candidate_names)
+        if cfg.monotone and candidate_names is not None
+        else None
+    )
     boosters = fit_forest(x, treated, purchased, cfg, seed=seed, threads=threads, monotone=monotone)
     return None if boosters is None else FittedForest(boosters, columns, vocabulary)
 
