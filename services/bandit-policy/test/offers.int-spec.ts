@@ -7,6 +7,7 @@ import {
   EventType,
   OfferType,
   PolicyType,
+  RequestContext,
 } from '@offerstream/contracts';
 import { CURRENT_SPEC_VERSION, loadFeatureSpec } from '@offerstream/features';
 import { expectEventually } from '@offerstream/testing';
@@ -193,6 +194,79 @@ describe('GetOffers', () => {
     } finally {
       other.close();
       await short.stop();
+      await own.db.drop();
+    }
+  });
+
+  it('holds a percentage offer’s discount on the cart, not its cap, when the campaign sets a cart headroom', async () => {
+    // Its own replica and topics (see above). The offer's 40 EUR cap exceeds the 30 EUR
+    // budget: without a cart only the cap bounds a redemption and nothing can be shown; on a
+    // 50 EUR cart with headroom 0.5 it holds 20 % × 75 EUR = 15 EUR, so two fit and a third
+    // does not while both are redeemable.
+    const own = await isolatedBanditEnv();
+    const replica = await startBandit({
+      ...own.common,
+      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+      SCORING_SERVICE_ADDR: 'none',
+      BANDIT_OFFER_TTL_MS: '120000',
+      BANDIT_LEASE_MIN_MINOR: '500',
+    });
+    await waitReady(replica);
+    const other = banditClients(replica.grpcPort);
+    try {
+      const c = await other.create(
+        activeCampaign({
+          name: 'cart headroom',
+          budget: {
+            currency: 'EUR',
+            totalBudgetMinor: 3000,
+            dailyBudgetMinor: 0,
+            cartHeadroom: 0.5,
+          },
+          offers: [
+            {
+              offerId: 'ch-20pct',
+              type: OfferType.OFFER_TYPE_PERCENT_OFF,
+              percentOff: 20,
+              maxDiscountMinor: 4000,
+            },
+          ],
+          policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+        }),
+      );
+      expect(c.budget?.cartHeadroom).toBe(0.5);
+      const cart = RequestContext.fromPartial({ cartValueMinor: 5000, currency: 'EUR' });
+      let n = 0;
+      const ask = (context?: RequestContext) =>
+        other.getOffers({ userId: `u-cart-${++n}`, campaignIds: [c.campaignId], context });
+      const shown: Awaited<ReturnType<typeof ask>>[] = [];
+      // The fresh replica leases its budget in steps: ask until two offers are out.
+      await expectEventually(
+        async () => {
+          const a = await ask(cart);
+          if (a.slots.length > 0) shown.push(a);
+          expect(shown.length).toBe(2);
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      for (const a of shown) expect(a.slots[0]!.offer?.maxDiscountMinor).toBe(1500);
+      expect((await ask(cart)).slots).toHaveLength(0);
+      expect((await ask()).slots).toHaveLength(0);
+      const held = await expectEventually(
+        async () => {
+          const r = await queryRows<{ reserved_minor: string }>(
+            own.db.client,
+            sql`SELECT reserved_minor FROM decision_candidates WHERE has(${shown.map((a) => a.decisionId)}, decision_id) AND offer_id = ${'ch-20pct'}`,
+          );
+          expect(r).toHaveLength(2);
+          return r.map((x) => Number(x.reserved_minor));
+        },
+        { timeoutMs: 20_000 },
+      );
+      expect(held).toEqual([1500, 1500]);
+    } finally {
+      other.close();
+      await replica.stop();
       await own.db.drop();
     }
   });

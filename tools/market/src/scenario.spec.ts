@@ -53,6 +53,11 @@ describe('scenario files', () => {
     const offers = (json.campaigns as Json[])[0]!.offers as Json[];
     offers[1]!.percentOff = 150;
     expect(refusal(json)).toContain('campaigns[0].offers[1].percentOff');
+    const budget = (defaultJson().campaigns as Json[])[0]!;
+    (budget.budget as Json).cartHeadroom = -0.5;
+    expect(refusal({ ...defaultJson(), campaigns: [budget] })).toContain(
+      'campaigns[0].budget.cartHeadroom',
+    );
   });
 
   it('refuses an unknown (misspelt) field, naming it', () => {

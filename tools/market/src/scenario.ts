@@ -161,6 +161,7 @@ const campaignSchema = z.strictObject({
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "EUR"'),
     totalBudgetMinor: minor.optional(),
     dailyBudgetMinor: minor.optional(),
+    cartHeadroom: z.number().min(0).max(10).optional(),
   }),
   eligibility: z
     .strictObject({

@@ -52,6 +52,18 @@ describe('campaignProblems', () => {
     ).toEqual(['budget.total_budget_minor', 'budget.daily_budget_minor']);
   });
 
+  it('takes a cart headroom of 0..10 and refuses one outside it or not a number', () => {
+    const withHeadroom = (cartHeadroom: number) =>
+      campaign({
+        budget: { currency: 'EUR', totalBudgetMinor: 100_000, dailyBudgetMinor: 0, cartHeadroom },
+      });
+    expect(campaignProblems(withHeadroom(0))).toEqual([]);
+    expect(campaignProblems(withHeadroom(0.5))).toEqual([]);
+    expect(campaignProblems(withHeadroom(10))).toEqual([]);
+    for (const bad of [-0.1, 10.5, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(fields(withHeadroom(bad))).toEqual(['budget.cart_headroom']);
+  });
+
   it('refuses a schedule or flash sale that ends before it starts', () => {
     const start = new Date('2026-02-01T00:00:00Z');
     const end = new Date('2026-01-01T00:00:00Z');

@@ -229,6 +229,11 @@ export function campaignProblems(c: Campaign): CampaignProblem[] {
     if (b.totalBudgetMinor > 0 && b.dailyBudgetMinor > b.totalBudgetMinor)
       p.add('budget.daily_budget_minor', 'must not exceed total_budget_minor');
     budgeted = b.totalBudgetMinor > 0 || b.dailyBudgetMinor > 0;
+    if (
+      b.cartHeadroom !== undefined &&
+      !(Number.isFinite(b.cartHeadroom) && b.cartHeadroom >= 0 && b.cartHeadroom <= 10)
+    )
+      p.add('budget.cart_headroom', 'must be a number in 0..10 (unset = hold max_discount_minor)');
   }
 
   const e = c.eligibility;

@@ -515,7 +515,12 @@ export class OfferDecisionService {
         rank: s.rank,
         offerId: a.cand.offer.offerId,
         campaignId: c.campaignId,
-        offer: { ...a.cand.offer, campaignId: c.campaignId, currency: c.budget?.currency ?? '' },
+        offer: {
+          ...a.cand.offer,
+          campaignId: c.campaignId,
+          currency: c.budget?.currency ?? '',
+          maxDiscountMinor: a.econ.servedMaxDiscountMinor ?? a.cand.offer.maxDiscountMinor,
+        },
         expiresAt: new Date(this.expiry(a, decidedAt, activationDeadline)),
         expectedValueMinor: s.value,
         propensity: s.propensity,
@@ -626,6 +631,7 @@ export class OfferDecisionService {
       user,
       candValues,
       req.context?.cartValueMinor ?? 0,
+      req.context?.currency ?? '',
     );
     const key = campaignKey(c.shopId, c.campaignId);
     const budgeted = isBudgeted(c);
@@ -636,7 +642,8 @@ export class OfferDecisionService {
       if (econ.worstCaseCostMinor === undefined)
         return { reason: DecisionReason.DECISION_REASON_BUDGET_PACED };
       const available = this.d.ledger.ledger.availableBudget(key, day);
-      if (available < 2 * econ.worstCaseCostMinor) this.d.ledger.top(cand.entry, nowMs);
+      if (available < 2 * econ.worstCaseCostMinor)
+        this.d.ledger.top(cand.entry, nowMs, econ.worstCaseCostMinor);
       if (available < econ.worstCaseCostMinor)
         return { reason: DecisionReason.DECISION_REASON_BUDGET_PACED };
     }

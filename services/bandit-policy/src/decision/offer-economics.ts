@@ -5,6 +5,7 @@ import {
   type Offer,
 } from '@offerstream/contracts';
 import type { FeatureSpec } from '@offerstream/features';
+import { isBudgeted } from '../ledger/ledger.service';
 
 /**
  * Money facts of showing one offer to one user, from the feature vectors (all in minor
@@ -23,6 +24,11 @@ export interface OfferEconomics {
    * cannot be bounded (then a budgeted campaign cannot show the offer).
    */
   readonly worstCaseCostMinor: number | undefined;
+  /**
+   * The max_discount_minor the offer is served with when its hold follows the cart
+   * (Budget.cart_headroom): below the offer's own cap; undefined = served as written.
+   */
+  readonly servedMaxDiscountMinor: number | undefined;
   /** The item's regular unit price when known (flash sales). */
   readonly itemPriceMinor: number | undefined;
 }
@@ -74,6 +80,7 @@ export function economics(
   user: ArrayLike<number> | undefined,
   cand: ArrayLike<number> | undefined,
   cartValueMinor: number,
+  cartCurrency = '',
 ): OfferEconomics {
   const itemPrice =
     reader.cand(cand, 'priceKnown') > 0
@@ -108,14 +115,35 @@ export function economics(
     cost = Math.min(cost, offer.maxDiscountMinor);
     if (worst !== undefined) worst = Math.min(worst, offer.maxDiscountMinor);
   }
-  void campaign;
+  const cartCap = cartCapMinor(campaign, offer, cartValueMinor, cartCurrency);
+  const servedCap = cartCap !== undefined && worst !== undefined && cartCap < worst;
   return {
     basketMinor: basket,
     marginMinor: basket * marginRate,
     redemptionCostMinor: cost,
-    worstCaseCostMinor: worst === undefined ? undefined : Math.ceil(worst),
+    worstCaseCostMinor: worst === undefined ? undefined : Math.ceil(servedCap ? cartCap : worst),
+    servedMaxDiscountMinor: servedCap ? cartCap : undefined,
     itemPriceMinor: itemPrice,
   };
+}
+
+/**
+ * The discount cap a percentage offer of a budgeted campaign is served with on this cart
+ * (Budget.cart_headroom): ceil(percent × cart × (1 + headroom)); undefined when the campaign
+ * sets no headroom, is not budgeted, the offer is not a percentage, or the cart is unknown or
+ * in another currency than the campaign's.
+ */
+export function cartCapMinor(
+  campaign: Campaign,
+  offer: Offer,
+  cartValueMinor: number,
+  cartCurrency: string,
+): number | undefined {
+  const headroom = campaign.budget?.cartHeadroom;
+  if (headroom === undefined || !isBudgeted(campaign) || offer.percentOff === undefined)
+    return undefined;
+  if (!(cartValueMinor > 0) || cartCurrency !== campaign.budget?.currency) return undefined;
+  return Math.max(1, Math.ceil((offer.percentOff / 100) * cartValueMinor * (1 + headroom)));
 }
 
 export type Objective = 'incremental_profit' | 'conversions' | 'revenue';

@@ -65,10 +65,12 @@ export class LedgerService {
   }
 
   /**
-   * Asks for more budget/stock for a campaign when this replica's headroom is low.
+   * Asks for more budget/stock for a campaign when this replica's headroom is low: below
+   * half its last lease, the minimum lease, or `needMinor` (what a decision wants to hold:
+   * a lease always covers it, else a hold larger than a share of the budget never fits).
    * Returns without waiting for the grant (decisions go on with what is leased).
    */
-  top(entry: CatalogEntry, nowMs: number): void {
+  top(entry: CatalogEntry, nowMs: number, needMinor = 0): void {
     const c = entry.campaign;
     const key = campaignKey(c.shopId, c.campaignId);
     const day = budgetDay(c, nowMs);
@@ -79,11 +81,19 @@ export class LedgerService {
     if (isBudgeted(c)) {
       const have = this.ledger.availableBudget(key, day);
       const ungranted = this.ledger.ungranted(key, caps, day);
-      const low = Math.max(this.settings.leaseMinMinor, (this.lastLease.get(acct) ?? 0) / 2);
+      const low = Math.max(
+        this.settings.leaseMinMinor,
+        (this.lastLease.get(acct) ?? 0) / 2,
+        needMinor,
+      );
       if (have < low && ungranted > 0)
         budget = Math.min(
           ungranted,
-          Math.max(this.settings.leaseMinMinor, Math.ceil(ungranted * this.settings.leaseShare)),
+          Math.max(
+            this.settings.leaseMinMinor,
+            Math.ceil(ungranted * this.settings.leaseShare),
+            needMinor - have,
+          ),
         );
     }
     const stock: Record<string, number> = {};

@@ -14,6 +14,10 @@ describe('the live equivalent of a scenario', () => {
     expect(scenario.users.count).toBe(1000);
     expect(c.budget!.totalBudgetMinor).toBe(250_000);
     expect(c.budget!.dailyBudgetMinor).toBe(0);
+    // The file's cart headroom reaches the campaign bandit-policy serves.
+    expect(c.budget!.cartHeadroom).toBe(0.5);
+    const warp = new TimeWarp(scenario.epochMs, 1_000_000, 1800);
+    expect(liveCampaigns(scenario, warp)[0]!.budget!.cartHeadroom).toBe(0.5);
     expect(c.frequencyCap!.maxImpressionsPerUserPerDay).toBe(0);
     expect(c.frequencyCap!.maxImpressionsPerUserLifetime).toBe(6);
     expect(notes.join(' ')).toMatch(/daily budget/);
