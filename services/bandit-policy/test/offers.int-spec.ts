@@ -63,6 +63,35 @@ const grpcError = async (p: Promise<unknown>): Promise<ServiceError> => {
   throw new Error('expected the call to fail');
 };
 
+/**
+ * Runs `body` against a replica of its own, on its own topics and database, then stops it:
+ * the file's other replica would otherwise see the body's campaigns too, and could lease
+ * their small budgets first (its housekeeping tops up every campaign it serves), leaving
+ * this replica nothing to show until shutdown.
+ */
+async function withOwnReplica(
+  settings: Record<string, string>,
+  body: (c: ReturnType<typeof banditClients>, db: Db) => Promise<void>,
+): Promise<void> {
+  const own = await isolatedBanditEnv();
+  const replica = await startBandit({
+    ...own.common,
+    FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
+    SCORING_SERVICE_ADDR: 'none',
+    BANDIT_LEASE_MIN_MINOR: '500',
+    ...settings,
+  });
+  await waitReady(replica);
+  const c = banditClients(replica.grpcPort);
+  try {
+    await body(c, own.db);
+  } finally {
+    c.close();
+    await replica.stop();
+    await own.db.drop();
+  }
+}
+
 describe('GetOffers', () => {
   it('answers with an offer, its propensity and a decision id that lands in ClickHouse', async () => {
     const c = await client.create(
@@ -144,76 +173,51 @@ describe('GetOffers', () => {
   });
 
   it('holds budget only while a shown offer can be redeemed, then gives back what was not redeemed', async () => {
-    // Its own topics and database: the file's other replica would otherwise see this
-    // campaign too, and could lease its whole one-offer budget first (its housekeeping tops
-    // up every campaign it serves), leaving this replica nothing to show until shutdown.
-    const own = await isolatedBanditEnv();
-    const short = await startBandit({
-      ...own.common,
-      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
-      SCORING_SERVICE_ADDR: 'none',
-      BANDIT_OFFER_TTL_MS: '1500',
-      BANDIT_REDEEM_GRACE_MS: '500',
-      BANDIT_LEASE_MIN_MINOR: '500',
-    });
-    await waitReady(short);
-    const other = banditClients(short.grpcPort);
-    try {
-      // Room for exactly one shown offer at a time.
-      const c = await other.create(
-        activeCampaign({
-          name: 'ttl',
-          budget: { currency: 'EUR', totalBudgetMinor: 500, dailyBudgetMinor: 0 },
-          offers: [amountOff('ttl-500', 500)],
-          policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
-        }),
-      );
-      const first = await expectEventually(
-        async () => {
-          const a = await other.getOffers({ userId: 'u-ttl-1', campaignIds: [c.campaignId] });
-          expect(a.slots).toHaveLength(1);
-          return a;
-        },
-        // The fresh replica's first budget lease: more than 10 s once, on a loaded CI box.
-        { timeoutMs: 30_000 },
-      );
-      expect(first.slots[0]!.expiresAt!.getTime() - first.servedAt!.getTime()).toBeLessThanOrEqual(
-        1500,
-      );
-      expect(
-        (await other.getOffers({ userId: 'u-ttl-2', campaignIds: [c.campaignId] })).slots,
-      ).toHaveLength(0);
-      // Not redeemed: once it expired, its budget serves the next user.
-      await expectEventually(
-        async () =>
-          expect(
-            (await other.getOffers({ userId: 'u-ttl-3', campaignIds: [c.campaignId] })).slots,
-          ).toHaveLength(1),
-        { timeoutMs: 15_000, intervalMs: 300 },
-      );
-    } finally {
-      other.close();
-      await short.stop();
-      await own.db.drop();
-    }
+    await withOwnReplica(
+      { BANDIT_OFFER_TTL_MS: '1500', BANDIT_REDEEM_GRACE_MS: '500' },
+      async (other) => {
+        // Room for exactly one shown offer at a time.
+        const c = await other.create(
+          activeCampaign({
+            name: 'ttl',
+            budget: { currency: 'EUR', totalBudgetMinor: 500, dailyBudgetMinor: 0 },
+            offers: [amountOff('ttl-500', 500)],
+            policy: { type: PolicyType.POLICY_TYPE_FIXED_RULE, params: {} },
+          }),
+        );
+        const first = await expectEventually(
+          async () => {
+            const a = await other.getOffers({ userId: 'u-ttl-1', campaignIds: [c.campaignId] });
+            expect(a.slots).toHaveLength(1);
+            return a;
+          },
+          // The fresh replica's first budget lease: more than 10 s once, on a loaded CI box.
+          { timeoutMs: 30_000 },
+        );
+        expect(
+          first.slots[0]!.expiresAt!.getTime() - first.servedAt!.getTime(),
+        ).toBeLessThanOrEqual(1500);
+        expect(
+          (await other.getOffers({ userId: 'u-ttl-2', campaignIds: [c.campaignId] })).slots,
+        ).toHaveLength(0);
+        // Not redeemed: once it expired, its budget serves the next user.
+        await expectEventually(
+          async () =>
+            expect(
+              (await other.getOffers({ userId: 'u-ttl-3', campaignIds: [c.campaignId] })).slots,
+            ).toHaveLength(1),
+          { timeoutMs: 15_000, intervalMs: 300 },
+        );
+      },
+    );
   });
 
   it('holds a percentage offer’s discount on the cart, not its cap, when the campaign sets a cart headroom', async () => {
-    // Its own replica and topics (see above). The offer's 40 EUR cap exceeds the 30 EUR
+    // A replica of its own (withOwnReplica). The offer's 40 EUR cap exceeds the 30 EUR
     // budget: without a cart only the cap bounds a redemption and nothing can be shown; on a
     // 50 EUR cart with headroom 0.5 it holds 20 % × 75 EUR = 15 EUR, so two fit and a third
     // does not while both are redeemable.
-    const own = await isolatedBanditEnv();
-    const replica = await startBandit({
-      ...own.common,
-      FEATURE_SERVICE_ADDR: `127.0.0.1:${feature.grpcPort}`,
-      SCORING_SERVICE_ADDR: 'none',
-      BANDIT_OFFER_TTL_MS: '120000',
-      BANDIT_LEASE_MIN_MINOR: '500',
-    });
-    await waitReady(replica);
-    const other = banditClients(replica.grpcPort);
-    try {
+    await withOwnReplica({ BANDIT_OFFER_TTL_MS: '120000' }, async (other, ownDb) => {
       const c = await other.create(
         activeCampaign({
           name: 'cart headroom',
@@ -255,7 +259,7 @@ describe('GetOffers', () => {
       const held = await expectEventually(
         async () => {
           const r = await queryRows<{ reserved_minor: string }>(
-            own.db.client,
+            ownDb.client,
             sql`SELECT reserved_minor FROM decision_candidates WHERE has(${shown.map((a) => a.decisionId)}, decision_id) AND offer_id = ${'ch-20pct'}`,
           );
           expect(r).toHaveLength(2);
@@ -264,11 +268,7 @@ describe('GetOffers', () => {
         { timeoutMs: 20_000 },
       );
       expect(held).toEqual([1500, 1500]);
-    } finally {
-      other.close();
-      await replica.stop();
-      await own.db.drop();
-    }
+    });
   });
 
   it('never oversells a flash sale and respects a frequency cap', async () => {

@@ -57,6 +57,19 @@ def test_expected_profit_is_bandit_policys_model_value() -> None:
     assert v[0] == pytest.approx(0.4 * 2000 - 0.5 * 600)
 
 
+def test_expected_profit_values_the_uplift_at_its_lower_bound() -> None:
+    # bandit-policy's uplift_lcb: k x sqrt(p0 (1 - p0)) off the uplift; much off a user who
+    # buys anyway (p0 0.6), little off one who rarely does (p0 0.05).
+    sure = expected_profit(
+        np.array([0.8]), np.array([0.6]), np.array([3500.0]), np.array([1000.0]), 0.04
+    )
+    assert sure[0] == pytest.approx((0.2 - 0.04 * np.sqrt(0.24)) * 3500 - 0.8 * 1000)
+    hunter = expected_profit(
+        np.array([0.45]), np.array([0.05]), np.array([3500.0]), np.array([1000.0]), 0.04
+    )
+    assert hunter[0] == pytest.approx((0.4 - 0.04 * np.sqrt(0.0475)) * 3500 - 0.45 * 1000)
+
+
 def test_greedy_score_takes_the_best_valued_offer_or_nothing() -> None:
     truth = {
         "best": TruthRow("persuadable", 1000, {"a": 100.0, "b": 250.0}),

@@ -36,11 +36,16 @@ export const POLICY_PARAMS: Readonly<
   },
   [PolicyType.POLICY_TYPE_LINEAR_THOMPSON]: { v: [1e-6, 1e6], lambda: [1e-6, 1e6] },
   [PolicyType.POLICY_TYPE_LIN_UCB]: { alpha: [0, 1e6], lambda: [1e-6, 1e6] },
-  [PolicyType.POLICY_TYPE_EPSILON_GREEDY]: { epsilon: [0, 1], unscored_fallback: [0, 1] },
+  [PolicyType.POLICY_TYPE_EPSILON_GREEDY]: {
+    epsilon: [0, 1],
+    unscored_fallback: [0, 1],
+    uplift_lcb: [0, 1],
+  },
   [PolicyType.POLICY_TYPE_SQUARE_CB]: {
     gamma: [1e-6, 1e9],
     scale: [1e-9, 1e12],
     unscored_fallback: [0, 1],
+    uplift_lcb: [0, 1],
   },
   // Apprentice mode: serve the rule, run `learner` (a PolicyType number) in its shadow and
   // hand over once it agrees with the rule on `graduate_agreement` of the last

@@ -34,6 +34,7 @@ import type {
   PolicyKind,
   PropensityMethod as Method,
 } from '../policy/policy.types';
+import { configuredParam } from '../policy/campaign-policy';
 import { seededRng } from '../policy/rng';
 import { decideSlate } from '../policy/slate';
 import type { ApprenticeService } from './apprentice.service';
@@ -661,7 +662,7 @@ export class OfferDecisionService {
       campaignId: c.campaignId,
       ruleOrder: cand.index,
       x: policyContext(this.reader, user, candValues, score, econ),
-      modelValue: score ? modelValue(score, econ, objective) : undefined,
+      modelValue: score ? modelValue(score, econ, objective, this.upliftLcb(c)) : undefined,
       marginMinor: econ.marginMinor,
       redemptionCostMinor: econ.redemptionCostMinor,
       expectedCostMinor: expectedCost(score, econ, this.reader, candValues),
@@ -678,6 +679,12 @@ export class OfferDecisionService {
       day,
       budgetPrice: budgeted ? this.d.pacing.price(c) : 0,
     };
+  }
+
+  /** The campaign policy's `uplift_lcb` (0 for policies that do not value model scores). */
+  private upliftLcb(c: Campaign): number {
+    const kind = POLICY_OF[c.policy?.type ?? 0] ?? 'thompson_beta';
+    return configuredParam(kind, c.policy?.params ?? {}, 'uplift_lcb', 0);
   }
 
   /** Seeds the caps of a user from the decision log; false when it could not be read. */

@@ -1,6 +1,6 @@
-import { Campaign, Offer, OfferType } from '@offerstream/contracts';
+import { Campaign, Offer, OfferType, type CandidateScore } from '@offerstream/contracts';
 import { loadFeatureSpec } from '@offerstream/features';
-import { cartCapMinor, economics, FeatureReader } from './offer-economics';
+import { cartCapMinor, economics, FeatureReader, modelValue } from './offer-economics';
 
 const reader = new FeatureReader(loadFeatureSpec());
 
@@ -67,5 +67,48 @@ describe('economics: the budget hold of a percentage offer', () => {
     });
     expect(cartCapMinor(c, amount, 6800, 'EUR')).toBeUndefined();
     expect(econ(c, amount, 6800).worstCaseCostMinor).toBe(500);
+  });
+});
+
+describe('modelValue: the uplift at a lower confidence bound (uplift_lcb)', () => {
+  const score = (pPurchaseNoOffer: number, uplift: number): CandidateScore => ({
+    offerId: 'o1',
+    campaignId: 'c1',
+    pClick: 0,
+    pPurchase: pPurchaseNoOffer + uplift,
+    pPurchaseGivenOffer: pPurchaseNoOffer + uplift,
+    pPurchaseNoOffer,
+    uplift,
+  });
+  const e = econ(campaign({}), percent(10, 2000), 10_000);
+
+  it('is uplift × margin − P(purchase | offer) × cost without it', () => {
+    expect(modelValue(score(0.05, 0.4), e, 'incremental_profit')).toBeCloseTo(
+      0.4 * 3500 - 0.45 * 1000,
+      6,
+    );
+  });
+
+  it('takes k × sqrt(p0 (1 − p0)) off the uplift: much from a user who buys anyway, little from one who rarely does', () => {
+    // A user who buys anyway (p0 0.6) with a small estimated lift: worth showing at k = 0,
+    // not once the lift must stand out from the error of a rate near one half.
+    const sure = score(0.6, 0.25);
+    expect(modelValue(sure, e, 'incremental_profit')).toBeGreaterThan(0);
+    expect(modelValue(sure, e, 'incremental_profit', 0.04)).toBeCloseTo(
+      (0.25 - 0.04 * Math.sqrt(0.24)) * 3500 - 0.85 * 1000,
+      6,
+    );
+    // A deal hunter (p0 0.05) keeps almost all of a large lift.
+    const hunter = score(0.05, 0.4);
+    const drop =
+      modelValue(hunter, e, 'incremental_profit') -
+      modelValue(hunter, e, 'incremental_profit', 0.04);
+    expect(drop).toBeCloseTo(0.04 * Math.sqrt(0.05 * 0.95) * 3500, 6);
+    expect(modelValue(sure, e, 'incremental_profit', 0.04)).toBeLessThan(0);
+    expect(modelValue(sure, e, 'conversions', 0.04)).toBeCloseTo(0.25 - 0.04 * Math.sqrt(0.24), 9);
+    // A model's own value head is lowered by the same amount of margin.
+    expect(
+      modelValue({ ...sure, expectedIncrementalProfitMinor: 100 }, e, 'incremental_profit', 0.04),
+    ).toBeCloseTo(100 - 0.04 * Math.sqrt(0.24) * 3500, 6);
   });
 });

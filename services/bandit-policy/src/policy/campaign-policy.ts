@@ -16,8 +16,8 @@ export const POLICY_DEFAULTS: Readonly<Record<PolicyKind, Readonly<Record<string
     thompson_beta: Object.freeze({ prior_alpha: 1, prior_beta: 1, prior_strength: 10 }),
     linear_thompson: Object.freeze({ v: 1, lambda: 1 }),
     lin_ucb: Object.freeze({ alpha: 1, lambda: 1 }),
-    epsilon_greedy: Object.freeze({ epsilon: 0.05, unscored_fallback: 1 }),
-    square_cb: Object.freeze({ gamma: 100, unscored_fallback: 1 }),
+    epsilon_greedy: Object.freeze({ epsilon: 0.05, unscored_fallback: 1, uplift_lcb: 0.04 }),
+    square_cb: Object.freeze({ gamma: 100, unscored_fallback: 1, uplift_lcb: 0.04 }),
     fixed_rule: Object.freeze({}),
   });
 
@@ -33,6 +33,21 @@ export function policyParam(campaign: CampaignArms, name: string): number {
     );
   }
   return fallback;
+}
+
+/**
+ * A hyper-parameter of a campaign's policy read from its configuration (`params`, else the
+ * default), or `absent` when the policy has no such parameter.
+ */
+export function configuredParam(
+  policy: PolicyKind,
+  params: Readonly<Record<string, number>>,
+  name: string,
+  absent: number,
+): number {
+  const given = params[name];
+  if (given !== undefined && Number.isFinite(given)) return given;
+  return POLICY_DEFAULTS[policy][name] ?? absent;
 }
 
 /**

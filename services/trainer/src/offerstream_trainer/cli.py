@@ -103,6 +103,13 @@ def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
         help="value only decisions this many simulated hours after the arm's first (warm-up)",
     )
     lab.add_argument("--seed", type=int, default=7, help="forest seed (default 7, as train)")
+    lab.add_argument(
+        "--uplift-lcb",
+        type=float,
+        default=0.04,
+        help="value uplifts at uplift - k x sqrt(p0 (1 - p0)), as the policy's uplift_lcb"
+        " (default 0.04, bandit-policy's default; 0 = the estimate as it is)",
+    )
     lab.add_argument("--threads", type=int, default=2, help="LightGBM threads (default 2)")
     lab.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
     lab.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
@@ -485,7 +492,16 @@ def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
         results = [("served", greedy_score(served, truth, since))]
         for name, cfg in configs:
             started = time.perf_counter()
-            values = fit_and_value(train, cands, econ, cfg, names, args.seed, args.threads)
+            values = fit_and_value(
+                train,
+                cands,
+                econ,
+                cfg,
+                names,
+                args.seed,
+                args.threads,
+                uplift_lcb=args.uplift_lcb,
+            )
             results.append((name, greedy_score(values, truth, since)))
             log(f"{name}: fitted and valued in {time.perf_counter() - started:.1f} s")
     except (

@@ -74,10 +74,18 @@ def read_truth(lines: Iterable[str], arm: str = MODEL_ARM) -> dict[str, TruthRow
 
 
 def expected_profit(
-    p_offer: np.ndarray, p_none: np.ndarray, margin: np.ndarray, cost: np.ndarray
+    p_offer: np.ndarray,
+    p_none: np.ndarray,
+    margin: np.ndarray,
+    cost: np.ndarray,
+    uplift_lcb: float = 0.0,
 ) -> np.ndarray:
-    """bandit-policy's modelValue for incremental profit: uplift x margin - P(offer) x cost."""
-    return (p_offer - p_none) * margin - p_offer * cost
+    """bandit-policy's modelValue for incremental profit: uplift x margin - P(offer) x cost,
+    the uplift at its lower bound uplift - uplift_lcb x sqrt(p0 (1 - p0)) (the policy's
+    `uplift_lcb`)."""
+    p0 = np.clip(p_none, 0.0, 1.0)
+    uplift = p_offer - p_none - uplift_lcb * np.sqrt(p0 * (1.0 - p0))
+    return uplift * margin - p_offer * cost
 
 
 @dataclass
@@ -184,6 +192,7 @@ def fit_and_value(
     seed: int,
     threads: int,
     model: ModelConfig | None = None,
+    uplift_lcb: float = 0.0,
 ) -> dict[str, list[tuple[str, float]]]:
     """Fits the forest on `train` as train_model does and values every candidate row whose
     (decision, offer) has logged economics (margin, redemption cost)."""
@@ -218,7 +227,7 @@ def fit_and_value(
     known = [i for i, k in enumerate(keys) if k in economics]
     margin = np.array([economics[keys[i]][0] for i in known])
     cost = np.array([economics[keys[i]][1] for i in known])
-    value = expected_profit(p1[known], p0[known], margin, cost)
+    value = expected_profit(p1[known], p0[known], margin, cost, uplift_lcb)
     out: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for i, v in zip(known, value, strict=True):
         out[keys[i][0]].append((keys[i][1], float(v)))
