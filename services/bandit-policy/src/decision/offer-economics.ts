@@ -165,9 +165,6 @@ export function objectiveOf(c: Campaign): Objective {
  * The model's expected incremental value of showing the offer, in the objective's unit:
  * profit = uplift × margin − P(purchase | offer) × redemption cost (a purchase with the
  * offer redeems it); conversions = uplift; revenue = uplift × basket − P(purchase|offer) × cost.
- */
-/**
- * What the model's scores say showing the offer is worth, by the campaign's objective.
  *
  * `upliftLcb` (the policy's `uplift_lcb`, k) values the uplift at a lower confidence bound,
  * uplift − k × sqrt(p0 × (1 − p0)) with p0 = P(purchase | no offer): the error of a learned
