@@ -21,18 +21,27 @@ export const POLICY_DEFAULTS: Readonly<Record<PolicyKind, Readonly<Record<string
     fixed_rule: Object.freeze({}),
   });
 
+/** A parameter as configured (when finite), else the policy's default; undefined when it has none. */
+function paramOf(
+  policy: PolicyKind,
+  params: Readonly<Record<string, number>>,
+  name: string,
+): number | undefined {
+  const given = params[name];
+  if (given !== undefined && Number.isFinite(given)) return given;
+  return POLICY_DEFAULTS[policy][name];
+}
+
 /** A hyper-parameter of the campaign, or its documented default when absent or not finite. */
 export function policyParam(campaign: CampaignArms, name: string): number {
-  const given = campaign.params[name];
-  if (given !== undefined && Number.isFinite(given)) return given;
-  const fallback = POLICY_DEFAULTS[campaign.policy][name];
-  if (fallback === undefined) {
+  const value = paramOf(campaign.policy, campaign.params, name);
+  if (value === undefined) {
     throw new PolicyException(
       PolicyErrorCode.INVALID_ARGUMENT,
       `${campaign.policy} has no parameter ${name} (campaign ${campaign.campaignId})`,
     );
   }
-  return fallback;
+  return value;
 }
 
 /**
@@ -45,9 +54,7 @@ export function configuredParam(
   name: string,
   absent: number,
 ): number {
-  const given = params[name];
-  if (given !== undefined && Number.isFinite(given)) return given;
-  return POLICY_DEFAULTS[policy][name] ?? absent;
+  return paramOf(policy, params, name) ?? absent;
 }
 
 /**
