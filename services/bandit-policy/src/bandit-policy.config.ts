@@ -133,6 +133,12 @@ export const banditPolicyVars = {
     min: 0,
     max: 3_600_000,
   }),
+  BANDIT_SETTLE_INTERVAL_MS: env.int({
+    doc: 'How often reservations past their expiry plus BANDIT_REDEEM_GRACE_MS are settled from their stored redemptions (the budget an unredeemed offer held goes back to the lease then; a reservation waits up to this long past its grace)',
+    default: '1000',
+    min: 50,
+    max: 60000,
+  }),
   BANDIT_SETTLE_GRACE_MS: env.int({
     doc: 'How long past its expiry a reservation whose redemptions cannot be read (ClickHouse away) is kept before it is released anyway',
     default: '3600000',

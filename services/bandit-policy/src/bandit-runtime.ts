@@ -282,6 +282,13 @@ export class BanditRuntime {
     retry('rewards', () => this.rewards.start(Date.now()));
     retry('activations', () => this.activations.start());
     this.every(1000, () => this.housekeeping());
+    // Its own clock: each tick a reservation waits past its grace holds budget that a
+    // decision may be refused for (in the demo a second is half a simulated hour).
+    this.every(this.cfg.BANDIT_SETTLE_INTERVAL_MS, () =>
+      this.settleExpired(Date.now()).catch((err: unknown) =>
+        this.logger.warn({ err }, 'expired reservations not settled yet; retrying'),
+      ),
+    );
     // In compressed time (the demo, S ≈ 2000) a second is half a simulated hour of spend.
     this.every(250, () => this.pacing.tick(this.catalog.all(), Date.now()));
     if (this.cfg.BANDIT_DECISION_SINK) {
@@ -302,7 +309,7 @@ export class BanditRuntime {
     this.timers.push(t);
   }
 
-  /** Leases topped up, pacing observed, overdue reservations released. */
+  /** Leases topped up, pacing observed, lapsed deferred decisions released. */
   private housekeeping(): void {
     const now = Date.now();
     const entries = this.catalog.all();
@@ -315,9 +322,6 @@ export class BanditRuntime {
           this.pacing.price(e.campaign),
         );
       }
-    void this.settleExpired(now).catch((err: unknown) =>
-      this.logger.warn({ err }, 'expired reservations not settled yet; retrying'),
-    );
     this.deferred.sweep(now, this.cfg.BANDIT_SETTLE_GRACE_MS);
   }
 

@@ -22,7 +22,8 @@ export interface RewardFact {
 
 /**
  * Applies each reward revision once: posteriors learn it, the reservation it closes is
- * settled (spend taken, the rest back to the lease), pacing counts the spend.
+ * settled (spend taken, the rest back to the lease) or, when its redemption period already
+ * closed it, charged what that close missed; pacing counts the spend.
  */
 export class RewardLearner {
   constructor(
@@ -49,7 +50,8 @@ export class RewardLearner {
     const key = campaignKey(r.shopId, r.campaignId);
     const reservationId = `${r.decisionId}/${r.offerId}`;
     const c = this.catalog.get(r.shopId, r.campaignId)?.campaign;
-    this.ledger.ledger.settle(reservationId, r.discountCostMinor, r.redeemed ? 1 : 0);
+    if (!this.ledger.ledger.settle(reservationId, r.discountCostMinor, r.redeemed ? 1 : 0))
+      this.ledger.ledger.chargeLate(reservationId, r.discountCostMinor);
     this.ledger.ledger.recordSettled(key, r.discountCostMinor);
     this.pacing.onReward(
       reservationId,

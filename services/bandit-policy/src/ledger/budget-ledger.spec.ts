@@ -1,5 +1,5 @@
 import { LedgerEntryType, type LedgerEntry } from '@offerstream/contracts';
-import { BudgetLedger } from './budget-ledger';
+import { BudgetLedger, CLOSED_MEMORY } from './budget-ledger';
 
 const KEY = '["shop","cmp"]';
 
@@ -96,6 +96,33 @@ describe('BudgetLedger', () => {
     a.settle(r.id, 25, 0);
     expect(a.availableBudget(KEY, '')).toBe(75);
     expect(a.figures(KEY, '').mySpent).toBe(25);
+  });
+
+  it('charges a redemption that comes after the close at expiry, once, and never refunds', () => {
+    const { append, replicas } = makeReplicas(['a']);
+    append(request('a', 'a/1', 100));
+    const a = replicas.get('a')!;
+    const late = reservation(60);
+    const known = reservation(20);
+    a.reserve(late, true);
+    a.reserve(known, true);
+    // The offers expired: one redemption was stored by then, the other one not yet.
+    a.release(late.id);
+    a.settle(known.id, 15, 0);
+    expect(a.availableBudget(KEY, '')).toBe(85);
+    // Their rewards: the late redemption's 40 is charged now; the other costs what it did.
+    expect(a.chargeLate(late.id, 40)).toBe(40);
+    expect(a.chargeLate(known.id, 15)).toBe(0);
+    expect(a.availableBudget(KEY, '')).toBe(45);
+    // A revision for more charges the difference; one for less gives nothing back.
+    expect(a.chargeLate(late.id, 45)).toBe(5);
+    expect(a.chargeLate(late.id, 10)).toBe(0);
+    expect(a.figures(KEY, '').mySpent).toBe(60);
+    // What this replica never held, and what it forgot, is not charged.
+    expect(a.chargeLate('other/o1', 30)).toBe(0);
+    a.expired(late.expiresAtMs + CLOSED_MEMORY.ms + 1);
+    expect(a.chargeLate(late.id, 90)).toBe(0);
+    expect(a.availableBudget(KEY, '')).toBe(40);
   });
 
   it('never oversells flash-sale stock across replicas', () => {

@@ -56,6 +56,21 @@ interface Account {
 /** A reservation with the account its stock came from (stock leases are not per day). */
 type Held = Reservation & { readonly stockDay: string };
 
+/** A budgeted reservation after it was settled: what its close charged, for late rewards. */
+interface Closed {
+  readonly campaignKey: string;
+  readonly day: string;
+  readonly expiresAtMs: number;
+  charged: number;
+}
+
+/**
+ * How long and how many closed reservations are remembered for a late reward (chargeLate):
+ * a reward comes an attribution window after its decision, and the service's windows are
+ * hours to days.
+ */
+export const CLOSED_MEMORY = { ms: 7 * 86_400_000, entries: 500_000 } as const;
+
 const acctKey = (campaignKey: string, day: string) => `${campaignKey}\u0000${day}`;
 
 function newAccount(): Account {
@@ -89,6 +104,7 @@ export class BudgetLedger {
   private readonly leases = new Map<string, Lease>();
   private readonly accounts = new Map<string, Account>();
   private readonly reservations = new Map<string, Held>();
+  private readonly closed = new Map<string, Closed>();
   private readonly granted = new Map<string, (budget: number) => void>();
 
   constructor(readonly holder: string) {}
@@ -254,7 +270,18 @@ export class BudgetLedger {
     this.reservations.delete(reservationId);
     const a = this.account(r.campaignKey, r.day);
     a.reserved -= r.costMinor;
-    if (r.costMinor > 0 || actualCostMinor > 0) a.spent += Math.max(0, actualCostMinor);
+    if (r.costMinor > 0 || actualCostMinor > 0) {
+      const charged = Math.max(0, actualCostMinor);
+      a.spent += charged;
+      this.closed.set(reservationId, {
+        campaignKey: r.campaignKey,
+        day: r.day,
+        expiresAtMs: r.expiresAtMs,
+        charged,
+      });
+      if (this.closed.size > CLOSED_MEMORY.entries)
+        this.closed.delete(this.closed.keys().next().value!);
+    }
     if (r.stockUnits > 0) {
       const s = this.account(r.campaignKey, r.stockDay);
       add(s.stockReserved, r.offerId, -r.stockUnits);
@@ -268,8 +295,29 @@ export class BudgetLedger {
     return this.settle(reservationId, 0, 0);
   }
 
-  /** Reservations whose expiry passed before `nowMs`. */
+  /**
+   * A final cost for a reservation already settled: what its close did not charge is
+   * charged now (the difference, never a refund), and 0 when nothing was missing or the
+   * reservation is not one this replica closed. The close at expiry reads the redemptions
+   * stored by then; one stored after the grace (ingest or ClickHouse late) reaches the
+   * ledger this way, with its reward, instead of leaving its cost to be leased again.
+   */
+  chargeLate(reservationId: string, finalCostMinor: number): number {
+    const c = this.closed.get(reservationId);
+    if (!c) return 0;
+    const missing = Math.max(0, finalCostMinor) - c.charged;
+    if (!(missing > 0)) return 0;
+    this.account(c.campaignKey, c.day).spent += missing;
+    c.charged += missing;
+    return missing;
+  }
+
+  /** Reservations whose expiry passed before `nowMs` (and closed ones past their memory). */
   expired(nowMs: number): Reservation[] {
+    for (const [id, c] of this.closed) {
+      if (c.expiresAtMs + CLOSED_MEMORY.ms >= nowMs) break;
+      this.closed.delete(id);
+    }
     const out: Reservation[] = [];
     for (const r of this.reservations.values()) if (r.expiresAtMs < nowMs) out.push(r);
     return out;
