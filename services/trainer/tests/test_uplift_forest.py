@@ -203,6 +203,20 @@ def test_purchase_never_falls_with_a_deeper_offer_when_monotone() -> None:
     assert rising[:, 0].mean() > 0.4
 
 
+def test_the_forest_grows_with_its_rows_up_to_its_cap() -> None:
+    cfg = ForestConfig(trees=10, trees_per_1000_rows=20, max_trees=50, leaves=7, seeds=1)
+    assert [cfg.trees_for(n) for n in (0, 400, 1000, 1990, 5000)] == [10, 10, 20, 40, 50]
+    assert ForestConfig(trees=10, trees_per_1000_rows=0).trees_for(10**6) == 10
+    assert ForestConfig(trees=500, max_trees=50).trees_for(10**6) == 500
+    d = planted(1500, 5)
+    seq = np.zeros((1500, 4), np.int64)
+    f = fit_uplift_forest(
+        d["user"], seq, d["cand"], d["treated"], d["purchased"], cfg, None, seed=1
+    )
+    assert f is not None
+    assert [b.num_trees() for b in f.boosters] == [30]
+
+
 def test_no_forest_without_both_arms_or_both_outcomes() -> None:
     d = planted(500, 4)
     for treated, purchased in (
@@ -231,6 +245,10 @@ def test_bad_forest_and_learner_settings_are_refused() -> None:
         ForestConfig(categories=-1)
     with pytest.raises(ValueError, match="events"):
         ForestConfig(events=0)
+    with pytest.raises(ValueError, match="trees_per_1000_rows"):
+        ForestConfig(trees_per_1000_rows=-1)
+    with pytest.raises(ValueError, match="max_trees"):
+        ForestConfig(max_trees=0)
     with pytest.raises(ValueError, match="uplift_learner"):
         ModelConfig(uplift_learner="magic")
     assert ModelConfig(forest={"trees": 9}).forest == ForestConfig(trees=9)  # type: ignore[arg-type]
