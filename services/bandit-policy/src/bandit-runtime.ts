@@ -335,6 +335,7 @@ export class BanditRuntime {
     if (this.settling) return;
     this.settling = true;
     try {
+      this.ledger.ledger.forgetClosed(now);
       const expired = this.ledger.ledger.expired(now).slice(0, 2000);
       const byShop = new Map<string, typeof expired>();
       for (const r of expired) {

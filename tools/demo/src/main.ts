@@ -224,6 +224,13 @@ const OFFER_VALIDITY_SIM_MS = HOUR_MS;
  */
 const REDEEM_GRACE_MS = 500;
 
+/**
+ * How often bandit-policy settles expired reservations in the demo (BANDIT_SETTLE_INTERVAL_MS):
+ * its default, every second, added half a second (17 simulated minutes) to every hold on
+ * average; a quarter second adds a quarter of that.
+ */
+const SETTLE_INTERVAL_MS = 250;
+
 /** OFFER_VALIDITY_SIM_MS on the real clock at compression S (at least the service's 1 s). */
 function offerTtlMs(speedup: number): number {
   return Math.max(1000, Math.round(OFFER_VALIDITY_SIM_MS / speedup));
@@ -299,9 +306,7 @@ async function main(): Promise<number> {
     // the rest of the budget (a fifth of phase 2's decisions found no budget to lease while
     // 56 % of it went unspent, run 20261202170141).
     BANDIT_REDEEM_GRACE_MS: String(REDEEM_GRACE_MS),
-    // Settling every second added half a second (17 simulated minutes) to every hold on
-    // average; a quarter second adds a quarter of that.
-    BANDIT_SETTLE_INTERVAL_MS: '250',
+    BANDIT_SETTLE_INTERVAL_MS: String(SETTLE_INTERVAL_MS),
     // A cart-page offer is valid for an hour of the shop's (simulated) time, as a checkout
     // promotion is; its budget is held that long. The default, 30 minutes of real time, is
     // capped by the compressed attribution window (6 simulated hours): the offer stayed
@@ -453,7 +458,7 @@ async function main(): Promise<number> {
     const notes: string[] = [
       `in-process arms: phase 1’s runner (${offline.map((a) => a.name).join(', ')}) on the same scenario, seed and start`,
       'bandit-policy runs as one replica with BANDIT_LEASE_SHARE=0.5; until phase 2 the scorer has no model of this run, so phase 1’s answers say degraded (scoring_unavailable): Thompson sampling does not use scores',
-      `a shown offer is redeemable for ${OFFER_VALIDITY_SIM_MS / HOUR_MS} simulated hour (BANDIT_OFFER_TTL_MS = ${offerTtlMs(speedup)} ms real) and its budget is held that long plus ${REDEEM_GRACE_MS} ms (BANDIT_REDEEM_GRACE_MS) for its redemption events to be stored, settled every 250 ms`,
+      `a shown offer is redeemable for ${OFFER_VALIDITY_SIM_MS / HOUR_MS} simulated hour (BANDIT_OFFER_TTL_MS = ${offerTtlMs(speedup)} ms real) and its budget is held that long plus ${REDEEM_GRACE_MS} ms (BANDIT_REDEEM_GRACE_MS) for its redemption events to be stored, settled every ${SETTLE_INTERVAL_MS} ms`,
       ...p1.notes,
       ...phase1.map(
         (p) =>

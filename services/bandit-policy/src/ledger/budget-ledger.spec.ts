@@ -120,7 +120,7 @@ describe('BudgetLedger', () => {
     expect(a.figures(KEY, '').mySpent).toBe(60);
     // What this replica never held, and what it forgot, is not charged.
     expect(a.chargeLate('other/o1', 30)).toBe(0);
-    a.expired(late.expiresAtMs + CLOSED_MEMORY.ms + 1);
+    a.forgetClosed(late.expiresAtMs + CLOSED_MEMORY.ms + 1);
     expect(a.chargeLate(late.id, 90)).toBe(0);
     expect(a.availableBudget(KEY, '')).toBe(40);
   });

@@ -312,12 +312,16 @@ export class BudgetLedger {
     return missing;
   }
 
-  /** Reservations whose expiry passed before `nowMs` (and closed ones past their memory). */
-  expired(nowMs: number): Reservation[] {
+  /** Forgets closed reservations past CLOSED_MEMORY.ms (oldest closes first). */
+  forgetClosed(nowMs: number): void {
     for (const [id, c] of this.closed) {
       if (c.expiresAtMs + CLOSED_MEMORY.ms >= nowMs) break;
       this.closed.delete(id);
     }
+  }
+
+  /** Reservations whose expiry passed before `nowMs`. */
+  expired(nowMs: number): Reservation[] {
     const out: Reservation[] = [];
     for (const r of this.reservations.values()) if (r.expiresAtMs < nowMs) out.push(r);
     return out;

@@ -38,9 +38,8 @@ graph scores each distinct user's control row once (Unique), not once per candid
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import lightgbm as lgb
 import numpy as np
@@ -304,7 +303,7 @@ def fit_uplift_forest(
         if cfg.monotone and candidate_names is not None
         else None
     )
-    sized = dataclasses.replace(cfg, trees=cfg.trees_for(len(purchased)))
+    sized = replace(cfg, trees=cfg.trees_for(len(purchased)))
     boosters = fit_forest(
         x, treated, purchased, sized, seed=seed, threads=threads, monotone=monotone
     )
