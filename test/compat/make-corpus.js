@@ -49,6 +49,9 @@ const {
 const {
   redemptionsQueries,
 } = require('../../services/bandit-policy/dist/ledger/redemptions.repository');
+const {
+  trafficQueries,
+} = require('../../services/bandit-policy/dist/learning/traffic-profile.repository');
 const hostile = require('../support/hostile-strings.json');
 
 async function main(out) {
@@ -714,6 +717,11 @@ function banditCases() {
       name: 'ledger: redemptions of expired offers (none redeemed here)',
       sql: redemptionsQueries.of(shop, ['u-b'], [decision.decisionId], served - 1000).text,
       expect: [],
+    },
+    {
+      name: "budget pacing: each shop's decisions by UTC hour of the day",
+      sql: trafficQueries.hourly(served - 3_600_000).text,
+      expect: [{ shop_id: shop, hour: 10, decisions: 1, first_ms: served }],
     },
     {
       name: 'campaign stats: decisions and holdout decisions',

@@ -115,6 +115,18 @@ export const banditPolicyVars = {
     min: -0.5,
     max: 0.5,
   }),
+  BANDIT_TRAFFIC_PROFILE_DAYS: env.int({
+    doc: 'Budget pacing: how many past days of the decision log give each shop its traffic share by hour of the day, which budget plans follow (a daily budget over the local day, a total budget over the schedule); a shop is planned evenly in time until its decisions reach back a whole day (at least 240 of them). 0 = every plan even in time',
+    default: '7',
+    min: 0,
+    max: 60,
+  }),
+  BANDIT_TRAFFIC_PROFILE_REFRESH_MS: env.int({
+    doc: 'How often the shops’ hourly traffic shares are read again from the decision log (BANDIT_TRAFFIC_PROFILE_DAYS)',
+    default: '3600000',
+    min: 10000,
+    max: 86400000,
+  }),
   BANDIT_ACTIVATION_WINDOW_MS: env.int({
     doc: 'How long a deferred decision (defer_activation) waits for its OFFER_IMPRESSION before it lapses and its reservations are released',
     default: '900000',

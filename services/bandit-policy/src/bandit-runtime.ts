@@ -29,6 +29,8 @@ import { PosteriorStore } from './learning/posterior-store.service';
 import { RewardLearner } from './learning/reward-learner.service';
 import { RewardsConsumer } from './learning/rewards.consumer';
 import { RewardsRepository } from './learning/rewards.repository';
+import { trafficShares } from './learning/traffic-profile';
+import { TrafficProfileRepository } from './learning/traffic-profile.repository';
 import { budgetDay, LedgerService } from './ledger/ledger.service';
 import { LedgerRepository } from './ledger/ledger.repository';
 import { RedemptionsRepository } from './ledger/redemptions.repository';
@@ -77,6 +79,7 @@ export class BanditRuntime {
   private attributing = false;
   private settling = false;
   private readonly redemptions: RedemptionsRepository;
+  private readonly traffic: TrafficProfileRepository;
 
   constructor(
     private readonly cfg: BanditPolicyConfig,
@@ -238,6 +241,7 @@ export class BanditRuntime {
     );
     this.statsRepo = new CampaignStatsRepository(ch);
     this.redemptions = new RedemptionsRepository(ch);
+    this.traffic = new TrafficProfileRepository(ch);
     readiness.add({ name: 'campaign-catalog', check: () => Promise.resolve(this.catalogLoaded) });
     readiness.add({ name: 'budget-ledger', check: () => Promise.resolve(this.ledgerLoaded) });
     readiness.add({ name: 'posteriors', check: () => Promise.resolve(this.rewards.ready) });
@@ -291,11 +295,29 @@ export class BanditRuntime {
     );
     // In compressed time (the demo, S ≈ 2000) a second is half a simulated hour of spend.
     this.every(250, () => this.pacing.tick(this.catalog.all(), Date.now()));
+    if (this.cfg.BANDIT_TRAFFIC_PROFILE_DAYS > 0) {
+      void this.refreshTraffic();
+      this.every(this.cfg.BANDIT_TRAFFIC_PROFILE_REFRESH_MS, () => this.refreshTraffic());
+    }
     if (this.cfg.BANDIT_DECISION_SINK) {
       this.sink.start();
       this.every(this.cfg.BANDIT_ATTRIBUTION_INTERVAL_MS, () => this.attribute());
     }
     this.every(60_000, () => this.handBackPastDays());
+  }
+
+  /** The shops' traffic shares by hour of the day, for the plans budget pacing follows. */
+  private async refreshTraffic(): Promise<void> {
+    const now = Date.now();
+    try {
+      const rows = await this.traffic.hourly(now - this.cfg.BANDIT_TRAFFIC_PROFILE_DAYS * DAY_MS);
+      const shares = trafficShares(rows, now);
+      this.pacing.setTrafficShares(shares);
+      this.logger.info({ shops: shares.size }, 'traffic shares for budget plans read');
+    } catch (err: unknown) {
+      // The shares read last (or none: plans even in time) stay until the next refresh.
+      this.logger.warn({ err }, 'traffic shares not read; budget plans keep their shape');
+    }
   }
 
   private every(ms: number, work: () => void | Promise<void>): void {

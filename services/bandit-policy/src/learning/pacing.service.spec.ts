@@ -67,4 +67,33 @@ describe('PacingService', () => {
     sut.tick([entry()], START + 10 * HOUR + 1);
     expect(sut.price({ shopId: 'shop', campaignId: 'c' })).toBeGreaterThan(1);
   });
+
+  it('plans by the shop’s traffic by hour of the day once it has one', () => {
+    // START is midnight UTC; the shop's traffic comes only from 12:00 to 24:00 UTC (apart
+    // from the even share every hour keeps).
+    const evenShare = 0.1;
+    const share = Array.from(
+      { length: 24 },
+      (_, h) => (1 - evenShare) * (h >= 12 ? 1 / 12 : 0) + evenShare / 24,
+    );
+    const at10h = (traffic: boolean) => {
+      const sut = new PacingService();
+      if (traffic) sut.setTrafficShares(new Map([['shop', share]]));
+      // 10 hours in, 500 spent: half the even plan (1 000), but far above the plan by
+      // traffic (≈ 104: ten quiet hours' even share of a budget spread over 4 busy days).
+      sut.onReward('a', KEY, '', 500);
+      sut.tick([entry()], START + 10 * HOUR);
+      return sut.price({ shopId: 'shop', campaignId: 'c' });
+    };
+    expect(at10h(false)).toBe(0);
+    expect(at10h(true)).toBeGreaterThan(1);
+    // Another shop's shape does not move this one's plan.
+    const other = new PacingService();
+    other.setTrafficShares(new Map([['other-shop', share]]));
+    other.onReward('a', KEY, '', 500);
+    other.tick([entry()], START + 10 * HOUR);
+    expect(other.price({ shopId: 'shop', campaignId: 'c' })).toBe(0);
+    expect(other.trafficShare('other-shop')).toBe(share);
+    expect(other.trafficShare('shop')).toBeUndefined();
+  });
 });

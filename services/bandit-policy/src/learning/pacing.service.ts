@@ -44,7 +44,8 @@ const COUNTED_TTL_MS = 24 * 3_600_000;
  * whole cost if redeemed), then more and more their expected cost scaled by how realized
  * costs compared with expected ones on the decisions already counted. The plan spreads the
  * daily budget over the local day (or the total budget over the schedule when it has an
- * end). Each observation moves the campaign's λ.
+ * end) in proportion to the shop's traffic by hour of the day (`setTrafficShares`; evenly
+ * in time for a shop without one). Each observation moves the campaign's λ.
  *
  * Why: fed rewards alone, the pacer saw costs an attribution window late (6 simulated hours
  * in the demo) and the open decisions at the model's expected cost, which ran at 1/1.58 of
@@ -64,6 +65,7 @@ export class PacingService {
   >();
   private readonly spend = new Map<string, Spend>();
   private readonly budgets = new Map<string, number>();
+  private traffic: ReadonlyMap<string, readonly number[]> = new Map();
 
   constructor(options: BudgetPacerOptions = {}) {
     this.pacer = new BudgetPacer(options);
@@ -73,6 +75,19 @@ export class PacingService {
     let s = this.spend.get(key);
     if (!s) this.spend.set(key, (s = { total: 0, byDay: new Map() }));
     return s;
+  }
+
+  /**
+   * The shape plans follow from now on: each shop's traffic share by UTC hour of the day
+   * (24 weights, `trafficShares`). A shop not in the map is planned evenly in time.
+   */
+  setTrafficShares(shares: ReadonlyMap<string, readonly number[]>): void {
+    this.traffic = shares;
+  }
+
+  /** The traffic shape a shop's plans follow; undefined when they are even in time. */
+  trafficShare(shopId: string): readonly number[] | undefined {
+    return this.traffic.get(shopId);
   }
 
   /** Budget pacing's λ of a campaign (0 when it is not paced). */
@@ -164,13 +179,14 @@ export class PacingService {
       const key = campaignKey(c.shopId, c.campaignId);
       const daily = c.budget?.dailyBudgetMinor ?? 0;
       const total = c.budget?.totalBudgetMinor ?? 0;
+      const shape = this.traffic.get(c.shopId);
       let budget = 0;
       let plan = 0;
       let actual = 0;
       if (daily > 0) {
         const t = localTime(c.schedule?.timeZone ?? '', nowMs);
         budget = daily;
-        plan = plannedSpend(daily, t.dayStartMs, t.dayEndMs, nowMs);
+        plan = plannedSpend(daily, t.dayStartMs, t.dayEndMs, nowMs, shape);
         actual = this.settled(key, t.day).day + (pending.get(`${key}\u0000${t.day}`) ?? 0);
       } else if (total > 0 && c.schedule?.startTime && c.schedule.endTime) {
         budget = total;
@@ -179,6 +195,7 @@ export class PacingService {
           c.schedule.startTime.getTime(),
           c.schedule.endTime.getTime(),
           nowMs,
+          shape,
         );
         actual = this.settled(key, '').total + (pending.get(`${key}\u0000`) ?? 0);
       }
