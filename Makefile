@@ -182,6 +182,14 @@ lab: stack-up trainer-venv ## offline lab: the uplift forest (and LAB_VARIANTS o
 	@[ -n "$(LAB_RUN)" ] || { echo "make lab: no demo run to read (run make demo first, or set LAB_RUN)" >&2; exit 2; }
 	$(STACK_ADDRS) $(VENV)/bin/offerstream-trainer lab --demo-run $(LAB_RUN) $(foreach v,$(LAB_VARIANTS),--variant $(v))
 
+# The pacing lab: the same LAB_RUN's model arm replayed under budget pacers with redemption
+# draws; PACING_VARIANTS = "name:key=value,... ..." (PacerRules fields), PACING_SEEDS draws each.
+PACING_SEEDS ?= 24
+.PHONY: pacing-lab
+pacing-lab: stack-up trainer-venv ## pacing lab: a demo run's model arm replayed under bandit-policy's budget pacer (and PACING_VARIANTS of it), PACING_SEEDS redemption draws each: how much of the result is the pacer's and how much luck (LAB_RUN, default the latest run)
+	@[ -n "$(LAB_RUN)" ] || { echo "make pacing-lab: no demo run to read (run make demo first, or set LAB_RUN)" >&2; exit 2; }
+	$(STACK_ADDRS) $(VENV)/bin/offerstream-trainer pacing-lab --demo-run $(LAB_RUN) --seeds $(PACING_SEEDS) $(foreach v,$(PACING_VARIANTS),--variant $(v))
+
 docs: build ## regenerate docs/configuration.md from the config schemas and README's feature list from the spec
 	@$(MAKE) --no-print-directory config-reference > docs/configuration.md
 	@echo "wrote docs/configuration.md"

@@ -7,7 +7,9 @@ evaluates, exports, gates and publishes a model (see `--help`);
 `offerstream-trainer features --request FILE` prints the feature vectors of one request as
 they stood at its as_of_ms (see feature_request.py for the request format);
 `offerstream-trainer lab --demo-run RUN` compares uplift learners offline on one `make demo`
-run's decisions, valued with the market's ground truth (lab.py).
+run's decisions, valued with the market's ground truth (lab.py);
+`offerstream-trainer pacing-lab --demo-run RUN` replays that run's model arm under budget
+pacers with redemption draws (pacing_lab.py).
 
 Exit codes: 0 done; 2 an error (message on stderr); 3 the gate refused to publish.
 """
@@ -84,6 +86,34 @@ def build_parser() -> argparse.ArgumentParser:
             " last, its figures as key=value.",
         )
     )
+    pl = sub.add_parser(
+        "pacing-lab",
+        help="replay a `make demo` run's model arm under budget pacers, with redemption draws",
+        description="Replays the model arm's phase-2 decisions of a demo run in simulated time"
+        " under bandit-policy's budget pacer (and each --variant of its rules), drawing each"
+        " shown offer's redemption --seeds times, and values every choice with the market's"
+        " ground truth (see pacing_lab.py). Prints a table and, last, its figures as"
+        " key=value.",
+    )
+    pl.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
+    pl.add_argument("--root", default=".", help="repository root holding .local (default .)")
+    pl.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="NAME:key=value,... the pacer with these PacerRules fields changed (floor,"
+        " ceiling, ramp_price, max_price, calibration_prior; repeatable)",
+    )
+    pl.add_argument("--seeds", type=int, default=24, help="redemption draws per pacer (24)")
+    pl.add_argument(
+        "--count-lag-minutes",
+        type=float,
+        default=81.0,
+        help="simulated minutes from a shown offer to its cost being counted (default 81: the"
+        " demo's 1 h offer, 0.5 s grace and half a 250 ms settlement tick at its speed-up)",
+    )
+    pl.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    pl.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
     return p
 
 
@@ -521,6 +551,69 @@ def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
+def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from .lab import LabError, locate_demo_run
+    from .pacing_lab import (
+        PacerRules,
+        format_table,
+        key_values,
+        load_decisions,
+        parse_rules,
+        read_report,
+        read_truth,
+        run_variants,
+        unbudgeted,
+    )
+
+    try:
+        if not 1 <= args.seeds <= 10_000:
+            raise LabError(f"--seeds must be 1..10000: {args.seeds}")
+        if not args.count_lag_minutes >= 0:
+            raise LabError(f"--count-lag-minutes must be >= 0: {args.count_lag_minutes}")
+        variants = [("bandit-policy", PacerRules()), *(parse_rules(v) for v in args.variant)]
+        ch = clickhouse_from_env(env)
+        ch = dataclasses.replace(
+            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
+        )
+        demo = locate_demo_run(ch, Path(args.root), args.demo_run)
+        report_path = demo.truth_path.with_name(
+            demo.truth_path.name.removesuffix("-decisions.jsonl") + ".json"
+        )
+        report = read_report(report_path)
+        truth = read_truth(demo.truth_path.read_text(encoding="utf-8").splitlines())
+        decisions, shown_expected = load_decisions(ch, demo.eval_shop, truth)
+        if not decisions or not shown_expected > 0:
+            raise LabError(f"run {demo.run}: the model arm showed nothing to pace")
+        started = time.perf_counter()
+        results = run_variants(
+            decisions,
+            report.plan,
+            report.budget,
+            variants,
+            warmup_end_ms=report.warmup_end_ms,
+            cost_ratio=report.arm_spent / shown_expected,
+            count_lag_ms=int(args.count_lag_minutes * 60_000),
+            seeds=args.seeds,
+        )
+        print(
+            f"offerstream-trainer pacing-lab: {len(variants)} pacer(s) x {args.seeds} draws in"
+            f" {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    except (ClickHouseError, OSError, TypeError, ValueError) as e:
+        print(f"offerstream-trainer pacing-lab: {e}", file=sys.stderr)
+        return 2
+    ratio = report.arm_spent / shown_expected
+    print(
+        f"pacing lab, run {demo.run}: {len(decisions)} decisions of {demo.eval_shop}, budget"
+        f" {report.budget / 100:.2f}, realized/expected cost {ratio:.2f}"
+    )
+    print(format_table(results, report, unbudgeted(decisions, report.warmup_end_ms)))
+    print(key_values(results, report))
+    return 0
+
+
 def train_main(argv: list[str] | None = None) -> int:
     """`offerstream-train`: the train command on its own."""
     p = argparse.ArgumentParser(prog="offerstream-train", description=TRAIN_DESCRIPTION)
@@ -537,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_verify(args, dict(os.environ))
     if args.command == "lab":
         return run_lab(args, dict(os.environ))
+    if args.command == "pacing-lab":
+        return run_pacing_lab(args, dict(os.environ))
     if args.command == "check":
         ch = clickhouse_from_env(dict(os.environ))
         print(f"clickhouse {ch.version()} at {ch.url} (database {ch.database})")
