@@ -95,8 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         " ground truth (see pacing_lab.py). Prints a table and, last, its figures as"
         " key=value.",
     )
-    pl.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
-    pl.add_argument("--root", default=".", help="repository root holding .local (default .)")
+    add_demo_run_arguments(pl)
     pl.add_argument(
         "--variant",
         action="append",
@@ -112,14 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated minutes from a shown offer to its cost being counted (default 81: the"
         " demo's 1 h offer, 0.5 s grace and half a 250 ms settlement tick at its speed-up)",
     )
-    pl.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
-    pl.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
     return p
 
 
+def add_demo_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Which `make demo` run a lab reads, and from which ClickHouse."""
+    p.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
+    p.add_argument("--root", default=".", help="repository root holding .local (default .)")
+    p.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    p.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
+
+
 def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
-    lab.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
-    lab.add_argument("--root", default=".", help="repository root holding .local (default .)")
+    add_demo_run_arguments(lab)
     lab.add_argument(
         "--variant",
         action="append",
@@ -141,8 +145,6 @@ def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
         " (default 0.04, bandit-policy's default; 0 = the estimate as it is)",
     )
     lab.add_argument("--threads", type=int, default=2, help="LightGBM threads (default 2)")
-    lab.add_argument("--clickhouse-url", help="ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
-    lab.add_argument("--database", help="ClickHouse database (default: $CLICKHOUSE_DATABASE)")
     lab.add_argument(
         "--spec-version", default=CURRENT_SPEC_VERSION, help="feature spec of the rows"
     )
