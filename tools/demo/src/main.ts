@@ -57,7 +57,7 @@ import {
   waitServing,
   type ServiceProcess,
 } from './services';
-import { trainModel } from './trainer.adapter';
+import { pacingLab, trainModel } from './trainer.adapter';
 
 /** Values of MARKET_TRAINING_ARM; TRAINING_ARMS holds the arms of each. */
 const TRAINING_ARM_KINDS = ['flat_prior', 'explore', 'none'] as const;
@@ -146,6 +146,12 @@ const demoVars = {
     doc: 'Where the report (HTML, text, JSON) goes',
     default: '.local/reports',
   }),
+  MARKET_PACING_DRAWS: env.int({
+    doc: 'After the report, replay the model arm under the budget pacer this many times with its redemptions drawn again (the trainer’s pacing lab, `make pacing-lab`): the mean and spread say how much of the arm’s share of the oracle is the model and how much this run’s luck (on five double-11 runs a sd of 2.5–5.6 points). 0 = skip',
+    default: '48',
+    min: 0,
+    max: 1000,
+  }),
   MARKET_SUMMARY_FILE: env.string({
     doc: 'Also write the bench line and report paths as JSON here (make bench-market); empty = no',
     default: '',
@@ -157,6 +163,8 @@ const demoVars = {
 const ROOT = resolve(__dirname, '..', '..', '..');
 /** Phase 1's offerstream arm: its decisions train the model, its campaigns are the catalog. */
 const THOMPSON_ARM = 'offerstream-thompson';
+/** Phase 2's arm, served by the model trained on phase 1 (the trainer's labs read it by this name). */
+const MODEL_ARM = 'offerstream-model';
 /** The phase-1 arms MARKET_TRAINING_ARM adds beside THOMPSON_ARM (see its doc). */
 const TRAINING_ARMS: Record<
   (typeof TRAINING_ARM_KINDS)[number],
@@ -549,7 +557,7 @@ async function main(): Promise<number> {
             runId: `${runId}-p2`,
             arms: [
               {
-                name: 'offerstream-model',
+                name: MODEL_ARM,
                 shopId: `demo-${runId}-model`,
                 kind: 'offerstream',
                 // Trust only the model: a decision it did not score (stale features)
@@ -621,9 +629,32 @@ async function main(): Promise<number> {
     const line = benchLine(run, { seconds: Math.round((Date.now() - started) / 1000) });
     if (cfg.MARKET_SUMMARY_FILE)
       writeFileSync(cfg.MARKET_SUMMARY_FILE, JSON.stringify({ line, html: `${base}.html`, text }));
+    const modelArm = run.arms.some((a) => a.name === MODEL_ARM);
+    let pacingFile: string | undefined;
+    // The lab reads the run where `make demo` keeps it (.local/reports, .local/demo/RUN).
+    const labReads = reportDir === join(ROOT, '.local', 'reports');
+    if (cfg.MARKET_PACING_DRAWS > 0 && modelArm && labReads && run.settings.totalBudgetMinor > 0) {
+      out(
+        `\n8. how much of ${MODEL_ARM}'s result is luck: replayed under the budget pacer, ${cfg.MARKET_PACING_DRAWS} redemption draws (make pacing-lab)\n`,
+      );
+      const lab = await pacingLab({
+        bin: join(ROOT, '.local', 'trainer-venv', 'bin', 'offerstream-trainer'),
+        cwd: ROOT,
+        runId,
+        seeds: cfg.MARKET_PACING_DRAWS,
+        env: { CLICKHOUSE_URL: cfg.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: cfg.CLICKHOUSE_DATABASE },
+      });
+      if (lab.ok) {
+        out(lab.text);
+        pacingFile = `${base}-pacing.txt`;
+        writeFileSync(pacingFile, `${lab.text}\n`);
+      } else out(`   the pacing lab did not run (${lab.reason})`);
+    }
     out(`report: ${base}.html`);
     out(`        ${base}.txt, ${base}.json`);
     out(`        ${decisionsFile} (every live decision with each offer's true value)`);
+    if (pacingFile)
+      out(`        ${pacingFile} (the model arm replayed with other redemption draws)`);
   } finally {
     out('\nstopping the services (SIGTERM)');
     client.close();

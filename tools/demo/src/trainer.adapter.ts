@@ -93,3 +93,46 @@ export async function trainModel(o: {
     });
   });
 }
+
+/** What the pacing lab said of a run. */
+export type PacingLabResult =
+  | { readonly ok: true; readonly text: string; readonly seconds: number }
+  | { readonly ok: false; readonly reason: string; readonly seconds: number };
+
+/**
+ * Runs the trainer's pacing lab (`offerstream-trainer pacing-lab`, services/trainer) on a
+ * finished run: its model arm replayed under the budget pacer with `seeds` redemption draws.
+ * Its stdout (a table, then key=value figures) is the result.
+ */
+export async function pacingLab(o: {
+  readonly bin: string;
+  readonly cwd: string;
+  readonly runId: string;
+  readonly seeds: number;
+  readonly env: Record<string, string>;
+}): Promise<PacingLabResult> {
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  if (!existsSync(o.bin))
+    return { ok: false, reason: `the trainer is not installed (${o.bin})`, seconds: 0 };
+  const args = ['pacing-lab', '--demo-run', o.runId, '--seeds', String(o.seeds), '--root', o.cwd];
+  return new Promise<PacingLabResult>((resolve) => {
+    const child = spawn(o.bin, args, { cwd: o.cwd, env: { ...process.env, ...o.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', (err) => resolve({ ok: false, reason: err.message, seconds: seconds() }));
+    child.on('close', (code) =>
+      resolve(
+        code === 0
+          ? { ok: true, text: stdout.trimEnd(), seconds: seconds() }
+          : {
+              ok: false,
+              reason: `pacing-lab exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`,
+              seconds: seconds(),
+            },
+      ),
+    );
+  });
+}
