@@ -115,6 +115,12 @@ export const banditPolicyVars = {
     min: -0.5,
     max: 0.5,
   }),
+  BANDIT_PACING_INTERVAL_MS: env.int({
+    doc: 'How often budget pacing prices each budgeted campaign again from its spend so far (its λ holds in between)',
+    default: '250',
+    min: 10,
+    max: 60000,
+  }),
   BANDIT_TRAFFIC_PROFILE_DAYS: env.int({
     doc: 'Budget pacing: how many past days of the decision log give each shop its traffic share by hour of the day, which budget plans follow (a daily budget over the local day, a total budget over the schedule); a shop is planned evenly in time until its decisions reach back a whole day (at least 240 of them). 0 = every plan even in time',
     default: '7',

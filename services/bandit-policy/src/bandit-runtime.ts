@@ -294,7 +294,9 @@ export class BanditRuntime {
       ),
     );
     // In compressed time (the demo, S ≈ 2000) a second is half a simulated hour of spend.
-    this.every(250, () => this.pacing.tick(this.catalog.all(), Date.now()));
+    this.every(this.cfg.BANDIT_PACING_INTERVAL_MS, () =>
+      this.pacing.tick(this.catalog.all(), Date.now()),
+    );
     if (this.cfg.BANDIT_TRAFFIC_PROFILE_DAYS > 0) {
       void this.refreshTraffic();
       this.every(this.cfg.BANDIT_TRAFFIC_PROFILE_REFRESH_MS, () => this.refreshTraffic());
