@@ -6,7 +6,9 @@ for its candidates (`decision_candidates`) are priced by a budget pacer against 
 budget plan, the best priced offer above zero is shown if its hold fits in the budget, and
 the market's truth for that decision (`<report>-decisions.jsonl`) says what it earned.
 
-The pacer is bandit-policy's, written out again (a model of it, kept to its rules):
+The pacer is bandit-policy's, written out again (a model of it, kept to its rules; a change
+to bandit-policy's pacer must be carried here by hand — test_pacing_lab pins the λ rule to the
+numbers of the TypeScript pacer's own tests):
 - `BudgetPacer`: λ = 0 while spend - plan is below `floor` x budget, else
   ramp x ((e - floor) / (ceiling - floor))^2, at most `max_price`, e = (spend - plan) / budget;
   an offer is worth its value - λ x its expected cost.
