@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pacingLab } from './trainer.adapter';
+import { pacingLab, trainModel } from './trainer.adapter';
 
 /** An executable script standing in for the trainer's CLI. */
 function fakeBin(body: string): string {
@@ -31,5 +31,54 @@ describe('pacingLab', () => {
     const missing = await pacingLab({ ...base, bin: join(tmpdir(), 'no-such-trainer') });
     expect(missing.ok).toBe(false);
     if (!missing.ok) expect(missing.reason).toContain('not installed');
+  });
+});
+
+describe('trainModel', () => {
+  const base = {
+    cwd: tmpdir(),
+    sinceMs: 1000.4,
+    untilMs: 2000.2,
+    modelName: 'm',
+    store: '/store',
+    env: {},
+  };
+
+  it('passes its window and store, streams the log, and reads the announced model', async () => {
+    const bin = fakeBin(
+      'echo "rows: 10" >&2; echo "" >&2; echo "args: $*" >&2\n' +
+        'echo \'{"model": "m@v1", "metrics": {"auc_purchase": 0.8}}\'',
+    );
+    const log: string[] = [];
+    const r = await trainModel({ ...base, bin, log: (l) => log.push(l) });
+    expect(r).toMatchObject({
+      ok: true,
+      model: 'm',
+      version: 'v1',
+      metrics: { auc_purchase: 0.8 },
+    });
+    expect(log).toEqual([
+      'rows: 10',
+      'args: --since 1000 --until 2001 --out /store --model-name m --no-progress --force',
+    ]);
+  });
+
+  it('says why when training fails or its output is unreadable', async () => {
+    const failed = await trainModel({
+      ...base,
+      bin: fakeBin('echo a >&2; echo b >&2; echo c >&2; echo d >&2; exit 3'),
+      log: () => undefined,
+    });
+    expect(failed).toMatchObject({
+      ok: false,
+      reason: 'offerstream-train exited with 3: b / c / d',
+    });
+    const garbled = await trainModel({
+      ...base,
+      bin: fakeBin('echo "not json"'),
+      log: () => undefined,
+    });
+    expect(garbled.ok).toBe(false);
+    if (!garbled.ok) expect(garbled.reason).toContain('unreadable trainer output');
   });
 });

@@ -51,8 +51,58 @@ export async function trainModel(o: {
     '--force',
     ...(o.extraArgs ?? []),
   ];
-  return new Promise<TrainResult>((resolve) => {
-    const child = spawn(o.bin, args, { cwd: o.cwd, env: { ...process.env, ...o.env } });
+  const run = await runTrainerCli(o.bin, args, o.cwd, o.env, o.log);
+  if (!run.ok) return { ok: false, reason: run.reason, seconds: seconds() };
+  if (run.code !== 0)
+    return {
+      ok: false,
+      reason: `offerstream-train exited with ${run.code}: ${lastLines(run.stderr, 3)}`,
+      seconds: seconds(),
+    };
+  try {
+    const json = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as {
+      model: string;
+      metrics?: Record<string, number>;
+    };
+    const [model = '', version = ''] = json.model.split('@');
+    return { ok: true, model, version, metrics: json.metrics ?? {}, seconds: seconds() };
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `unreadable trainer output (${(e as Error).message})`,
+      seconds: seconds(),
+    };
+  }
+}
+
+/** How a trainer CLI run ended: its exit code, stdout and the tail of its stderr. */
+type CliRun =
+  | {
+      readonly ok: true;
+      readonly code: number | null;
+      readonly stdout: string;
+      readonly stderr: string;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/** The last `n` lines of `text` (trimmed), joined by " / ". */
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' / ');
+}
+
+/**
+ * Runs a trainer CLI to its end: stdout whole, stderr's last 2,000 characters, and each
+ * non-empty stderr line to `log` as it comes (the trainer's progress).
+ */
+function runTrainerCli(
+  bin: string,
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+  log?: (line: string) => void,
+): Promise<CliRun> {
+  return new Promise<CliRun>((resolve) => {
+    const child = spawn(bin, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let tail = '';
     let partial = '';
@@ -63,34 +113,11 @@ export async function trainModel(o: {
       partial = lines.pop() ?? '';
       for (const l of lines) {
         tail = (tail + l + '\n').slice(-2000);
-        if (l.trim()) o.log(l);
+        if (l.trim()) log?.(l);
       }
     });
-    child.on('error', (err) => resolve({ ok: false, reason: err.message, seconds: seconds() }));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        resolve({
-          ok: false,
-          reason: `offerstream-train exited with ${code}: ${(tail + partial).trim().split('\n').slice(-3).join(' / ')}`,
-          seconds: seconds(),
-        });
-        return;
-      }
-      try {
-        const json = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-          model: string;
-          metrics?: Record<string, number>;
-        };
-        const [model = '', version = ''] = json.model.split('@');
-        resolve({ ok: true, model, version, metrics: json.metrics ?? {}, seconds: seconds() });
-      } catch (e) {
-        resolve({
-          ok: false,
-          reason: `unreadable trainer output (${(e as Error).message})`,
-          seconds: seconds(),
-        });
-      }
-    });
+    child.on('error', (err) => resolve({ ok: false, reason: err.message }));
+    child.on('close', (code) => resolve({ ok: true, code, stdout, stderr: tail + partial }));
   });
 }
 
@@ -116,23 +143,13 @@ export async function pacingLab(o: {
   if (!existsSync(o.bin))
     return { ok: false, reason: `the trainer is not installed (${o.bin})`, seconds: 0 };
   const args = ['pacing-lab', '--demo-run', o.runId, '--seeds', String(o.seeds), '--root', o.cwd];
-  return new Promise<PacingLabResult>((resolve) => {
-    const child = spawn(o.bin, args, { cwd: o.cwd, env: { ...process.env, ...o.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('error', (err) => resolve({ ok: false, reason: err.message, seconds: seconds() }));
-    child.on('close', (code) =>
-      resolve(
-        code === 0
-          ? { ok: true, text: stdout.trimEnd(), seconds: seconds() }
-          : {
-              ok: false,
-              reason: `pacing-lab exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' / ')}`,
-              seconds: seconds(),
-            },
-      ),
-    );
-  });
+  const run = await runTrainerCli(o.bin, args, o.cwd, o.env);
+  if (!run.ok) return { ok: false, reason: run.reason, seconds: seconds() };
+  return run.code === 0
+    ? { ok: true, text: run.stdout.trimEnd(), seconds: seconds() }
+    : {
+        ok: false,
+        reason: `pacing-lab exited with ${run.code}: ${lastLines(run.stderr, 2)}`,
+        seconds: seconds(),
+      };
 }

@@ -114,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def clickhouse_from_args(args: argparse.Namespace, env: dict[str, str]) -> ClickHouseHttp:
+    """ClickHouse from the environment, with --clickhouse-url / --database over it."""
+    ch = clickhouse_from_env(env)
+    return dataclasses.replace(
+        ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
+    )
+
+
 def add_demo_run_arguments(p: argparse.ArgumentParser) -> None:
     """Which `make demo` run a lab reads, and from which ClickHouse."""
     p.add_argument("--demo-run", required=True, help="the run's digits (its report's name)")
@@ -309,10 +317,7 @@ def run_features(args: argparse.Namespace, env: dict[str, str]) -> dict[str, obj
     req = parse_request(read_request(args.request))
     spec = load_feature_spec(req.spec_version, resolve_spec_dir(args.spec_dir, env))
     ensure_computable(spec)  # before any query: a spec this code cannot serve fails fast
-    ch = clickhouse_from_env(env)
-    ch = dataclasses.replace(
-        ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
-    )
+    ch = clickhouse_from_args(args, env)
     return features_for_request(FeatureStore(ch, spec), req)
 
 
@@ -398,10 +403,7 @@ def run_train(args: argparse.Namespace, env: dict[str, str]) -> int:
                 f" more than the spec's {spec.sequence.max_length}"
             )
         store = open_store(args.out or env.get("MODEL_STORE_URI", ".local/models"))
-        ch = clickhouse_from_env(env)
-        ch = dataclasses.replace(
-            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
-        )
+        ch = clickhouse_from_args(args, env)
         progress = tqdm_progress(not args.no_progress)
         log(f"reading decisions served {since} .. {until} from {ch.url} ({ch.database})")
         rows = load_training_rows(
@@ -505,10 +507,7 @@ def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
         configs = [(name, dataclasses.replace(ForestConfig(), **ch)) for name, ch in variants]
         spec = load_feature_spec(args.spec_version, resolve_spec_dir(args.spec_dir, env))
         ensure_computable(spec)
-        ch = clickhouse_from_env(env)
-        ch = dataclasses.replace(
-            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
-        )
+        ch = clickhouse_from_args(args, env)
         root = Path(args.root)
         demo = locate_demo_run(ch, root, args.demo_run)
         truth = read_truth(demo.truth_path.read_text(encoding="utf-8").splitlines())
@@ -554,7 +553,7 @@ def run_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
-    from .lab import LabError, locate_demo_run
+    from .lab import LabError, locate_demo_run, read_truth
     from .pacing_lab import (
         PacerRules,
         format_table,
@@ -562,7 +561,6 @@ def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
         load_decisions,
         parse_rules,
         read_report,
-        read_truth,
         run_variants,
         unbudgeted,
     )
@@ -573,10 +571,7 @@ def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
         if not args.count_lag_minutes >= 0:
             raise LabError(f"--count-lag-minutes must be >= 0: {args.count_lag_minutes}")
         variants = [("bandit-policy", PacerRules()), *(parse_rules(v) for v in args.variant)]
-        ch = clickhouse_from_env(env)
-        ch = dataclasses.replace(
-            ch, url=args.clickhouse_url or ch.url, database=args.database or ch.database
-        )
+        ch = clickhouse_from_args(args, env)
         demo = locate_demo_run(ch, Path(args.root), args.demo_run)
         report_path = demo.truth_path.with_name(
             demo.truth_path.name.removesuffix("-decisions.jsonl") + ".json"
@@ -586,6 +581,7 @@ def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
         decisions, shown_expected = load_decisions(ch, demo.eval_shop, truth)
         if not decisions or not shown_expected > 0:
             raise LabError(f"run {demo.run}: the model arm showed nothing to pace")
+        ratio = report.arm_spent / shown_expected
         started = time.perf_counter()
         results = run_variants(
             decisions,
@@ -593,7 +589,7 @@ def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
             report.budget,
             variants,
             warmup_end_ms=report.warmup_end_ms,
-            cost_ratio=report.arm_spent / shown_expected,
+            cost_ratio=ratio,
             count_lag_ms=int(args.count_lag_minutes * 60_000),
             seeds=args.seeds,
         )
@@ -606,7 +602,6 @@ def run_pacing_lab(args: argparse.Namespace, env: dict[str, str]) -> int:
     except (ClickHouseError, OSError, TypeError, ValueError) as e:
         print(f"offerstream-trainer pacing-lab: {e}", file=sys.stderr)
         return 2
-    ratio = report.arm_spent / shown_expected
     print(
         f"pacing lab, run {demo.run}: {len(decisions)} decisions of {demo.eval_shop}, budget"
         f" {report.budget / 100:.2f}, realized/expected cost {ratio:.2f}"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clickhouse_http import sql_literal
-from .lab import LabError, TruthRow, read_truth
+from .lab import LabError, TruthRow
 from .training_data import RowSource
 
 HOUR_MS = 3_600_000
@@ -150,11 +150,12 @@ def replay(
     """One pass over the decisions (in time order); `rng` None = no draws (deterministic)."""
     if not budget > 0:
         raise LabError(f"budget must be positive: {budget}")
-    realized = 0.0
+    realized = 0.0  # costs counted so far (their redemption periods ended)
     counted_expected = 0.0
-    counted_realized = 0.0
     counted = 0
     open_: dict[str, tuple[float, float, float]] = {}  # id -> (expected, hold, realized)
+    open_expected = 0.0  # Σ expected cost of the open decisions
+    held = 0.0  # Σ their holds
     due: list[tuple[int, str]] = []
     earned = 0.0
     max_above = -math.inf
@@ -164,22 +165,22 @@ def replay(
         t = d.sim_time_ms
         while due and due[0][0] <= t:
             _, i = heapq.heappop(due)
-            expected, _, cost = open_.pop(i)
+            expected, hold, cost = open_.pop(i)
+            open_expected -= expected
+            held -= hold
             realized += cost
             counted += 1
             counted_expected += expected
-            counted_realized += cost
-        ratio = counted_realized / counted_expected if counted_expected > 0 else 1.0
+        ratio = realized / counted_expected if counted_expected > 0 else 1.0
         ratio = min(hi, max(lo, ratio))
         weight = rules.calibration_prior + counted
         w = rules.calibration_prior / weight if weight > 0 else 0.0
-        pending = sum(w * h + (1 - w) * e * ratio for e, h, _ in open_.values())
+        pending = w * held + (1 - w) * ratio * open_expected
         planned = plan(t)
         max_above = max(max_above, (realized - planned) / budget)
         lam = rules.price(realized + pending, planned, budget)
         if lam > 0:
             priced += 1
-        held = sum(h for _, h, _ in open_.values())
         best: Candidate | None = None
         best_value = 0.0
         for c in d.candidates:
@@ -196,6 +197,8 @@ def replay(
                 p = min(1.0, cost_ratio * best.expected_cost / best.redemption_cost)
             cost = best.redemption_cost if rng.random() < p else 0.0
         open_[d.decision_id] = (best.expected_cost, best.hold, cost)
+        open_expected += best.expected_cost
+        held += best.hold
         heapq.heappush(due, (t + count_lag_ms, d.decision_id))
         if t >= warmup_end_ms:
             earned += d.truth.get(best.offer_id, 0.0)
@@ -418,7 +421,6 @@ __all__ = [
     "load_decisions",
     "parse_rules",
     "read_report",
-    "read_truth",
     "replay",
     "run_variants",
     "unbudgeted",
